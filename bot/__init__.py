@@ -1,0 +1,47 @@
+"""LINE membership card and loyalty points bot: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from flask import Flask
+
+from bot.config import Settings
+from bot.log import configure_logging
+from bot.services import Services
+from bot.store.redis_store import check_eviction_policy
+
+log = logging.getLogger(__name__)
+
+#: Largest request body accepted, in bytes (webhooks and POS requests are far smaller).
+MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; settings come from the environment unless ``test_config`` has SETTINGS."""
+    configure_logging()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    app.config.from_mapping(test_config or {})
+    settings = app.config.get("SETTINGS") or Settings.from_env()
+    svc = Services.build(settings)
+    try:
+        check_eviction_policy(svc.store.redis)
+    except redis.ConnectionError:
+        # Start anyway: /healthz reports it and requests fail closed until Redis is back.
+        log.warning("Redis is not reachable yet; requests needing it will answer 503")
+    app.extensions["loyalty"] = svc
+    if settings.sandbox:
+        log.warning(
+            "SANDBOX MODE: no LINE credentials; LINE calls go to %s", settings.line_api_base_url
+        )
+
+    from bot import cli
+    from bot.web import health, media, pos_api, webhook
+
+    for blueprint in (webhook.bp, pos_api.bp, media.bp, health.bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,34 @@
+"""Member numbers: 13-digit in-store JAN/EAN-13 codes with a valid check digit."""
+
+from __future__ import annotations
+
+import secrets
+
+#: JAN codes starting 20-29 are reserved for in-store use, so they never clash with products.
+DEFAULT_PREFIX = "29"
+MEMBER_NUMBER_LENGTH = 13
+
+
+def ean13_check_digit(first12: str) -> str:
+    """The EAN-13 check digit for twelve digits."""
+    if len(first12) != 12 or not first12.isdigit():
+        raise ValueError("need exactly 12 digits")
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
+def is_valid_member_number(value: str) -> bool:
+    """True when ``value`` is 13 ASCII digits in the in-store range with a correct check digit."""
+    return (
+        len(value) == MEMBER_NUMBER_LENGTH
+        and value.isascii()
+        and value.isdigit()
+        and value[0] == "2"
+        and ean13_check_digit(value[:12]) == value[12]
+    )
+
+
+def new_member_number(prefix: str = DEFAULT_PREFIX) -> str:
+    """A random member number: unguessable from any other (10 random digits)."""
+    body = prefix + "".join(secrets.choice("0123456789") for _ in range(12 - len(prefix)))
+    return body + ean13_check_digit(body)

@@ -1,0 +1,24 @@
+"""Errors of the pure core, each naming what went wrong in terms a caller can act on."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class for rule violations."""
+
+
+class UnknownCardError(DomainError):
+    """No member has this card code."""
+
+
+class TransactionConflictError(DomainError):
+    """The transaction id was already used with a different body."""
+
+
+class InsufficientPointsError(DomainError):
+    """The shopper tried to use more points than the balance."""
+
+    def __init__(self, balance: int, requested: int) -> None:
+        super().__init__(f"balance is {balance}, {requested} requested")
+        self.balance = balance
+        self.requested = requested

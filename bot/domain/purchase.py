@@ -1,0 +1,125 @@
+"""A POS purchase request: parsed and validated from untrusted JSON, pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+#: Largest accepted purchase in JPY; a typo of extra zeros should not mint points.
+MAX_AMOUNT = 100_000_000
+MAX_ITEMS = 500
+_TRANSACTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_CARD_CODE = re.compile(r"^[0-9]{1,64}$")
+FIELDS = {"transaction_id", "card_code", "amount", "points_used", "items", "occurred_at"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of the receipt."""
+
+    name: str
+    quantity: int
+    unit_price: int
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """A validated purchase."""
+
+    transaction_id: str
+    card_code: str
+    amount: int
+    points_used: int
+    items: tuple[Item, ...]
+    occurred_at: datetime | None
+
+    def fingerprint(self) -> str:
+        """A digest of the whole request: the same id with another body is a conflict."""
+        data = asdict(self)
+        data["occurred_at"] = self.occurred_at.isoformat() if self.occurred_at else None
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid field: a JSON-pointer-like name and what is wrong."""
+
+    field: str
+    message: str
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_purchase(payload: Any) -> tuple[Purchase | None, list[FieldError]]:
+    """Validate a POS request body; returns the purchase or every field error."""
+    if not isinstance(payload, dict):
+        return None, [FieldError("", "the body must be a JSON object")]
+    errors = [FieldError(k, "unknown field") for k in sorted(set(payload) - FIELDS)]
+    txn = payload.get("transaction_id")
+    if not isinstance(txn, str) or not _TRANSACTION_ID.match(txn):
+        errors.append(
+            FieldError("transaction_id", "required: 1-64 letters, digits, '.', '_', ':' or '-'")
+        )
+    code = payload.get("card_code")
+    if not isinstance(code, str) or not _CARD_CODE.match(code):
+        errors.append(FieldError("card_code", "required: the digits the scanner read"))
+    amount = payload.get("amount")
+    if not _int(amount) or not 0 <= amount <= MAX_AMOUNT:
+        errors.append(FieldError("amount", f"required: an integer JPY from 0 to {MAX_AMOUNT}"))
+    used = payload.get("points_used", 0)
+    if not _int(used) or used < 0:
+        errors.append(FieldError("points_used", "must be an integer >= 0"))
+    elif _int(amount) and used > amount:
+        errors.append(FieldError("points_used", "must not exceed amount"))
+    items, item_errors = _items(payload.get("items", []))
+    errors += item_errors
+    occurred_at = _timestamp(payload.get("occurred_at"), errors)
+    if errors:
+        return None, errors
+    return Purchase(txn, code, amount, used, items, occurred_at), []
+
+
+def _items(raw: Any) -> tuple[tuple[Item, ...], list[FieldError]]:
+    if not isinstance(raw, list) or len(raw) > MAX_ITEMS:
+        return (), [FieldError("items", f"must be a list of at most {MAX_ITEMS} items")]
+    items, errors = [], []
+    for i, entry in enumerate(raw):
+        where, before = f"items/{i}", len(errors)
+        if not isinstance(entry, dict) or set(entry) - {"name", "quantity", "unit_price"}:
+            errors.append(FieldError(where, "must be {name, quantity, unit_price}"))
+            continue
+        name, quantity, price = entry.get("name"), entry.get("quantity"), entry.get("unit_price")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            errors.append(FieldError(f"{where}/name", "required: 1-100 characters"))
+        if not _int(quantity) or not 1 <= quantity <= 10_000:
+            errors.append(FieldError(f"{where}/quantity", "required: an integer from 1 to 10000"))
+        if not _int(price) or not 0 <= price <= MAX_AMOUNT:
+            errors.append(FieldError(f"{where}/unit_price", "required: an integer JPY >= 0"))
+        if len(errors) == before:
+            items.append(Item(name, quantity, price))
+    return tuple(items), errors
+
+
+def _timestamp(raw: Any, errors: list[FieldError]) -> datetime | None:
+    if raw is None:
+        return None
+    message = "must be an RFC 3339 date-time with a time zone, e.g. 2026-11-22T15:04:05+09:00"
+    if not isinstance(raw, str) or len(raw) > 40:
+        errors.append(FieldError("occurred_at", message))
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        errors.append(FieldError("occurred_at", message))
+        return None
+    if value.tzinfo is None:
+        errors.append(FieldError("occurred_at", message))
+        return None
+    return value

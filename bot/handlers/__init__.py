@@ -1,0 +1,1 @@
+"""Webhook event handlers: small functions that return the messages to send."""

@@ -1,0 +1,31 @@
+"""What every handler receives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.messages.texts import DEFAULT_LANGUAGE
+from bot.services import Services
+from bot.store.redis_store import Member
+
+MessageJson = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    """The shopper a postback or keyword came from."""
+
+    services: Services
+    user_id: str
+    member: Member | None
+
+    @property
+    def language(self) -> str:
+        """The member's language, Japanese for strangers."""
+        return self.member.language if self.member else DEFAULT_LANGUAGE
+
+
+#: A postback or keyword handler: returns the messages to reply with (at most five).
+Handler = Callable[[Context], list[MessageJson]]

@@ -1,0 +1,89 @@
+"""Routing tables: event types, postback actions and text keywords to handlers."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
+)
+
+from bot.handlers import card, follow
+from bot.handlers.base import Context, Handler, MessageJson
+from bot.messages.flex import text_message
+from bot.messages.texts import text
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+#: ``postback.data`` is ``action=<name>[&...]``; the action picks the handler.
+POSTBACK_ACTIONS: dict[str, Handler] = {
+    "card": card.show_card,
+}
+
+#: Text keywords (compared after NFKC normalisation and case folding).
+KEYWORDS: dict[str, Handler] = {
+    "会員証": card.show_card,
+    "カード": card.show_card,
+    "card": card.show_card,
+    "membership card": card.show_card,
+}
+
+
+def _context(services: Services, user_id: str) -> Context:
+    return Context(services, user_id, services.store.member_for_user(user_id))
+
+
+def _normalise(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+def on_postback(services: Services, event: PostbackEvent) -> list[MessageJson]:
+    """Dispatch a postback by its ``action``; unknown actions are ignored."""
+    action = parse_qs(event.postback.data).get("action", [""])[0]
+    handler = POSTBACK_ACTIONS.get(action)
+    if handler is None:
+        log.info("ignored postback with unknown action")
+        return []
+    return handler(_context(services, event.source.user_id))
+
+
+def on_message(services: Services, event: MessageEvent) -> list[MessageJson]:
+    """Dispatch a text message by keyword; other texts get a hint, other messages nothing."""
+    if not isinstance(event.message, TextMessageContent):
+        return []
+    ctx = _context(services, event.source.user_id)
+    handler = KEYWORDS.get(_normalise(event.message.text))
+    if handler is None:
+        return [text_message(text(ctx.language, "fallback"))]
+    return handler(ctx)
+
+
+EVENT_HANDLERS: dict[type[Event], Callable[[Services, Event], list[MessageJson]]] = {
+    FollowEvent: follow.on_follow,
+    UnfollowEvent: follow.on_unfollow,
+    PostbackEvent: on_postback,
+    MessageEvent: on_message,
+}
+
+
+def dispatch(services: Services, event: Event) -> list[MessageJson]:
+    """The messages to reply to ``event`` with; events the bot does not serve give none."""
+    if getattr(event, "mode", "active") != "active":
+        return []  # standby: another channel has the chat
+    if not isinstance(event.source, UserSource):
+        return []  # the bot serves one-to-one chats, not groups or rooms
+    handler = EVENT_HANDLERS.get(type(event))
+    if handler is None:
+        log.info("no handler for %s event", type(event).__name__)
+        return []
+    return handler(services, event)

@@ -1,0 +1,1 @@
+"""Background work on RQ: webhook events, pushes."""

@@ -1,0 +1,1 @@
+"""The LINE platform adapter: one SDK client per process, webhook parsing."""

@@ -1,0 +1,88 @@
+"""A thin wrapper over line-bot-sdk v3, built once per process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    Message,
+    MessagingApi,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+
+from bot.log import user_ref
+
+log = logging.getLogger(__name__)
+
+#: (connect, read) timeout for every LINE call, in seconds: the SDK has no default.
+REQUEST_TIMEOUT = (3.05, 10.0)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The parts of a LINE profile the bot keeps."""
+
+    display_name: str
+    language: str | None
+
+
+class LineClient:
+    """Replies, pushes and profile look-ups through the SDK, logging failures without PII."""
+
+    def __init__(self, access_token: str, base_url: str | None = None) -> None:
+        # A host overrides both api.line.me and api-data.line.me (the SDK then uses one host).
+        configuration = Configuration(access_token=access_token, host=base_url)
+        self._api_client = ApiClient(configuration)
+        self.api = MessagingApi(self._api_client)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._api_client.close()
+
+    def reply(self, reply_token: str, messages: list[Message]) -> None:
+        """Reply to an event; raises ``ApiException`` on an error answer."""
+        request = ReplyMessageRequest(replyToken=reply_token, messages=messages)
+        try:
+            self.api.reply_message(request, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            _log_api_error("reply", exc)
+            raise
+
+    def push(self, to: str, messages: list[Message], retry_key: str) -> None:
+        """Push to a user with an ``X-Line-Retry-Key``; raises ``ApiException`` on errors."""
+        request = PushMessageRequest(to=to, messages=messages)
+        try:
+            self.api.push_message(
+                request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT
+            )
+        except ApiException as exc:
+            if exc.status != 409:  # 409: this retry key was already accepted; callers decide.
+                _log_api_error("push", exc, to)
+            raise
+
+    def profile(self, user_id: str) -> Profile | None:
+        """The user's profile, or None when LINE will not give it (blocked, not a friend)."""
+        try:
+            found = self.api.get_profile(user_id, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            _log_api_error("profile", exc, user_id)
+            raise
+        return Profile(display_name=found.display_name, language=found.language)
+
+
+def _log_api_error(call: str, exc: ApiException, user_id: str | None = None) -> None:
+    headers = exc.headers or {}
+    log.warning(
+        "LINE %s failed: status=%s request_id=%s user=%s",
+        call,
+        exc.status,
+        headers.get("x-line-request-id"),
+        user_ref(user_id) if user_id else "-",
+    )

@@ -1,0 +1,1 @@
+"""What the shopper sees: texts per language, Flex builders and server-rendered images."""

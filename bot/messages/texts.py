@@ -1,0 +1,70 @@
+"""Every user-facing string, one catalogue per language."""
+
+from __future__ import annotations
+
+DEFAULT_LANGUAGE = "ja"
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "ja": {
+        "welcome": "{name}さん、友だち追加ありがとうございます!会員証をお作りしました。"
+        "お会計のときにこの画面のバーコードをお見せください。",
+        "welcome_back": "{name}さん、おかえりなさい!会員証とポイントはそのままです。",
+        "card_alt": "{store} 会員証 会員番号 {number} / {balance}ポイント",
+        "card_title": "会員証",
+        "member_number": "会員番号",
+        "points": "ポイント",
+        "points_unit": "{points} pt",
+        "refresh_card": "会員証を更新",
+        "show_card_hint": "お会計のときにバーコードをお見せください",
+        "receipt_alt": "{store} お買い上げ {amount} / {earned}ポイント獲得 / "
+        "残高 {balance}ポイント",
+        "receipt_title": "電子レシート",
+        "receipt_thanks": "お買い上げありがとうございます",
+        "receipt_amount": "お買い上げ金額",
+        "receipt_earned": "獲得ポイント",
+        "receipt_used": "利用ポイント",
+        "receipt_balance": "ポイント残高",
+        "receipt_time": "日時",
+        "receipt_store": "店舗",
+        "yen": "¥{amount}",
+        "not_member": "会員証がまだありません。友だち追加し直すと会員証をお作りします。",
+        "fallback": "「会員証」と送ると会員証を表示します。",
+    },
+    "en": {
+        "welcome": "Thanks for adding us, {name}! Here is your membership card. "
+        "Show this barcode at the till when you pay.",
+        "welcome_back": "Welcome back, {name}! Your card and points are just as you left them.",
+        "card_alt": "{store} membership card No. {number} / {balance} points",
+        "card_title": "Membership card",
+        "member_number": "Member No.",
+        "points": "Points",
+        "points_unit": "{points} pt",
+        "refresh_card": "Refresh card",
+        "show_card_hint": "Show this barcode at the till",
+        "receipt_alt": "{store} purchase {amount} / {earned} points earned / balance {balance}",
+        "receipt_title": "E-receipt",
+        "receipt_thanks": "Thank you for shopping with us",
+        "receipt_amount": "Amount",
+        "receipt_earned": "Points earned",
+        "receipt_used": "Points used",
+        "receipt_balance": "Balance",
+        "receipt_time": "Date",
+        "receipt_store": "Store",
+        "yen": "¥{amount}",
+        "not_member": "You have no card yet. Block and unblock us to get one.",
+        "fallback": "Send “card” to see your membership card.",
+    },
+}
+
+
+def language_for(profile_language: str | None) -> str:
+    """English for LINE profiles whose language starts with ``en``, Japanese otherwise."""
+    if profile_language and profile_language.lower().startswith("en"):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def text(language: str, key: str, **values: object) -> str:
+    """The catalogue string ``key`` in ``language`` (Japanese if unknown), formatted."""
+    catalogue = CATALOGUE.get(language, CATALOGUE[DEFAULT_LANGUAGE])
+    return catalogue[key].format(**values)

@@ -1,0 +1,1 @@
+"""Redis persistence: key names, Lua scripts and the repositories built on them."""

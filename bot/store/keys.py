@@ -1,0 +1,51 @@
+"""Every Redis key name the bot uses, built here and nowhere else.
+
+Keys of one member share the Redis Cluster hash tag ``{<member id>}`` so that each Lua script
+touches a single slot; keys of one store share ``{<store id>}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+PREFIX = "loyalty"
+
+
+def member_id_for(line_user_id: str) -> str:
+    """The internal member id for a LINE user: a hash, so keys never show the raw user id."""
+    return hashlib.sha256(f"member:{line_user_id}".encode()).hexdigest()[:24]
+
+
+def member(member_id: str) -> str:
+    """Hash: the member's profile, card number and balance."""
+    return f"{PREFIX}:m:{{{member_id}}}"
+
+
+def member_transaction(member_id: str, store_id: str, transaction_id: str) -> str:
+    """Hash: the recorded outcome of one POS transaction for this member (idempotency)."""
+    return f"{PREFIX}:m:{{{member_id}}}:txn:{store_id}:{transaction_id}"
+
+
+def card_number(number: str) -> str:
+    """String: member id owning a member number."""
+    return f"{PREFIX}:card:{number}"
+
+
+def store(store_id: str) -> str:
+    """Hash: a store's name and API key hash."""
+    return f"{PREFIX}:store:{{{store_id}}}"
+
+
+def store_transaction(store_id: str, transaction_id: str) -> str:
+    """String: ``<member id> <fingerprint>`` claiming a POS transaction id for one body."""
+    return f"{PREFIX}:store:{{{store_id}}}:txn:{transaction_id}"
+
+
+def api_key(key_hash: str) -> str:
+    """String: the store id an API key (by its SHA-256) belongs to."""
+    return f"{PREFIX}:apikey:{key_hash}"
+
+
+def webhook_event(event_id: str) -> str:
+    """String with a TTL: marks a webhook event id as already accepted."""
+    return f"{PREFIX}:event:{event_id}"

@@ -1,0 +1,12 @@
+-- Create a member once; later calls refresh the profile and return the existing member.
+-- KEYS[1] member hash
+-- ARGV[1] line user id, ARGV[2] member number (used only on creation), ARGV[3] display name,
+-- ARGV[4] language, ARGV[5] now (unix ms)
+-- Returns {created (0/1), member number}
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'name', ARGV[3], 'lang', ARGV[4], 'status', 'active')
+  return {0, redis.call('HGET', KEYS[1], 'number')}
+end
+redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'number', ARGV[2], 'name', ARGV[3],
+  'lang', ARGV[4], 'status', 'active', 'balance', 0, 'joined', ARGV[5])
+return {1, ARGV[2]}

@@ -1,0 +1,271 @@
+"""The Redis repository: members, stores and POS transactions, changed only by atomic steps."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from importlib import resources
+
+import redis
+
+from bot.domain.cards import new_member_number
+from bot.store import keys
+
+log = logging.getLogger(__name__)
+
+#: How many random member numbers to try before giving up (collisions are ~1 in 10^10 each).
+NUMBER_ATTEMPTS = 8
+#: maxmemory policies that never evict keys without a TTL; ledger keys never have one.
+SAFE_EVICTION_POLICIES = frozenset(
+    {"noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}
+)
+
+
+class StoreError(Exception):
+    """Base class for repository errors the caller can act on."""
+
+
+class UnsafeRedisError(StoreError):
+    """The Redis server is configured in a way that could lose ledger data."""
+
+
+class DuplicateStoreError(StoreError):
+    """A store with this id already exists."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """A registered shopper."""
+
+    member_id: str
+    line_user_id: str
+    number: str
+    display_name: str
+    language: str
+    balance: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class Store:
+    """A shop that grants points through the POS API."""
+
+    store_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TransactionOutcome:
+    """What applying a POS transaction did: ``status`` is one of the script's statuses."""
+
+    status: str
+    balance: int
+    points_earned: int
+    points_used: int
+
+
+def _script(name: str) -> str:
+    return resources.files("bot.store").joinpath("lua", f"{name}.lua").read_text()
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for ``url`` that returns ``str`` values."""
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+
+
+def check_eviction_policy(client: redis.Redis) -> None:
+    """Refuse a Redis whose ``maxmemory-policy`` could evict ledger keys."""
+    try:
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
+    except redis.ResponseError:
+        # Managed services may disable CONFIG; their documented default is what we get.
+        log.warning("cannot read maxmemory-policy (CONFIG disabled); make sure it is noeviction")
+        return
+    if policy not in SAFE_EVICTION_POLICIES:
+        raise UnsafeRedisError(
+            f"Redis maxmemory-policy is {policy!r}, which can evict points data; "
+            "set it to 'noeviction' (see README, Production Redis)"
+        )
+
+
+class LoyaltyStore:
+    """Members, stores and transactions in one Redis (or Redis Cluster) database."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._register = client.register_script(_script("register_member"))
+        self._apply = client.register_script(_script("apply_transaction"))
+
+    # -- members -----------------------------------------------------------------------
+
+    def register_member(
+        self, line_user_id: str, display_name: str, language: str
+    ) -> tuple[Member, bool]:
+        """Create the member for a LINE user, or refresh an existing one; True when created."""
+        member_id = keys.member_id_for(line_user_id)
+        now = str(int(time.time() * 1000))
+        existing = self.redis.hget(keys.member(member_id), "number")
+        number = existing or self._claim_number(member_id)
+        created, kept = self._register(
+            keys=[keys.member(member_id)],
+            args=[line_user_id, number, display_name, language, now],
+        )
+        if not existing and kept != number:
+            # A concurrent registration won; release the number this one claimed.
+            self.redis.delete(keys.card_number(number))
+        member = self.member(member_id)
+        assert member is not None
+        return member, bool(created)
+
+    def _claim_number(self, member_id: str) -> str:
+        for _ in range(NUMBER_ATTEMPTS):
+            number = new_member_number()
+            if self.redis.set(keys.card_number(number), member_id, nx=True):
+                return number
+        raise StoreError("could not allocate a unique member number")
+
+    def member(self, member_id: str) -> Member | None:
+        """The member with this id, or None."""
+        data = self.redis.hgetall(keys.member(member_id))
+        if not data:
+            return None
+        return Member(
+            member_id=member_id,
+            line_user_id=data["uid"],
+            number=data["number"],
+            display_name=data.get("name", ""),
+            language=data.get("lang", "ja"),
+            balance=int(data.get("balance", 0)),
+            active=data.get("status") == "active",
+        )
+
+    def member_for_user(self, line_user_id: str) -> Member | None:
+        """The member registered for a LINE user, or None."""
+        return self.member(keys.member_id_for(line_user_id))
+
+    def member_id_by_number(self, number: str) -> str | None:
+        """The member id owning a member number, or None."""
+        return self.redis.get(keys.card_number(number))
+
+    def deactivate(self, line_user_id: str) -> bool:
+        """Mark a member inactive (no pushes); points are kept. True if the member exists."""
+        key = keys.member(keys.member_id_for(line_user_id))
+        # Only an existing member: an unfollow from a stranger must not create a record.
+        if not self.redis.exists(key):
+            return False
+        self.redis.hset(key, "status", "inactive")
+        return True
+
+    # -- stores ------------------------------------------------------------------------
+
+    def add_store(self, store_id: str, name: str) -> str:
+        """Register a store and return its new API key (only its hash is kept)."""
+        api_key, key_hash = _new_key()
+        if not self.redis.hsetnx(keys.store(store_id), "name", name):
+            raise DuplicateStoreError(store_id)
+        self.redis.hset(keys.store(store_id), "key_hash", key_hash)
+        self.redis.set(keys.api_key(key_hash), store_id)
+        return api_key
+
+    def rotate_key(self, store_id: str) -> str | None:
+        """Replace a store's API key; the old one stops working at once. None if no store."""
+        data = self.redis.hgetall(keys.store(store_id))
+        if not data:
+            return None
+        api_key, key_hash = _new_key()
+        self.redis.set(keys.api_key(key_hash), store_id)
+        self.redis.hset(keys.store(store_id), "key_hash", key_hash)
+        if data.get("key_hash"):
+            self.redis.delete(keys.api_key(data["key_hash"]))
+        return api_key
+
+    def store_for_api_key(self, api_key: str) -> Store | None:
+        """The store an API key belongs to, or None for an unknown or revoked key."""
+        key_hash = _hash_key(api_key)
+        store_id = self.redis.get(keys.api_key(key_hash))
+        if store_id is None:
+            return None
+        data = self.redis.hgetall(keys.store(store_id))
+        if data.get("key_hash") != key_hash:
+            return None
+        return Store(store_id=store_id, name=data.get("name", store_id))
+
+    # -- transactions ------------------------------------------------------------------
+
+    def claim_transaction(
+        self, store_id: str, transaction_id: str, member_id: str, fingerprint: str
+    ) -> str | None:
+        """Bind a store's transaction id to one member and body.
+
+        Returns the member id to apply it to, or None when the id is already bound to a
+        different body (a conflict).
+        """
+        claim = f"{member_id} {fingerprint}"
+        key = keys.store_transaction(store_id, transaction_id)
+        if self.redis.set(key, claim, nx=True):
+            return member_id
+        current = self.redis.get(key) or ""
+        bound_member, _, bound_fingerprint = current.partition(" ")
+        return bound_member if bound_fingerprint == fingerprint else None
+
+    def apply_transaction(
+        self,
+        *,
+        member_id: str,
+        store_id: str,
+        transaction_id: str,
+        fingerprint: str,
+        amount: int,
+        points_earned: int,
+        points_used: int,
+    ) -> TransactionOutcome:
+        """Apply a claimed transaction atomically; replays return the first outcome."""
+        status, balance, earned, used = self._apply(
+            keys=[
+                keys.member(member_id),
+                keys.member_transaction(member_id, store_id, transaction_id),
+            ],
+            args=[
+                fingerprint,
+                amount,
+                points_earned,
+                points_used,
+                store_id,
+                transaction_id,
+                int(time.time() * 1000),
+            ],
+        )
+        return TransactionOutcome(status, int(balance), int(earned), int(used))
+
+    def receipt_queued(self, member_id: str, store_id: str, transaction_id: str) -> bool:
+        """True once the receipt push for a transaction has been queued."""
+        key = keys.member_transaction(member_id, store_id, transaction_id)
+        return self.redis.hexists(key, "receipt")
+
+    def mark_receipt_queued(self, member_id: str, store_id: str, transaction_id: str) -> None:
+        """Record that the receipt push for a transaction is queued."""
+        key = keys.member_transaction(member_id, store_id, transaction_id)
+        self.redis.hset(key, "receipt", "queued")
+
+    # -- webhook events ----------------------------------------------------------------
+
+    def first_delivery(self, event_id: str, ttl_seconds: int) -> bool:
+        """True the first time an event id is seen within ``ttl_seconds``."""
+        return bool(self.redis.set(keys.webhook_event(event_id), 1, nx=True, ex=ttl_seconds))
+
+    def forget_delivery(self, event_id: str) -> None:
+        """Undo ``first_delivery`` when the event could not be queued, so a redelivery works."""
+        self.redis.delete(keys.webhook_event(event_id))
+
+
+def _new_key() -> tuple[str, str]:
+    api_key = "sk_" + secrets.token_urlsafe(32)
+    return api_key, _hash_key(api_key)
+
+
+def _hash_key(api_key: str) -> str:
+    # API keys carry 256 random bits, so a plain SHA-256 is enough: no salt or KDF needed.
+    return hashlib.sha256(api_key.encode()).hexdigest()

@@ -1,0 +1,157 @@
+"""Fixtures: a real Redis started by the suite, a fake LINE platform, the app and its worker."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from rq import SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+
+from bot import create_app
+from bot.config import Settings
+from bot.embedded_redis import EmbeddedRedis
+from bot.jobs.queue import queue
+from bot.sandbox.fake_line import FakeLine
+from bot.services import Services
+from tests.support import events
+from tests.support.openapi import MessagingApiValidator, messaging_spec_path, validate_recorded
+
+CHANNEL_SECRET = "test-channel-secret"
+ACCESS_TOKEN = "test-access-token"
+PUBLIC_BASE_URL = "https://cards.example.test"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[EmbeddedRedis]:
+    """One real redis-server for the whole run, on a Unix socket in a short temp dir."""
+    with tempfile.TemporaryDirectory(prefix="lr") as tmp:
+        server = EmbeddedRedis(Path(tmp)).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
+    """A client of the suite's Redis, flushed before and after each test."""
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    client.flushall()
+    yield client
+    client.flushall()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def _fake_line_server() -> Iterator[FakeLine]:
+    with FakeLine(access_token=ACCESS_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_line(_fake_line_server: FakeLine) -> Iterator[FakeLine]:
+    """The fake LINE platform, reset per test; every request it got must match LINE's spec."""
+    _fake_line_server.reset()
+    yield _fake_line_server
+    if messaging_spec_path() is not None:
+        validate_recorded(_fake_line_server.recorded())
+
+
+def make_settings(redis_url: str, line_url: str, **overrides: str) -> Settings:
+    """Settings as production would read them, pointed at the test doubles."""
+    env = {
+        "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
+        "LINE_API_BASE_URL": line_url,
+        "REDIS_URL": redis_url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "SECRET_KEY": "k" * 48,
+        **overrides,
+    }
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def settings(redis_server: EmbeddedRedis, fake_line: FakeLine, redis_client) -> Settings:
+    """Production-shaped settings against the suite's Redis and the fake LINE."""
+    return make_settings(redis_server.url, fake_line.url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    """The app, as gunicorn would serve it."""
+    application = create_app({"TESTING": True, "SETTINGS": settings})
+    yield application
+    application.extensions["loyalty"].line.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app: Flask) -> Services:
+    """The app's services."""
+    return app.extensions["loyalty"]
+
+
+@pytest.fixture
+def run_jobs(app: Flask):
+    """Run every queued job to completion in this process, as the worker would."""
+
+    def run(max_rounds: int = 20) -> int:
+        """Work the queue; retries scheduled for later run now, as if their time had come."""
+        with app.app_context():
+            svc: Services = app.extensions["loyalty"]
+            jobs_queue = queue(svc)
+            scheduled = ScheduledJobRegistry(queue=jobs_queue)
+            for _ in range(max_rounds):
+                SimpleWorker([jobs_queue], connection=svc.queue_redis).work(burst=True)
+                due = scheduled.get_job_ids()
+                if not due:
+                    break
+                for job_id in due:
+                    scheduled.remove(job_id)
+                    jobs_queue.enqueue_job(Job.fetch(job_id, connection=svc.queue_redis))
+            return jobs_queue.count
+
+    return run
+
+
+@pytest.fixture
+def post_webhook(client: FlaskClient):
+    """POST signed events to /callback; returns the response."""
+
+    def post(*evts: dict, secret: str = CHANNEL_SECRET):
+        raw = events.body(*evts)
+        return client.post(
+            "/callback",
+            data=raw,
+            headers={"X-Line-Signature": events.sign(raw, secret)},
+            content_type="application/json",
+        )
+
+    return post
+
+
+@pytest.fixture
+def store_key(services: Services) -> str:
+    """A registered store S001 and its API key."""
+    return services.store.add_store("S001", "Shibuya")
+
+
+@pytest.fixture(scope="session")
+def spec_validator() -> MessagingApiValidator:
+    """LINE's messaging API spec validator, or a skip with the reason."""
+    from tests.support.openapi import require_validator
+
+    return require_validator()

@@ -1,0 +1,27 @@
+"""Member numbers: in-store EAN-13 range, valid check digit, random."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.cards import ean13_check_digit, is_valid_member_number, new_member_number
+
+
+@pytest.mark.parametrize(
+    ("first12", "check"), [("490123456789", "4"), ("400638133393", "1"), ("200000000000", "8")]
+)
+def test_check_digit_matches_known_codes(first12, check):
+    assert ean13_check_digit(first12) == check
+
+
+def test_new_numbers_are_valid_in_store_codes_and_distinct():
+    numbers = {new_member_number() for _ in range(2000)}
+    assert len(numbers) == 2000
+    assert all(is_valid_member_number(n) and n.startswith("29") for n in numbers)
+
+
+@pytest.mark.parametrize(
+    "value", ["", "4901234567894", "2900000000002", "290000000000", "29000000000000", "２９０"]
+)
+def test_invalid_member_numbers(value):
+    assert not is_valid_member_number(value)

@@ -1,0 +1,35 @@
+"""The pure core stays pure: no Flask, LINE SDK or Redis imports under bot/domain."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+DOMAIN = Path(__file__).resolve().parent.parent / "bot" / "domain"
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_domain_imports_only_the_standard_library_and_itself():
+    modules = list(DOMAIN.glob("*.py"))
+    assert modules
+    for path in modules:
+        outside = {
+            name for name in _imports(path) if name not in sys.stdlib_module_names and name != "bot"
+        }
+        assert not outside, f"{path.name} imports {outside}"
+        own = {
+            node.module
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot.")
+        }
+        assert all(m.startswith("bot.domain") for m in own), f"{path.name} imports {own}"

@@ -1,0 +1,59 @@
+"""Settings: every problem reported at once, each naming its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Settings, SettingsError
+
+GOOD = {
+    "LINE_CHANNEL_SECRET": "s",
+    "LINE_CHANNEL_ACCESS_TOKEN": "t",
+    "REDIS_URL": "redis://localhost:6379/0",
+    "PUBLIC_BASE_URL": "https://cards.example.com",
+    "SECRET_KEY": "k" * 40,
+}
+
+
+def test_production_settings():
+    settings = Settings.from_env(GOOD)
+    assert not settings.sandbox
+    assert settings.line_api_base_url is None  # the SDK's own LINE hosts
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"LINE_CHANNEL_ACCESS_TOKEN": ""}, "LINE_CHANNEL_ACCESS_TOKEN"),
+        ({"LINE_CHANNEL_SECRET": ""}, "LINE_CHANNEL_SECRET"),
+        ({"PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "http://cards.example.com"}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "cards.example.com"}, "PUBLIC_BASE_URL"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"REDIS_URL": "http://localhost"}, "REDIS_URL"),
+        ({"LINE_API_BASE_URL": "ftp://x"}, "LINE_API_BASE_URL"),
+        ({"LOYALTY_PROGRAM": "/nonexistent.toml"}, "LOYALTY_PROGRAM"),
+    ],
+)
+def test_each_bad_setting_is_named(change, variable):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({**GOOD, **change})
+    assert [p.split(":")[0] for p in caught.value.problems] == [variable]
+
+
+def test_all_problems_at_once():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"LINE_CHANNEL_SECRET": "s", "REDIS_URL": "x://", "SECRET_KEY": "k"})
+    named = {p.split(":")[0] for p in caught.value.problems}
+    assert named == {"LINE_CHANNEL_ACCESS_TOKEN", "REDIS_URL", "PUBLIC_BASE_URL", "SECRET_KEY"}
+
+
+def test_no_credentials_means_sandbox_with_local_defaults(monkeypatch, tmp_path):
+    monkeypatch.setattr("bot.config.VAR_DIR", tmp_path)
+    settings = Settings.from_env({})
+    assert settings.sandbox
+    assert settings.line_api_base_url.startswith("http://127.0.0.1")
+    assert settings.redis_url.startswith("unix://")
+    # The generated secrets are kept, so every process of the sandbox agrees on them.
+    assert Settings.from_env({}).secret_key == settings.secret_key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600

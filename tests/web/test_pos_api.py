@@ -1,0 +1,245 @@
+"""POST /api/v1/transactions: grants, idempotency, errors, and the pushed receipt."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.support import events
+
+
+@pytest.fixture
+def member(post_webhook, run_jobs, fake_line, services):
+    """A registered shopper (follow already replied to)."""
+    user = events.user_id()
+    fake_line.add_profile(user, "Hanako", language="ja")
+    post_webhook(events.follow(user))
+    run_jobs()
+    fake_line.reset()
+    return services.store.member_for_user(user)
+
+
+@pytest.fixture
+def pos(client, store_key):
+    """POST a transaction as store S001."""
+
+    def post(body, key: str = store_key):
+        return client.post(
+            "/api/v1/transactions", json=body, headers={"Authorization": f"Bearer {key}"}
+        )
+
+    return post
+
+
+def test_purchase_grants_points_and_pushes_receipt_with_retry_key(
+    pos, member, run_jobs, fake_line, services
+):
+    response = pos({"transaction_id": "T-1", "card_code": member.number, "amount": 1280})
+    assert response.status_code == 201
+    assert response.json == {
+        "member_number": member.number,
+        "points_earned": 12,
+        "points_used": 0,
+        "balance": 12,
+        "rank": "regular",
+    }
+    assert services.store.member(member.member_id).balance == 12
+    run_jobs()
+    [push] = fake_line.recorded("/v2/bot/message/push")
+    assert push.status == 200
+    assert push.json["to"] == member.line_user_id
+    assert push.headers["x-line-retry-key"]
+    receipt = push.json["messages"][0]
+    assert receipt["type"] == "flex"
+    assert "¥1,280" in receipt["altText"]
+
+
+def test_same_transaction_again_returns_first_result_without_second_grant_or_push(
+    pos, member, run_jobs, fake_line, services
+):
+    body = {"transaction_id": "T-2", "card_code": member.number, "amount": 5000}
+    first = pos(body)
+    run_jobs()
+    again = pos(body)
+    run_jobs()
+    assert again.status_code == first.status_code == 201
+    assert again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert services.store.member(member.member_id).balance == 50
+    assert len(fake_line.recorded("/v2/bot/message/push")) == 1
+
+
+def test_same_id_different_body_is_409(pos, member, services):
+    assert (
+        pos({"transaction_id": "T-3", "card_code": member.number, "amount": 100}).status_code == 201
+    )
+    response = pos({"transaction_id": "T-3", "card_code": member.number, "amount": 900})
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    assert services.store.member(member.member_id).balance == 1
+
+
+def test_points_used_are_redeemed_and_not_earned_on(pos, member, services):
+    pos({"transaction_id": "T-4", "card_code": member.number, "amount": 10000})
+    response = pos(
+        {"transaction_id": "T-5", "card_code": member.number, "amount": 1000, "points_used": 100}
+    )
+    assert response.status_code == 201
+    assert response.json["points_used"] == 100
+    assert response.json["points_earned"] == 9  # 900 JPY paid in money
+    assert response.json["balance"] == 100 - 100 + 9
+
+
+def test_overspending_points_is_409_and_changes_nothing(pos, member, services):
+    pos({"transaction_id": "T-6", "card_code": member.number, "amount": 1000})
+    response = pos(
+        {"transaction_id": "T-7", "card_code": member.number, "amount": 1000, "points_used": 11}
+    )
+    assert response.status_code == 409
+    assert response.json["balance"] == 10
+    assert services.store.member(member.member_id).balance == 10
+
+
+@pytest.mark.parametrize("key", ["", "sk_wrong", "Basic abc"])
+def test_bad_key_is_401(client, store_key, member, key):
+    response = client.post(
+        "/api/v1/transactions",
+        json={"transaction_id": "T", "card_code": member.number, "amount": 1},
+        headers={"Authorization": key}
+        if key.startswith("Basic")
+        else {"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+
+
+def test_rotated_key_revokes_the_old_one(pos, member, services, store_key):
+    new_key = services.store.rotate_key("S001")
+    body = {"transaction_id": "T-8", "card_code": member.number, "amount": 100}
+    assert pos(body, key=store_key).status_code == 401
+    assert pos(body, key=new_key).status_code == 201
+
+
+def test_unknown_card_is_404(pos, member):
+    from bot.domain.cards import new_member_number
+
+    for code in (
+        new_member_number(),
+        "123",
+        member.number[:-1] + str((int(member.number[-1]) + 1) % 10),
+    ):
+        response = pos({"transaction_id": f"T-{code}", "card_code": code, "amount": 100})
+        assert response.status_code == 404, code
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"card_code": "2900000000000", "amount": 1}, "transaction_id"),
+        ({"transaction_id": "T", "amount": 1}, "card_code"),
+        ({"transaction_id": "T", "card_code": "2900000000000"}, "amount"),
+        ({"transaction_id": "T", "card_code": "2900000000000", "amount": -1}, "amount"),
+        ({"transaction_id": "T", "card_code": "2900000000000", "amount": "100"}, "amount"),
+        ({"transaction_id": "T", "card_code": "2900000000000", "amount": True}, "amount"),
+        ({"transaction_id": "T", "card_code": "2900000000000", "amount": 1.5}, "amount"),
+        ({"transaction_id": "T", "card_code": "2900000000000", "amount": 10**12}, "amount"),
+        ({"transaction_id": "T", "card_code": "29000000000x0", "amount": 1}, "card_code"),
+        ({"transaction_id": "", "card_code": "2900000000000", "amount": 1}, "transaction_id"),
+        ({"transaction_id": "x" * 65, "card_code": "2900000000000", "amount": 1}, "transaction_id"),
+        (
+            {"transaction_id": "T", "card_code": "2900000000000", "amount": 5, "points_used": 6},
+            "points_used",
+        ),
+        ({"transaction_id": "T", "card_code": "2900000000000", "amount": 5, "items": "x"}, "items"),
+        (
+            {
+                "transaction_id": "T",
+                "card_code": "2900000000000",
+                "amount": 5,
+                "items": [{"name": "milk", "quantity": 0, "unit_price": 100}],
+            },
+            "items/0/quantity",
+        ),
+        (
+            {
+                "transaction_id": "T",
+                "card_code": "2900000000000",
+                "amount": 5,
+                "occurred_at": "2026-11-22 10:00",
+            },
+            "occurred_at",
+        ),
+        (
+            {"transaction_id": "T", "card_code": "2900000000000", "amount": 5, "ammount": 5},
+            "ammount",
+        ),
+        (["not", "an", "object"], ""),
+    ],
+)
+def test_invalid_body_is_422_naming_the_field(pos, body, field):
+    response = pos(body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert field in [e["field"] for e in response.json["errors"]]
+
+
+def test_non_json_body_is_422(client, store_key):
+    response = client.post(
+        "/api/v1/transactions",
+        data=b"\x00\x01garbage",
+        headers={"Authorization": f"Bearer {store_key}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+
+
+def test_oversized_body_is_413(client, store_key):
+    response = client.post(
+        "/api/v1/transactions",
+        data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"Authorization": f"Bearer {store_key}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+
+
+def test_concurrent_copies_of_one_transaction_grant_once(app, store_key, member, services):
+    body = {"transaction_id": "T-race", "card_code": member.number, "amount": 10000}
+    statuses: list[int] = []
+
+    def send() -> None:
+        client = app.test_client()
+        r = client.post(
+            "/api/v1/transactions", json=body, headers={"Authorization": f"Bearer {store_key}"}
+        )
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [201] * 16
+    assert services.store.member(member.member_id).balance == 100
+
+
+def test_unfollowed_member_still_earns_but_gets_no_push(
+    pos, member, post_webhook, run_jobs, fake_line, services
+):
+    post_webhook(events.unfollow(member.line_user_id))
+    run_jobs()
+    response = pos({"transaction_id": "T-9", "card_code": member.number, "amount": 300})
+    assert response.status_code == 201
+    run_jobs()
+    assert fake_line.recorded("/v2/bot/message/push") == []
+
+
+def test_receipt_push_survives_line_5xx_with_the_same_retry_key(pos, member, run_jobs, fake_line):
+    # LINE processed the push but the answer was lost: the retry must not deliver twice.
+    fake_line.fail_next("/v2/bot/message/push", 500, accept_first=True)
+    pos({"transaction_id": "T-10", "card_code": member.number, "amount": 300})
+    run_jobs()
+    pushes = fake_line.recorded("/v2/bot/message/push")
+    assert [p.status for p in pushes] == [500, 409]
+    assert pushes[0].headers["x-line-retry-key"] == pushes[1].headers["x-line-retry-key"]
+    assert list(fake_line.deliveries_by_retry_key().values()) == [1]
+    assert len(fake_line.messages_for(member.line_user_id)) == 1

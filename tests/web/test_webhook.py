@@ -1,0 +1,232 @@
+"""POST /callback: signatures, dedupe, replay protection, and the replies the worker sends."""
+
+from __future__ import annotations
+
+import io
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import zxingcpp
+from PIL import Image
+from rq.registry import FailedJobRegistry
+
+from bot.jobs.queue import queue
+from bot.store import keys
+from tests.support import events
+
+
+def _queued(services) -> int:
+    return queue(services).count
+
+
+def _card_bubble(messages: list[dict]) -> dict:
+    flex = [m for m in messages if m["type"] == "flex"]
+    assert len(flex) == 1, messages
+    return flex[0]["contents"]
+
+
+def test_missing_signature_is_refused_and_nothing_queued(client, services):
+    raw = events.body(events.follow(events.user_id()))
+    response = client.post("/callback", data=raw, content_type="application/json")
+    assert response.status_code == 400
+    assert _queued(services) == 0
+
+
+def test_bad_signature_is_refused_and_nothing_queued(post_webhook, services):
+    response = post_webhook(events.follow(events.user_id()), secret="not-the-channel-secret")
+    assert response.status_code == 400
+    assert _queued(services) == 0
+
+
+def test_reserialised_body_fails_signature(client, services):
+    # Signing must be over the exact bytes: the same JSON with other spacing is refused.
+    event = events.follow(events.user_id())
+    raw = events.body(event)
+    signature = events.sign(raw, "test-channel-secret")
+    response = client.post(
+        "/callback",
+        data=raw.replace(b", ", b","),
+        headers={"X-Line-Signature": signature},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert _queued(services) == 0
+
+
+def test_empty_events_verification_request_answers_200(post_webhook, services):
+    assert post_webhook().status_code == 200
+    assert _queued(services) == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"not json", b"[]", b'{"destination": "U0"}', b'{"events": {}}', b"\xff\xfe"],
+)
+def test_signed_but_malformed_bodies_get_400(client, services, raw):
+    response = client.post(
+        "/callback",
+        data=raw,
+        headers={"X-Line-Signature": events.sign(raw, "test-channel-secret")},
+    )
+    assert response.status_code == 400
+    assert _queued(services) == 0
+
+
+def test_follow_registers_member_and_replies_welcome_and_scannable_card(
+    post_webhook, run_jobs, fake_line, client, services
+):
+    user = events.user_id()
+    fake_line.add_profile(user, "山田 花子", language="ja")
+    assert post_webhook(events.follow(user)).status_code == 200
+    assert run_jobs() == 0
+
+    [reply] = fake_line.replies()
+    assert [m["type"] for m in reply["messages"]] == ["text", "flex"]
+    assert "山田 花子" in reply["messages"][0]["text"]
+    member = services.store.member_for_user(user)
+    assert member is not None
+    assert (member.display_name, member.language) == ("山田 花子", "ja")
+
+    bubble = _card_bubble(reply["messages"])
+    image_url = bubble["hero"]["url"]
+    assert image_url.startswith("https://cards.example.test/media/card/")
+    image = client.get(urlsplit(image_url).path)
+    assert image.status_code == 200
+    assert image.mimetype == "image/png"
+    assert "max-age" in image.headers["Cache-Control"]
+    picture = Image.open(io.BytesIO(image.data))
+    assert max(picture.size) <= 1024
+    [decoded] = zxingcpp.read_barcodes(picture)
+    assert decoded.text == member.number
+
+
+def test_english_profile_gets_english_card(post_webhook, run_jobs, fake_line):
+    user = events.user_id()
+    fake_line.add_profile(user, "Alex", language="en-US")
+    post_webhook(events.follow(user))
+    run_jobs()
+    [reply] = fake_line.replies()
+    assert reply["messages"][0]["text"].startswith("Thanks for adding us, Alex")
+
+
+def test_redelivered_event_replies_once(post_webhook, run_jobs, fake_line):
+    event = events.follow(events.user_id())
+    assert post_webhook(event).status_code == 200
+    assert post_webhook(events.redelivered(event)).status_code == 200
+    assert post_webhook(event).status_code == 200
+    run_jobs()
+    assert len(fake_line.replies()) == 1
+
+
+def test_event_older_than_dedupe_window_is_ignored(post_webhook, services, redis_client):
+    event = events.follow(events.user_id())
+    event["timestamp"] = int((time.time() - 3 * 24 * 3600) * 1000)
+    assert post_webhook(event).status_code == 200
+    assert _queued(services) == 0
+    assert redis_client.get(keys.webhook_event(event["webhookEventId"])) is None
+
+
+def test_events_without_id_are_skipped_but_others_in_the_body_run(
+    post_webhook, run_jobs, fake_line
+):
+    broken = events.follow(events.user_id())
+    del broken["webhookEventId"]
+    good = events.follow(events.user_id())
+    assert post_webhook(broken, "not an event", good).status_code == 200
+    run_jobs()
+    assert len(fake_line.replies()) == 1
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {**events.follow(events.user_id()), "follow": {}},  # missing required isUnblocked
+        {**events.follow(events.user_id()), "type": "things"},  # retired event type
+        {**events.text(events.user_id(), "hi"), "mode": "standby"},
+        {
+            **events.postback(events.user_id(), "action=card"),
+            "source": {"type": "group", "groupId": "C" + "1" * 32},
+        },
+    ],
+    ids=["malformed-follow", "unknown-type", "standby", "group"],
+)
+def test_events_the_bot_does_not_serve_are_dropped_quietly(
+    post_webhook, run_jobs, fake_line, event, app
+):
+    assert post_webhook(event).status_code == 200
+    run_jobs()
+    assert fake_line.replies() == []
+    with app.app_context():
+        assert FailedJobRegistry(queue=queue(app.extensions["loyalty"])).count == 0
+
+
+@pytest.mark.parametrize(
+    "make_event",
+    [
+        lambda u: events.postback(u, "action=card"),
+        lambda u: events.text(u, "会員証"),
+        lambda u: events.text(u, " ＣＡＲＤ "),
+    ],
+    ids=["postback", "japanese-keyword", "fullwidth-english-keyword"],
+)
+def test_card_on_request(post_webhook, run_jobs, fake_line, make_event):
+    user = events.user_id()
+    post_webhook(events.follow(user))
+    run_jobs()
+    post_webhook(make_event(user))
+    run_jobs()
+    first, second = fake_line.replies()
+    assert _card_bubble(second["messages"])["body"] == _card_bubble(first["messages"])["body"]
+
+
+def test_card_request_from_stranger_explains_how_to_join(post_webhook, run_jobs, fake_line):
+    post_webhook(events.postback(events.user_id(), "action=card"))
+    run_jobs()
+    [reply] = fake_line.replies()
+    assert reply["messages"][0]["type"] == "text"
+
+
+@pytest.mark.parametrize(
+    "data", ["", "action=", "action=nope", "a=b&&&", "%%%", "action=card" * 30]
+)
+def test_unknown_or_hostile_postbacks_reply_nothing(post_webhook, run_jobs, fake_line, data):
+    user = events.user_id()
+    post_webhook(events.postback(user, data[:300]))
+    run_jobs()
+    assert fake_line.replies() == []
+
+
+def test_unfollow_keeps_points_and_refollow_restores_the_same_card(
+    post_webhook, run_jobs, fake_line, services
+):
+    user = events.user_id()
+    post_webhook(events.follow(user))
+    run_jobs()
+    before = services.store.member_for_user(user)
+    post_webhook(events.unfollow(user))
+    run_jobs()
+    assert services.store.member_for_user(user).active is False
+    post_webhook(events.follow(user, unblocked=True))
+    run_jobs()
+    after = services.store.member_for_user(user)
+    assert after.active
+    assert after.number == before.number
+    assert "おかえりなさい" in fake_line.replies()[-1]["messages"][0]["text"]
+
+
+def test_used_reply_token_is_not_retried_forever(post_webhook, run_jobs, fake_line, app):
+    # The worker treats LINE's 400 "Invalid reply token" as final, not as a job failure.
+    event = events.follow(events.user_id())
+    fake_line.fail_next("/v2/bot/message/reply", 400, body={"message": "Invalid reply token"})
+    post_webhook(event)
+    run_jobs()
+    assert fake_line.replies() == []
+    assert len(fake_line.recorded("/v2/bot/message/reply")) == 1
+
+
+def test_line_5xx_on_reply_is_retried(post_webhook, run_jobs, fake_line):
+    fake_line.fail_next("/v2/bot/message/reply", 500)
+    post_webhook(events.follow(events.user_id()))
+    run_jobs()
+    assert len(fake_line.replies()) == 1
