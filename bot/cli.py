@@ -7,13 +7,14 @@ import re
 import click
 import redis
 from flask import Flask
+from flask.cli import AppGroup
 
 from bot.services import services
 from bot.store.redis_store import DuplicateStoreError
 
 _STORE_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
-store_group = click.Group("store", help="Register stores and manage their POS API keys.")
+store_group = AppGroup("store", help="Register stores and manage their POS API keys.")
 
 
 @store_group.command("add")

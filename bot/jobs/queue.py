@@ -13,6 +13,8 @@ QUEUE_NAME = "loyalty"
 EVENT_RETRY = Retry(max=2)
 #: Pushes retry with growing delays (seconds) on LINE 5xx and timeouts.
 PUSH_RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
+#: Failed jobs keep their arguments (a webhook event holds a user id and text): not for long.
+FAILURE_TTL = 7 * 24 * 3600
 #: Namespace of the deterministic retry keys: one logical message, one key, forever.
 RETRY_KEY_NAMESPACE = uuid.UUID("6f0c1a8e-5d43-4b8e-9a51-3c2f7d9e4b10")
 
@@ -22,10 +24,16 @@ def queue(services: Services) -> Queue:
     return Queue(QUEUE_NAME, connection=services.queue_redis)
 
 
-def enqueue_event(services: Services, event_json: str) -> None:
+def enqueue_event(services: Services, event_id: str, event_json: str) -> None:
     """Queue one webhook event (its JSON text) for the worker."""
     queue(services).enqueue(
-        "bot.jobs.tasks.handle_event", event_json, retry=EVENT_RETRY, result_ttl=0
+        "bot.jobs.tasks.handle_event",
+        event_json,
+        # RQ logs the description; the default would print the event, user id and text included.
+        description=f"webhook event {event_id}",
+        retry=EVENT_RETRY,
+        result_ttl=0,
+        failure_ttl=FAILURE_TTL,
     )
 
 
@@ -42,6 +50,8 @@ def enqueue_receipt(services: Services, member_id: str, receipt: dict, retry_key
         receipt,
         retry_key,
         job_id=f"receipt-{retry_key}",
+        description=f"receipt {retry_key}",
         retry=PUSH_RETRY,
         result_ttl=0,
+        failure_ttl=FAILURE_TTL,
     )

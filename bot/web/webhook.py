@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 
 import redis
@@ -21,6 +22,8 @@ DEDUPE_TTL = 48 * 3600
 #: Events older than this (seconds) are ignored: LINE signs no timestamp, so an old event is
 #: either a replay of a captured request or one whose dedupe record has already expired.
 MAX_EVENT_AGE = 24 * 3600
+#: webhookEventId is a ULID; anything else is not from LINE and is not worth a key or a log line.
+_EVENT_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
 
 def _plain(status: int, body: str) -> Response:
@@ -47,27 +50,44 @@ def callback() -> Response:
         return _plain(400, "body has no events list")
     now_ms = time.time() * 1000
     for event in events:
-        event_id = event.get("webhookEventId") if isinstance(event, dict) else None
-        timestamp = event.get("timestamp") if isinstance(event, dict) else None
-        if not isinstance(event_id, str) or not event_id or not isinstance(timestamp, int):
-            log.warning("webhook event without webhookEventId or timestamp ignored")
-            continue
-        if now_ms - timestamp > MAX_EVENT_AGE * 1000:
-            log.warning(
-                "webhook event %s ignored: %d s old", event_id, (now_ms - timestamp) // 1000
-            )
+        event_id = _acceptable_id(event, now_ms)
+        if event_id is None:
             continue
         try:
-            if not svc.store.first_delivery(event_id, DEDUPE_TTL):
-                log.info("duplicate webhook event %s ignored", event_id)
-                continue
-            try:
-                enqueue_event(svc, json.dumps(event, ensure_ascii=False))
-            except redis.RedisError:
-                svc.store.forget_delivery(event_id)
-                raise
+            _queue_once(event_id, event)
         except redis.RedisError:
             # Fail closed: LINE redelivers on a non-2xx, and dedupe keeps that safe.
             log.exception("webhook event %s not queued: Redis unavailable", event_id)
             return _plain(503, "temporarily unavailable")
     return _plain(200, "OK")
+
+
+def _acceptable_id(event: object, now_ms: float) -> str | None:
+    """The event's id if it should be queued; None (logged) for malformed or stale events."""
+    if not isinstance(event, dict):
+        log.warning("webhook event that is not an object ignored")
+        return None
+    event_id, timestamp = event.get("webhookEventId"), event.get("timestamp")
+    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
+        log.warning("webhook event without a valid webhookEventId ignored")
+        return None
+    if not isinstance(timestamp, int) or isinstance(timestamp, bool):
+        log.warning("webhook event %s without a timestamp ignored", event_id)
+        return None
+    if now_ms - timestamp > MAX_EVENT_AGE * 1000:
+        log.warning("webhook event %s ignored: %d s old", event_id, (now_ms - timestamp) // 1000)
+        return None
+    return event_id
+
+
+def _queue_once(event_id: str, event: dict) -> None:
+    """Queue an event unless its id was seen before; raises ``RedisError`` if Redis fails."""
+    svc = services()
+    if not svc.store.first_delivery(event_id, DEDUPE_TTL):
+        log.info("duplicate webhook event %s ignored", event_id)
+        return
+    try:
+        enqueue_event(svc, event_id, json.dumps(event, ensure_ascii=False))
+    except redis.RedisError:
+        svc.store.forget_delivery(event_id)
+        raise

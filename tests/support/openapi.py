@@ -28,11 +28,16 @@ _MAX_MESSAGE_CHARS = 300
 
 
 class RecordedLike(Protocol):
-    """What validate_recorded needs from a recorded request."""
+    """What validate_recorded needs from a recorded request (read-only attributes)."""
 
-    method: str
-    path: str
-    json: Any
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def json(self) -> Any: ...
 
 
 def messaging_spec_path() -> Path | None:

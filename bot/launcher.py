@@ -1,0 +1,77 @@
+"""``make run``: start Redis (embedded unless REDIS_URL is set), the sandbox LINE stand-in
+(without credentials), and the Procfile's processes under honcho."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.config import DEFAULT_REDIS_SOCKET, PROJECT_ROOT, Settings, SettingsError
+from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+
+#: The web process listens here (honcho gives the first Procfile entry this port).
+WEB_PORT = 8000
+
+NEXT_STEPS = """
+Sandbox mode: no LINE credentials, so LINE calls go to a local stand-in at {line}.
+Try it from another terminal in {root}:
+
+  .venv/bin/python -m bot.sandbox follow          # a shopper adds the bot as a friend
+  .venv/bin/python -m bot.sandbox inbox           # what the shopper got: welcome + card
+  .venv/bin/flask --app wsgi store add S001 --name "Shibuya"   # prints a POS API key
+  .venv/bin/python -m bot.sandbox buy --key <key> --amount 1280  # the till scans the card
+  .venv/bin/python -m bot.sandbox inbox           # the electronic receipt
+  .venv/bin/python -m bot.sandbox tap card        # the shopper taps "card"
+
+The card image URL printed by `inbox` opens in a browser. Ctrl-C stops everything.
+"""
+
+
+def main() -> int:
+    """Run the bot until Ctrl-C."""
+    env = dict(os.environ)
+    try:
+        settings = Settings.from_env(env)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
+    with ExitStack() as stack:
+        try:
+            if not env.get("REDIS_URL"):
+                server = EmbeddedRedis(DEFAULT_REDIS_SOCKET.parent, DEFAULT_REDIS_SOCKET).start()
+                stack.callback(server.stop)
+                env["REDIS_URL"] = server.url
+                print(f"Embedded Redis (AOF, fsync always) at {server.url}", flush=True)
+        except EmbeddedRedisError as exc:
+            print(f"REDIS_URL: unset and the embedded Redis failed: {exc}", file=sys.stderr)
+            return 2
+        if settings.sandbox:
+            from bot.sandbox.fake_line import FakeLine
+
+            line_url = urlsplit(settings.line_api_base_url or "")
+            fake = FakeLine(host=line_url.hostname or "127.0.0.1", port=line_url.port or 8081)
+            stack.enter_context(fake)
+            env["LINE_API_BASE_URL"] = fake.url
+            env.setdefault("BIND", "127.0.0.1")
+            print(NEXT_STEPS.format(line=fake.url, root=PROJECT_ROOT), flush=True)
+        honcho = subprocess.Popen(  # noqa: S603 - fixed command line
+            [os.path.join(venv_bin, "honcho"), "start", "-f", "Procfile", "-p", str(WEB_PORT)],
+            cwd=PROJECT_ROOT,
+            env=env,
+        )
+        try:
+            return honcho.wait()
+        except KeyboardInterrupt:
+            honcho.send_signal(signal.SIGINT)
+            return honcho.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

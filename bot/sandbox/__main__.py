@@ -1,0 +1,153 @@
+"""``python -m bot.sandbox``: act as a shopper or a till against the running sandbox bot."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from bot.config import SANDBOX_PUBLIC_URL, Settings, SettingsError
+from bot.store.redis_store import LoyaltyStore, connect
+
+#: The sandbox shopper's LINE user id (any U + 32 hex digits works).
+SHOPPER = "U" + hashlib.sha256(b"sandbox-shopper").hexdigest()[:32]
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _event(kind: str, user: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": user},
+        "webhookEventId": "01SANDBOX" + secrets.token_hex(8).upper(),
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": secrets.token_hex(16),
+        **fields,
+    }
+
+
+def send_event(settings: Settings, bot_url: str, event: dict[str, Any]) -> int:
+    """Sign and POST one event to the bot's webhook, as LINE would."""
+    raw = json.dumps({"destination": "U" + "0" * 32, "events": [event]}).encode()
+    digest = hmac.new(settings.channel_secret.encode(), raw, hashlib.sha256).digest()
+    status, _ = _post(
+        f"{bot_url}/callback",
+        raw,
+        {"Content-Type": "application/json", "X-Line-Signature": base64.b64encode(digest).decode()},
+    )
+    print(f"webhook answered {status}")
+    return 0 if status == 200 else 1
+
+
+def show_inbox(settings: Settings, user: str) -> int:
+    """Print what the shopper received, newest last."""
+    url = f"{settings.line_api_base_url}/_sandbox/inbox/{user}"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+        entries = json.load(response)["messages"]
+    for entry in entries[-10:]:
+        message = entry["message"]
+        summary = message.get("text") or message.get("altText") or message["type"]
+        print(f"[{entry['at']}] via {entry['via']}: {summary}")
+        hero = message.get("contents", {}).get("hero", {})
+        if hero.get("url"):
+            print(f"    card image: {hero['url']}")
+    if not entries:
+        print("nothing yet; try: python -m bot.sandbox follow")
+    return 0
+
+
+def buy(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
+    """POST a purchase to the POS API with the shopper's card number."""
+    card = args.card
+    if card is None:
+        member = LoyaltyStore(connect(settings.redis_url)).member_for_user(args.user)
+        if member is None:
+            print("the sandbox shopper has no card yet; run: python -m bot.sandbox follow")
+            return 1
+        card = member.number
+    body = {
+        "transaction_id": args.transaction_id or f"SBX-{secrets.token_hex(4)}",
+        "card_code": card,
+        "amount": args.amount,
+        "points_used": args.points_used,
+    }
+    status, text = _post(
+        f"{bot_url}/api/v1/transactions",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {args.key}"},
+    )
+    print(status, text)
+    return 0 if status in (200, 201) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and act."""
+    parser = argparse.ArgumentParser(prog="python -m bot.sandbox", description=__doc__)
+    parser.add_argument("--bot", default=SANDBOX_PUBLIC_URL, help="the bot's base URL")
+    parser.add_argument("--user", default=SHOPPER, help="the shopper's LINE user id")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("follow", help="add the bot as a friend")
+    commands.add_parser("unfollow", help="block the bot")
+    tap = commands.add_parser("tap", help="tap a postback action, e.g. card")
+    tap.add_argument("action")
+    say = commands.add_parser("say", help="send a text message, e.g. 会員証")
+    say.add_argument("text")
+    commands.add_parser("inbox", help="show what the shopper received")
+    purchase = commands.add_parser("buy", help="a till records a purchase")
+    purchase.add_argument("--key", required=True, help="the store's POS API key")
+    purchase.add_argument("--amount", type=int, required=True, help="JPY, tax included")
+    purchase.add_argument("--points-used", type=int, default=0)
+    purchase.add_argument("--card", help="card code (default: the sandbox shopper's)")
+    purchase.add_argument("--transaction-id")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if not settings.sandbox:
+        print("LINE credentials are set: this tool only talks to the sandbox", file=sys.stderr)
+        return 2
+    if args.command == "inbox":
+        return show_inbox(settings, args.user)
+    if args.command == "buy":
+        return buy(settings, args.bot, args)
+    event = {
+        "follow": lambda: _event("follow", args.user, follow={"isUnblocked": False}),
+        "unfollow": lambda: {
+            k: v for k, v in _event("unfollow", args.user).items() if k != "replyToken"
+        },
+        "tap": lambda: _event("postback", args.user, postback={"data": f"action={args.action}"}),
+        "say": lambda: _event(
+            "message",
+            args.user,
+            message={
+                "type": "text",
+                "id": str(secrets.randbelow(10**18)),
+                "text": args.text,
+                "quoteToken": secrets.token_urlsafe(16),
+            },
+        ),
+    }[args.command]()
+    return send_event(settings, args.bot, event)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
