@@ -20,7 +20,8 @@ DEFAULT_PROGRAM = PROJECT_ROOT / "assets" / "program.example.toml"
 DEFAULT_REDIS_SOCKET = VAR_DIR / "redis" / "redis.sock"
 #: Where the sandbox's stand-in for the LINE platform listens (see bot/sandbox/).
 SANDBOX_LINE_URL = "http://127.0.0.1:8081"
-SANDBOX_PUBLIC_URL = "http://127.0.0.1:8000"
+#: Sandbox web port when PORT is unset (the launcher serves the web process there).
+SANDBOX_PORT = 8000
 #: Shortest accepted SECRET_KEY, in characters: it signs image URLs and card codes.
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -78,7 +79,7 @@ class Settings:
         public = get("PUBLIC_BASE_URL").rstrip("/")
         if not public:
             if sandbox:
-                public = SANDBOX_PUBLIC_URL
+                public = f"http://127.0.0.1:{get('PORT') or SANDBOX_PORT}"
             else:
                 problems.append(
                     "PUBLIC_BASE_URL: missing; LINE fetches card images from this https origin"

@@ -11,11 +11,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.config import DEFAULT_REDIS_SOCKET, PROJECT_ROOT, Settings, SettingsError
+from bot.config import (
+    DEFAULT_REDIS_SOCKET,
+    PROJECT_ROOT,
+    SANDBOX_PORT,
+    Settings,
+    SettingsError,
+)
 from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError
-
-#: The web process listens here (honcho gives the first Procfile entry this port).
-WEB_PORT = 8000
 
 NEXT_STEPS = """
 Sandbox mode: no LINE credentials, so LINE calls go to a local stand-in at {line}.
@@ -59,10 +62,17 @@ def main() -> int:
             fake = FakeLine(host=line_url.hostname or "127.0.0.1", port=line_url.port or 8081)
             stack.enter_context(fake)
             env["LINE_API_BASE_URL"] = fake.url
+            # honcho gives each process its own PORT; card URLs must name the web one.
+            env["PUBLIC_BASE_URL"] = settings.public_base_url
             env.setdefault("BIND", "127.0.0.1")
             print(NEXT_STEPS.format(line=fake.url, root=PROJECT_ROOT), flush=True)
+        else:
+            webhook = f"{settings.public_base_url}/callback"
+            print(f"Live mode: LINE credentials are set; the webhook URL is {webhook}", flush=True)
+        # honcho gives the first Procfile entry (web) this port, the next ones +100.
+        port = env.get("PORT") or str(SANDBOX_PORT)
         honcho = subprocess.Popen(  # noqa: S603 - fixed command line
-            [os.path.join(venv_bin, "honcho"), "start", "-f", "Procfile", "-p", str(WEB_PORT)],
+            [os.path.join(venv_bin, "honcho"), "start", "-f", "Procfile", "-p", port],
             cwd=PROJECT_ROOT,
             env=env,
         )

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from bot.config import SANDBOX_PUBLIC_URL, Settings, SettingsError
+from bot.config import Settings, SettingsError
 from bot.store.redis_store import LoyaltyStore, connect
 
 #: The sandbox shopper's LINE user id (any U + 32 hex digits works).
@@ -28,6 +28,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+    except urllib.error.URLError as exc:
+        raise SystemExit(f"cannot reach {url} ({exc.reason}): is `make run` running?") from None
 
 
 def _event(kind: str, user: str, **fields: Any) -> dict[str, Any]:
@@ -43,8 +45,22 @@ def _event(kind: str, user: str, **fields: Any) -> dict[str, Any]:
     }
 
 
+def _reply_token(settings: Settings, user: str) -> str:
+    """A reply token from the LINE stand-in, so the reply shows in this shopper's inbox."""
+    status, text = _post(
+        f"{settings.line_api_base_url}/_sandbox/reply-tokens",
+        json.dumps({"userId": user}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    if status != 200:
+        raise SystemExit(f"the sandbox LINE stand-in refused: {status} {text}")
+    return json.loads(text)["replyToken"]
+
+
 def send_event(settings: Settings, bot_url: str, event: dict[str, Any]) -> int:
     """Sign and POST one event to the bot's webhook, as LINE would."""
+    if "replyToken" in event:
+        event["replyToken"] = _reply_token(settings, event["source"]["userId"])
     raw = json.dumps({"destination": "U" + "0" * 32, "events": [event]}).encode()
     digest = hmac.new(settings.channel_secret.encode(), raw, hashlib.sha256).digest()
     status, _ = _post(
@@ -100,7 +116,7 @@ def buy(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and act."""
     parser = argparse.ArgumentParser(prog="python -m bot.sandbox", description=__doc__)
-    parser.add_argument("--bot", default=SANDBOX_PUBLIC_URL, help="the bot's base URL")
+    parser.add_argument("--bot", help="the bot's base URL (default: PUBLIC_BASE_URL)")
     parser.add_argument("--user", default=SHOPPER, help="the shopper's LINE user id")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("follow", help="add the bot as a friend")
@@ -125,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.sandbox:
         print("LINE credentials are set: this tool only talks to the sandbox", file=sys.stderr)
         return 2
+    args.bot = (args.bot or settings.public_base_url).rstrip("/")
     if args.command == "inbox":
         return show_inbox(settings, args.user)
     if args.command == "buy":

@@ -670,6 +670,7 @@ class FakeLine:
                 self._link,
             ),
             ("GET", "/_sandbox/inbox", self._sandbox_inbox),
+            ("POST", "/_sandbox/reply-tokens", self._sandbox_reply_token),
             ("GET", "/_sandbox/inbox/" + segment.format("user_id"), self._sandbox_inbox),
         ]
         return [(method, re.compile(path), handler) for method, path, handler in table]
@@ -1056,6 +1057,16 @@ class FakeLine:
         user_id = call.params.get("user_id")
         messages = [entry for entry in self._inbox if user_id is None or entry["to"] == user_id]
         return _Answer(200, {"messages": messages})
+
+    def _sandbox_reply_token(self, call: _Call) -> _Answer:
+        """POST /_sandbox/reply-tokens {"userId"}: a token whose reply lands in that inbox."""
+        body, error = _json_object(call)
+        if error is not None:
+            return error
+        user_id = body.get("userId")
+        if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
+            return _body_errors([_detail("must be a LINE user id", "/userId")])
+        return _Answer(200, {"replyToken": self.issue_reply_token(user_id)})
 
 
 def _with_params(call: _Call, params: dict[str, str]) -> _Call:

@@ -14,8 +14,8 @@ from bot.messages import texts
 from bot.messages.flex import CardView, ReceiptView, card_message, receipt_message
 
 DESIGN = load_program(DEFAULT_PROGRAM).card
-#: LINE's limits (PRODUCT.md §5): bubble JSON 30 KB, altText 1,500 characters.
-BUBBLE_LIMIT = 30 * 1024
+#: LINE's limits (PRODUCT.md §5): bubble JSON 30 KB (read strictly as 30,000 bytes), altText 1,500.
+BUBBLE_LIMIT = 30_000
 ALT_TEXT_LIMIT = 1500
 
 NAMES = [
