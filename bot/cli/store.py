@@ -1,4 +1,4 @@
-"""Admin commands: ``flask --app wsgi <group> <command>``."""
+"""``flask --app wsgi store ...``: register stores and manage their POS API keys."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import re
 
 import click
 import redis
-from flask import Flask
 from flask.cli import AppGroup
 
 from bot.services import services
@@ -14,10 +13,10 @@ from bot.store.redis_store import DuplicateStoreError
 
 _STORE_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
-store_group = AppGroup("store", help="Register stores and manage their POS API keys.")
+group = AppGroup("store", help="Register stores and manage their POS API keys.")
 
 
-@store_group.command("add")
+@group.command("add")
 @click.argument("store_id")
 @click.option("--name", required=True, help="The store's name, shown on receipts.")
 def store_add(store_id: str, name: str) -> None:
@@ -38,7 +37,7 @@ def store_add(store_id: str, name: str) -> None:
     click.echo(api_key)
 
 
-@store_group.command("rotate-key")
+@group.command("rotate-key")
 @click.argument("store_id")
 def store_rotate_key(store_id: str) -> None:
     """Give STORE_ID a new API key and revoke the old one at once."""
@@ -50,8 +49,3 @@ def store_rotate_key(store_id: str) -> None:
         raise click.ClickException(f"no store {store_id}; add it with 'store add'")
     click.echo(f"New POS API key for {store_id} (the old one no longer works):")
     click.echo(api_key)
-
-
-def init_app(app: Flask) -> None:
-    """Register the command groups."""
-    app.cli.add_command(store_group)

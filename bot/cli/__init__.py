@@ -1,0 +1,12 @@
+"""Admin commands: ``flask --app wsgi <group> <command>``, one module per group."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.cli import store
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(store.group)
