@@ -1,4 +1,4 @@
-"""Recording a POS purchase: resolve the card, claim the id, apply once, queue the receipt."""
+"""POS operations: resolve the card, claim the id, apply once through the ledger, queue receipts."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.domain.cards import is_valid_member_number
-from bot.domain.errors import InsufficientPointsError, TransactionConflictError, UnknownCardError
-from bot.domain.points import earned_points
+from bot.domain.errors import (
+    InsufficientPointsError,
+    TransactionConflictError,
+    UnknownCardError,
+    UnknownTransactionError,
+)
 from bot.domain.purchase import Purchase
 from bot.jobs.queue import enqueue_receipt, receipt_retry_key
 from bot.services import Services
 from bot.store.redis_store import Store
-
-#: Until rank tiers exist every member has this rank.
-DEFAULT_RANK = "regular"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,24 @@ class PurchaseResult:
     replayed: bool
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    """What a refund did for the till."""
+
+    member_number: str
+    points_reversed: int
+    points_restored: int
+    shortfall: int
+    balance: int
+    rank: str
+    replayed: bool
+
+
+def purchase_key(store_id: str, transaction_id: str) -> str:
+    """The ledger idempotency key of a POS purchase."""
+    return f"p:{store_id}:{transaction_id}"
+
+
 def record_purchase(services: Services, store: Store, purchase: Purchase) -> PurchaseResult:
     """Apply a purchase exactly once per (store, transaction id) and queue its receipt."""
     member_id = _resolve_card(services, purchase.card_code)
@@ -38,16 +57,16 @@ def record_purchase(services: Services, store: Store, purchase: Purchase) -> Pur
     )
     if bound is None:
         raise TransactionConflictError(purchase.transaction_id)
-    outcome = services.store.apply_transaction(
+    op_key = purchase_key(store.store_id, purchase.transaction_id)
+    outcome = services.ledger.purchase(
         member_id=bound,
-        store_id=store.store_id,
-        transaction_id=purchase.transaction_id,
+        now=services.clock(),
+        op_key=op_key,
         fingerprint=fingerprint,
         amount=purchase.amount,
-        points_earned=earned_points(
-            services.settings.program.earn, purchase.amount, purchase.points_used
-        ),
         points_used=purchase.points_used,
+        store_id=store.store_id,
+        transaction_id=purchase.transaction_id,
     )
     if outcome.status == "conflict":
         raise TransactionConflictError(purchase.transaction_id)
@@ -57,7 +76,7 @@ def record_purchase(services: Services, store: Store, purchase: Purchase) -> Pur
         raise UnknownCardError(purchase.card_code)
     member = services.store.member(bound)
     assert member is not None
-    if not services.store.receipt_queued(bound, store.store_id, purchase.transaction_id):
+    if not services.store.receipt_queued(bound, op_key):
         # Queue first, then mark: a crash in between re-queues on the POS's retry, and the
         # deterministic retry key makes LINE deliver the receipt once anyway.
         if member.active:
@@ -72,13 +91,41 @@ def record_purchase(services: Services, store: Store, purchase: Purchase) -> Pur
             }
             key = receipt_retry_key(store.store_id, purchase.transaction_id)
             enqueue_receipt(services, bound, receipt, key)
-        services.store.mark_receipt_queued(bound, store.store_id, purchase.transaction_id)
+        services.store.mark_receipt_queued(bound, op_key)
     return PurchaseResult(
         member_number=member.number,
         points_earned=outcome.points_earned,
         points_used=outcome.points_used,
         balance=outcome.balance,
-        rank=DEFAULT_RANK,
+        rank=services.settings.program.ranks.for_spend(outcome.spend).key,
+        replayed=outcome.status == "replayed",
+    )
+
+
+def refund_purchase(services: Services, store: Store, transaction_id: str) -> RefundResult:
+    """Reverse a store's purchase once: take back what it earned, restore what it used."""
+    member_id = services.store.transaction_member(store.store_id, transaction_id)
+    if member_id is None:
+        raise UnknownTransactionError(transaction_id)
+    outcome = services.ledger.refund(
+        member_id=member_id,
+        now=services.clock(),
+        op_key=f"r:{store.store_id}:{transaction_id}",
+        purchase_key=purchase_key(store.store_id, transaction_id),
+        store_id=store.store_id,
+        ref=transaction_id,
+    )
+    member = services.store.member(member_id)
+    if outcome.status in ("not_found", "no_member") or member is None:
+        # Claimed but never applied (the purchase failed), or the member was deleted.
+        raise UnknownTransactionError(transaction_id)
+    return RefundResult(
+        member_number=member.number,
+        points_reversed=outcome.reversed,
+        points_restored=outcome.restored,
+        shortfall=outcome.shortfall,
+        balance=outcome.balance,
+        rank=services.settings.program.ranks.for_spend(outcome.spend).key,
         replayed=outcome.status == "replayed",
     )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import redis
 from flask import current_app
@@ -10,6 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bot.config import Settings
 from bot.line.client import LineClient
+from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
 
 #: How long a card image URL stays valid, in seconds. LINE fetches images when a message is
@@ -43,17 +46,22 @@ class Services:
 
     settings: Settings
     store: LoyaltyStore
+    ledger: Ledger
     line: LineClient
     card_urls: CardUrls
     #: RQ needs a client that returns bytes; the store uses one that returns str.
     queue_redis: redis.Redis
+    #: The current unix time in seconds; tests replace it to move through expiry.
+    clock: Callable[[], int] = field(default=lambda: int(time.time()))
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         """Create the clients; nothing connects until first use."""
+        client = connect(settings.redis_url)
         return cls(
             settings=settings,
-            store=LoyaltyStore(connect(settings.redis_url)),
+            store=LoyaltyStore(client),
+            ledger=Ledger(client, settings.program),
             line=LineClient(settings.channel_access_token, settings.line_api_base_url),
             card_urls=CardUrls(settings.secret_key, settings.public_base_url),
             queue_redis=redis.Redis.from_url(settings.redis_url, socket_timeout=5),

@@ -22,3 +22,7 @@ class InsufficientPointsError(DomainError):
         super().__init__(f"balance is {balance}, {requested} requested")
         self.balance = balance
         self.requested = requested
+
+
+class UnknownTransactionError(DomainError):
+    """The store has no applied transaction with this id."""

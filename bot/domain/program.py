@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.durations import Duration, parse_duration, start_of_next_month
+
 ROUNDING_MODES = ("floor", "round", "ceil")
 CODE_MODES = ("static",)
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_RANK_KEY = re.compile(r"^[a-z0-9_-]{1,32}$")
+#: Largest accepted earn multiplier of a rank.
+MAX_MULTIPLIER = 100
 
 
 class ProgramError(Exception):
@@ -43,14 +52,77 @@ class CardDesign:
 
 
 @dataclass(frozen=True)
+class PointsPolicy:
+    """How long granted points live: per-grant lots, optionally to the end of the month."""
+
+    lifetime: Duration
+    end_of_month: bool
+
+    def expiry_for(self, earned_at: datetime, zone: ZoneInfo) -> datetime:
+        """When a lot earned at ``earned_at`` expires (it is live while now < expiry)."""
+        expiry = self.lifetime.after(earned_at.astimezone(zone))
+        if self.end_of_month:
+            # Round up to the end of the expiry month: "valid until the end of November".
+            return start_of_next_month(expiry - _ONE_MICROSECOND, zone)
+        return expiry
+
+
+@dataclass(frozen=True)
+class RankTier:
+    """A rank: reached with ``threshold`` JPY of spend over the window, earns ``multiplier``x."""
+
+    key: str
+    name: str
+    name_en: str
+    color: str
+    threshold: int
+    multiplier: Fraction
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """Rank tiers, lowest first (the first has threshold 0), over a rolling spend window."""
+
+    tiers: tuple[RankTier, ...]
+    window: Duration
+
+    def for_spend(self, spend: int) -> RankTier:
+        """The highest tier whose threshold ``spend`` reaches."""
+        reached = self.tiers[0]
+        for tier in self.tiers:
+            if spend >= tier.threshold:
+                reached = tier
+        return reached
+
+    def next_after(self, tier: RankTier) -> RankTier | None:
+        """The tier above ``tier``, or None at the top."""
+        index = self.tiers.index(tier)
+        return self.tiers[index + 1] if index + 1 < len(self.tiers) else None
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """When to remind shoppers of expiring points: offsets before expiry, at a local hour."""
+
+    offsets: tuple[Duration, ...]
+    send_hour: int
+
+
+@dataclass(frozen=True)
 class Program:
     """A validated loyalty program."""
 
     name: str
     timezone: ZoneInfo
     earn: EarnRule
+    points: PointsPolicy
+    ranks: Ranks
+    reminders: Reminders
     card: CardDesign
     code_mode: str
+
+
+_ONE_MICROSECOND = datetime.resolution
 
 
 def load_program(path: Path) -> Program:
@@ -85,10 +157,73 @@ def parse_program(raw: dict[str, Any], source: str = "program") -> Program:
         accent=reader.color("card.accent", default="#1E1E1E"),
     )
     code_mode = reader.choice("card.code_mode", CODE_MODES, default="static")
+    points = PointsPolicy(
+        lifetime=reader.duration("points.lifetime", default="365d"),
+        end_of_month=reader.boolean("points.end_of_month", default=False),
+    )
+    ranks = Ranks(tiers=_tiers(reader), window=reader.duration("ranks.window", default="365d"))
+    reminders = Reminders(
+        offsets=tuple(
+            reader.duration(f"reminders.offsets[{i}]", default=raw_offset, value=raw_offset)
+            for i, raw_offset in enumerate(reader.array("reminders.offsets", ["30d", "7d"]))
+        ),
+        send_hour=reader.integer("reminders.send_hour", default=10, minimum=0, maximum=23),
+    )
     if reader.problems:
         raise ProgramError(reader.problems)
     assert timezone is not None
-    return Program(name=name, timezone=timezone, earn=earn, card=card, code_mode=code_mode)
+    return Program(
+        name=name,
+        timezone=timezone,
+        earn=earn,
+        points=points,
+        ranks=ranks,
+        reminders=reminders,
+        card=card,
+        code_mode=code_mode,
+    )
+
+
+_DEFAULT_TIERS = [{"key": "regular", "name": "レギュラー", "name_en": "Regular", "threshold": 0}]
+
+
+def _tiers(reader: _Reader) -> tuple[RankTier, ...]:
+    """Rank tiers from ``[[ranks.tiers]]``: keys unique, thresholds rising from 0."""
+    tiers: list[RankTier] = []
+    for i, raw in enumerate(reader.array("ranks.tiers", _DEFAULT_TIERS)):
+        where = f"ranks.tiers[{i}]"
+        if not isinstance(raw, dict):
+            reader.problems.append(f"{reader.source}: {where} must be a table")
+            continue
+        sub = _Reader(raw, reader.source, prefix=where + ".")
+        tier = RankTier(
+            key=sub.text("key"),
+            name=sub.text("name"),
+            name_en=sub.text("name_en", default=raw.get("name", "")),
+            color=sub.color("color", default="#9E9E9E"),
+            threshold=sub.integer("threshold", default=0, minimum=0),
+            multiplier=sub.multiplier("multiplier", default=1),
+        )
+        reader.problems += sub.problems
+        if tier.key and not _RANK_KEY.match(tier.key):
+            reader.problems.append(
+                f"{reader.source}: {where}.key = {tier.key!r} must be 1-32 of a-z, 0-9, '_', '-'"
+            )
+        tiers.append(tier)
+    if not tiers:
+        reader.problems.append(f"{reader.source}: ranks.tiers must list at least one rank")
+        return ()
+    if tiers[0].threshold != 0:
+        reader.problems.append(f"{reader.source}: ranks.tiers[0].threshold must be 0")
+    for before, after in itertools.pairwise(tiers):
+        if after.threshold <= before.threshold:
+            reader.problems.append(
+                f"{reader.source}: ranks.tiers thresholds must rise "
+                f"({before.key} {before.threshold} then {after.key} {after.threshold})"
+            )
+    if len({t.key for t in tiers}) != len(tiers):
+        reader.problems.append(f"{reader.source}: ranks.tiers keys must be unique")
+    return tuple(tiers)
 
 
 def _zone(reader: _Reader, name: str) -> ZoneInfo | None:
@@ -104,9 +239,10 @@ class _Reader:
 
     _MISSING = object()
 
-    def __init__(self, raw: dict[str, Any], source: str) -> None:
+    def __init__(self, raw: dict[str, Any], source: str, prefix: str = "") -> None:
         self.raw = raw
         self.source = source
+        self.prefix = prefix
         self.problems: list[str] = []
 
     def _get(self, key: str, default: Any) -> Any:
@@ -114,13 +250,13 @@ class _Reader:
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
                 if default is self._MISSING:
-                    self.problems.append(f"{self.source}: {key} is missing")
+                    self.problems.append(f"{self.source}: {self.prefix}{key} is missing")
                 return default
             node = node[part]
         return node
 
     def _bad(self, key: str, value: Any, expected: str) -> None:
-        self.problems.append(f"{self.source}: {key} = {value!r} must be {expected}")
+        self.problems.append(f"{self.source}: {self.prefix}{key} = {value!r} must be {expected}")
 
     def text(self, key: str, default: Any = _MISSING) -> str:
         value = self._get(key, default)
@@ -131,12 +267,43 @@ class _Reader:
             return ""
         return value
 
-    def integer(self, key: str, default: int, minimum: int) -> int:
+    def integer(self, key: str, default: int, minimum: int, maximum: int | None = None) -> int:
         value = self._get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self._bad(key, value, f"an integer >= {minimum}")
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+        if not ok or (maximum is not None and value > maximum):
+            limit = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+            self._bad(key, value, f"an integer {limit}")
             return default
         return value
+
+    def duration(self, key: str, default: str, value: Any = _MISSING) -> Duration:
+        raw = self._get(key, default) if value is self._MISSING else value
+        try:
+            return parse_duration(raw)
+        except ValueError as exc:
+            self._bad(key, raw, str(exc))
+            return parse_duration(default) if isinstance(default, str) else Duration(seconds=1)
+
+    def array(self, key: str, default: list[Any]) -> list[Any]:
+        value = self._get(key, default)
+        if not isinstance(value, list):
+            self._bad(key, value, "a list")
+            return []
+        return value
+
+    def multiplier(self, key: str, default: int) -> Fraction:
+        value = self._get(key, default)
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidOperation
+            # Through Decimal(str()) so that 1.1 means exactly 11/10, not the nearest float.
+            exact = Fraction(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            exact = Fraction(-1)
+        if not 0 < exact <= MAX_MULTIPLIER:
+            self._bad(key, value, f"a number above 0 and at most {MAX_MULTIPLIER}")
+            return Fraction(1)
+        return exact
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self._get(key, default)

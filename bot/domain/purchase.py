@@ -12,8 +12,9 @@ from typing import Any
 #: Largest accepted purchase in JPY; a typo of extra zeros should not mint points.
 MAX_AMOUNT = 100_000_000
 MAX_ITEMS = 500
-_TRANSACTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-_CARD_CODE = re.compile(r"^[0-9]{1,64}$")
+#: A POS transaction id: letters, digits and a little punctuation, safe in keys and URLs.
+TRANSACTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")
+_CARD_CODE = re.compile(r"^[0-9]{1,64}\Z")
 FIELDS = {"transaction_id", "card_code", "amount", "points_used", "items", "occurred_at"}
 
 
@@ -63,7 +64,7 @@ def parse_purchase(payload: Any) -> tuple[Purchase | None, list[FieldError]]:
         return None, [FieldError("", "the body must be a JSON object")]
     errors = [FieldError(k, "unknown field") for k in sorted(set(payload) - FIELDS)]
     txn = payload.get("transaction_id")
-    if not isinstance(txn, str) or not _TRANSACTION_ID.match(txn):
+    if not isinstance(txn, str) or not TRANSACTION_ID.match(txn):
         errors.append(
             FieldError("transaction_id", "required: 1-64 letters, digits, '.', '_', ':' or '-'")
         )

@@ -21,9 +21,16 @@ def member(member_id: str) -> str:
     return f"{PREFIX}:m:{{{member_id}}}"
 
 
-def member_transaction(member_id: str, store_id: str, transaction_id: str) -> str:
-    """Hash: the recorded outcome of one POS transaction for this member (idempotency)."""
-    return f"{PREFIX}:m:{{{member_id}}}:txn:{store_id}:{transaction_id}"
+def member_ledger(member_id: str) -> list[str]:
+    """The keys every ledger script receives, in the order ledger_common.lua expects."""
+    tag = f"{PREFIX}:m:{{{member_id}}}"
+    return [tag, f"{tag}:lots", f"{tag}:lotdata", f"{tag}:ledger", f"{tag}:ops", f"{tag}:spend"]
+
+
+def due_index() -> str:
+    """Sorted set: ``<member id>|<time>`` entries scored by when that member needs maintenance
+    (a lot expiring, spend leaving the rank window). The daily sweep reads only what is due."""
+    return f"{PREFIX}:due"
 
 
 def card_number(number: str) -> str:
@@ -49,3 +56,16 @@ def api_key(key_hash: str) -> str:
 def webhook_event(event_id: str) -> str:
     """String with a TTL: marks a webhook event id as already accepted."""
     return f"{PREFIX}:event:{event_id}"
+
+
+def staff(staff_id: str) -> str:
+    """Hash: a staff member (id from ``member_id_for``): raw LINE user id, store id, added at.
+
+    All staff keys share the hash tag ``{staff}`` so adding and removing is one transaction.
+    """
+    return f"{PREFIX}:staff:{{staff}}:{staff_id}"
+
+
+def staff_index() -> str:
+    """Set: the ids of every staff member."""
+    return f"{PREFIX}:staff:{{staff}}:index"

@@ -57,16 +57,6 @@ class Store:
     name: str
 
 
-@dataclass(frozen=True)
-class TransactionOutcome:
-    """What applying a POS transaction did: ``status`` is one of the script's statuses."""
-
-    status: str
-    balance: int
-    points_earned: int
-    points_used: int
-
-
 def _script(name: str) -> str:
     return resources.files("bot.store").joinpath("lua", f"{name}.lua").read_text()
 
@@ -97,7 +87,6 @@ class LoyaltyStore:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._register = client.register_script(_script("register_member"))
-        self._apply = client.register_script(_script("apply_transaction"))
 
     # -- members -----------------------------------------------------------------------
 
@@ -207,48 +196,21 @@ class LoyaltyStore:
         key = keys.store_transaction(store_id, transaction_id)
         if self.redis.set(key, claim, nx=True):
             return member_id
-        current = self.redis.get(key) or ""
-        bound_member, _, bound_fingerprint = current.partition(" ")
+        bound_member, _, bound_fingerprint = (self.redis.get(key) or "").partition(" ")
         return bound_member if bound_fingerprint == fingerprint else None
 
-    def apply_transaction(
-        self,
-        *,
-        member_id: str,
-        store_id: str,
-        transaction_id: str,
-        fingerprint: str,
-        amount: int,
-        points_earned: int,
-        points_used: int,
-    ) -> TransactionOutcome:
-        """Apply a claimed transaction atomically; replays return the first outcome."""
-        status, balance, earned, used = self._apply(
-            keys=[
-                keys.member(member_id),
-                keys.member_transaction(member_id, store_id, transaction_id),
-            ],
-            args=[
-                fingerprint,
-                amount,
-                points_earned,
-                points_used,
-                store_id,
-                transaction_id,
-                int(time.time() * 1000),
-            ],
-        )
-        return TransactionOutcome(status, int(balance), int(earned), int(used))
+    def transaction_member(self, store_id: str, transaction_id: str) -> str | None:
+        """The member a store's transaction id was applied to, or None if never seen."""
+        claim = self.redis.get(keys.store_transaction(store_id, transaction_id))
+        return claim.partition(" ")[0] if claim else None
 
-    def receipt_queued(self, member_id: str, store_id: str, transaction_id: str) -> bool:
-        """True once the receipt push for a transaction has been queued."""
-        key = keys.member_transaction(member_id, store_id, transaction_id)
-        return self.redis.hexists(key, "receipt")
+    def receipt_queued(self, member_id: str, op_key: str) -> bool:
+        """True once the receipt push for an operation has been queued."""
+        return self.redis.hexists(keys.member_ledger(member_id)[4], f"q:{op_key}")
 
-    def mark_receipt_queued(self, member_id: str, store_id: str, transaction_id: str) -> None:
-        """Record that the receipt push for a transaction is queued."""
-        key = keys.member_transaction(member_id, store_id, transaction_id)
-        self.redis.hset(key, "receipt", "queued")
+    def mark_receipt_queued(self, member_id: str, op_key: str) -> None:
+        """Record that the receipt push for an operation is queued."""
+        self.redis.hset(keys.member_ledger(member_id)[4], f"q:{op_key}", 1)
 
     # -- webhook events ----------------------------------------------------------------
 

@@ -7,9 +7,14 @@ import logging
 import redis
 from flask import Blueprint, Response, jsonify, request
 
-from bot.domain.errors import InsufficientPointsError, TransactionConflictError, UnknownCardError
-from bot.domain.purchase import parse_purchase
-from bot.purchases import record_purchase
+from bot.domain.errors import (
+    InsufficientPointsError,
+    TransactionConflictError,
+    UnknownCardError,
+    UnknownTransactionError,
+)
+from bot.domain.purchase import TRANSACTION_ID, parse_purchase
+from bot.purchases import record_purchase, refund_purchase
 from bot.services import services
 from bot.store.redis_store import Store
 from bot.web.problems import problem
@@ -75,6 +80,35 @@ def create_transaction() -> Response | tuple[Response, int]:
         member_number=result.member_number,
         points_earned=result.points_earned,
         points_used=result.points_used,
+        balance=result.balance,
+        rank=result.rank,
+    )
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
+
+
+@bp.post("/transactions/<transaction_id>/refund")
+def refund_transaction(transaction_id: str) -> Response | tuple[Response, int]:
+    """Refund a purchase: take back its points, give back the points it used; idempotent."""
+    store = _authenticate()
+    if store is None:
+        return problem(
+            401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
+        )
+    if not TRANSACTION_ID.match(transaction_id):
+        return problem(404, "Unknown transaction", "No purchase of this store has this id.")
+    try:
+        result = refund_purchase(services(), store, transaction_id)
+    except UnknownTransactionError:
+        return problem(
+            404, "Unknown transaction", "No purchase of this store has this transaction_id."
+        )
+    response = jsonify(
+        member_number=result.member_number,
+        points_reversed=result.points_reversed,
+        points_restored=result.points_restored,
+        shortfall=result.shortfall,
         balance=result.balance,
         rank=result.rank,
     )

@@ -1,0 +1,247 @@
+"""The points ledger in Redis: lots, FIFO by expiry, append-only history, idempotent steps.
+
+Each operation is one Lua script on one member's keys (one Cluster slot), guarded by its
+idempotency key inside the script. Times are unix seconds passed in by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+
+import redis
+
+from bot.domain.program import Program
+from bot.store import keys
+
+#: How many history entries one page holds.
+HISTORY_PAGE = 10
+
+
+@dataclass(frozen=True)
+class PurchaseOutcome:
+    """What a purchase did (or did the first time, when replayed)."""
+
+    status: str
+    balance: int
+    points_earned: int
+    points_used: int
+    spend: int
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """What a refund did: points taken back, restored, and what could not be taken back."""
+
+    status: str
+    balance: int
+    reversed: int
+    restored: int
+    shortfall: int
+    spend: int
+
+
+@dataclass(frozen=True)
+class Lot:
+    """A live grant of points."""
+
+    lot_id: str
+    remaining: int
+    amount: int
+    earned_at: int
+    expires_at: int
+    source: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a member's history."""
+
+    entry_id: str
+    kind: str
+    points: int
+    balance: int
+    at: int
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's balance and rank spend after maintenance, and when next maintenance is due."""
+
+    balance: int
+    spend: int
+    next_due: int | None
+
+
+def _load(name: str) -> str:
+    folder = resources.files("bot.store").joinpath("lua")
+    return folder.joinpath("ledger_common.lua").read_text() + folder.joinpath(name).read_text()
+
+
+class Ledger:
+    """Ledger operations for one program (earn rule, ranks, lifetime)."""
+
+    def __init__(self, client: redis.Redis, program: Program) -> None:
+        self.redis = client
+        self.program = program
+        self._purchase = client.register_script(_load("purchase.lua"))
+        self._refund = client.register_script(_load("refund.lua"))
+        self._adjust = client.register_script(_load("adjust.lua"))
+        self._maintain = client.register_script(_load("maintain.lua"))
+        ranks = program.ranks
+        self._common = [
+            ranks.window.approx_seconds(),
+            ";".join(
+                f"{t.threshold}:{t.multiplier.numerator}:{t.multiplier.denominator}"
+                for t in ranks.tiers
+            ),
+        ]
+
+    def _args(self, now: int, *rest: object) -> list[object]:
+        return [now, *self._common, *rest]
+
+    def _expiry(self, now: int) -> int:
+        earned = datetime.fromtimestamp(now, UTC)
+        return int(self.program.points.expiry_for(earned, self.program.timezone).timestamp())
+
+    def _mark_due(self, member_id: str, *times: int) -> None:
+        # Before the script: a crash after it can then never leave a lot out of the index.
+        if not times:
+            return
+        self.redis.zadd(keys.due_index(), {f"{member_id}|{t}": t for t in times}, nx=True)
+
+    def purchase(
+        self,
+        *,
+        member_id: str,
+        now: int,
+        op_key: str,
+        fingerprint: str,
+        amount: int,
+        points_used: int,
+        store_id: str,
+        transaction_id: str,
+    ) -> PurchaseOutcome:
+        """Redeem ``points_used`` and earn on ``amount`` once per ``op_key``."""
+        rule = self.program.earn
+        expires = self._expiry(now)
+        self._mark_due(member_id, expires, now + self.program.ranks.window.approx_seconds())
+        status, balance, earned, used, spend = self._purchase(
+            keys=keys.member_ledger(member_id),
+            args=self._args(
+                now,
+                op_key,
+                fingerprint,
+                amount,
+                points_used,
+                rule.points,
+                rule.per_yen,
+                rule.rounding,
+                int(rule.exclude_points_used),
+                expires,
+                store_id,
+                transaction_id,
+            ),
+        )
+        return PurchaseOutcome(_str(status), int(balance), int(earned), int(used), int(spend))
+
+    def refund(
+        self, *, member_id: str, now: int, op_key: str, purchase_key: str, store_id: str, ref: str
+    ) -> RefundOutcome:
+        """Reverse a purchase once per ``op_key``."""
+        result = self._refund(
+            keys=keys.member_ledger(member_id),
+            args=self._args(now, op_key, purchase_key, store_id, ref),
+        )
+        outcome = RefundOutcome(_str(result[0]), *(int(v) for v in result[1:]))
+        if outcome.status == "applied" and outcome.restored:
+            # Restored lots keep their old expiry, whose index entry may already be gone.
+            self._mark_due(member_id, *(lot.expires_at for lot in self.lots(member_id)))
+        return outcome
+
+    def adjust(
+        self, *, member_id: str, now: int, op_key: str, amount: int, reason: str
+    ) -> tuple[str, int]:
+        """Add (positive) or remove (negative) points once per ``op_key``; never below zero."""
+        expires = self._expiry(now)
+        if amount > 0:
+            self._mark_due(member_id, expires)
+        fingerprint = json.dumps([amount, reason], ensure_ascii=False)
+        status, balance = self._adjust(
+            keys=keys.member_ledger(member_id),
+            args=self._args(now, op_key, fingerprint, amount, expires, reason),
+        )
+        return _str(status), int(balance)
+
+    def maintain(self, member_id: str, now: int) -> Standing | None:
+        """Expire due lots and age the rank window; None if there is no such member."""
+        found, balance, spend, due = self._maintain(
+            keys=keys.member_ledger(member_id), args=self._args(now)
+        )
+        if not found:
+            return None
+        return Standing(int(balance), int(spend), int(due) if int(due) >= 0 else None)
+
+    def lots(self, member_id: str) -> list[Lot]:
+        """The member's live lots, the one expiring first first (as stored; call maintain first)."""
+        _, lots_key, data_key, *_ = keys.member_ledger(member_id)
+        ids = self.redis.zrange(lots_key, 0, -1)
+        if not ids:
+            return []
+        lots = []
+        for lot_id, raw in zip(ids, self.redis.hmget(data_key, ids), strict=True):
+            remaining, amount, earned, expires, source, ref = _str(raw).split("|", 5)
+            lots.append(
+                Lot(
+                    _str(lot_id),
+                    int(remaining),
+                    int(amount),
+                    int(earned),
+                    int(expires),
+                    source,
+                    ref,
+                )
+            )
+        return lots
+
+    def history(
+        self, member_id: str, before: str | None = None, count: int = HISTORY_PAGE
+    ) -> list[Entry]:
+        """History entries, newest first; ``before`` pages to older ones."""
+        ledger_key = keys.member_ledger(member_id)[3]
+        top = f"({before}" if before else "+"
+        entries = []
+        for entry_id, fields in self.redis.xrevrange(ledger_key, top, "-", count=count):
+            data = {_str(k): _str(v) for k, v in fields.items()}
+            entries.append(
+                Entry(
+                    entry_id=_str(entry_id),
+                    kind=data.pop("k"),
+                    points=int(data.pop("p")),
+                    balance=int(data.pop("b")),
+                    at=int(data.pop("t")),
+                    fields=data,
+                )
+            )
+        return entries
+
+    def due_members(self, now: int, limit: int = 1000) -> dict[str, list[str]]:
+        """Members with maintenance due by ``now`` and their index entries (at most ``limit``)."""
+        due: dict[str, list[str]] = {}
+        for entry in self.redis.zrangebyscore(keys.due_index(), "-inf", now, start=0, num=limit):
+            text = _str(entry)
+            due.setdefault(text.split("|", 1)[0], []).append(text)
+        return due
+
+    def clear_due(self, entries: list[str]) -> None:
+        """Remove processed index entries."""
+        if entries:
+            self.redis.zrem(keys.due_index(), *entries)
+
+
+def _str(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

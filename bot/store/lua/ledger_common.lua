@@ -1,0 +1,149 @@
+-- Shared prelude of the ledger scripts (prepended to each one when it is loaded).
+-- KEYS[1] member hash          (balance, spend, next_lot, ...)
+-- KEYS[2] lots sorted set      (lot id -> expiry, unix s; ties in creation order)
+-- KEYS[3] lots hash            (lot id -> "remaining|amount|earned_at|expires_at|source|ref")
+-- KEYS[4] ledger stream        (append-only history)
+-- KEYS[5] operations hash      (idempotency key -> JSON outcome)
+-- KEYS[6] spend sorted set     ("<op key>|<amount>" -> time, unix s)
+-- ARGV[1] now (unix s), ARGV[2] rank window (s), ARGV[3] tiers "threshold:num:den;..." (rising)
+-- A lot is live while now < its expiry. The balance is the sum of live lots' remainders.
+local MEMBER, LOTS, LOTDATA, LEDGER, OPS, SPEND = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local NOW = tonumber(ARGV[1])
+local WINDOW = tonumber(ARGV[2])
+
+local function tiers()
+  local list = {}
+  for threshold, num, den in string.gmatch(ARGV[3], '(%d+):(%d+):(%d+)') do
+    list[#list + 1] = {tonumber(threshold), tonumber(num), tonumber(den)}
+  end
+  return list
+end
+
+-- The tier (index, multiplier num, den) that a spend reaches.
+local function tier_for(spend)
+  local index, num, den = 1, 1, 1
+  for i, tier in ipairs(tiers()) do
+    if spend >= tier[1] then index, num, den = i, tier[2], tier[3] end
+  end
+  return index, num, den
+end
+
+-- Exact integer division of non-negative integers with the program's rounding.
+local function divide(a, b, rounding)
+  local q = math.floor(a / b)
+  local r = a - q * b
+  while r < 0 do q = q - 1; r = r + b end
+  while r >= b do q = q + 1; r = r - b end
+  if rounding == 'ceil' and r > 0 then return q + 1 end
+  if rounding == 'round' and r * 2 >= b then return q + 1 end
+  return q
+end
+
+local function get_int(field)
+  return tonumber(redis.call('HGET', MEMBER, field) or '0')
+end
+
+local function read_lot(id)
+  local raw = redis.call('HGET', LOTDATA, id)
+  local rem, amount, earned, expires, source, ref =
+    string.match(raw, '^(%d+)|(%d+)|(%d+)|(%d+)|([^|]*)|(.*)$')
+  return {id = id, rem = tonumber(rem), amount = tonumber(amount), earned = tonumber(earned),
+          expires = tonumber(expires), source = source, ref = ref}
+end
+
+local function write_lot(lot)
+  redis.call('HSET', LOTDATA, lot.id, table.concat(
+    {lot.rem, lot.amount, lot.earned, lot.expires, lot.source, lot.ref}, '|'))
+end
+
+local function drop_lot(id)
+  redis.call('ZREM', LOTS, id)
+  redis.call('HDEL', LOTDATA, id)
+end
+
+-- Append a history entry; `fields` is a flat list of extra name, value pairs.
+local function record(kind, delta, balance, fields)
+  local args = {'XADD', LEDGER, '*', 'k', kind, 'p', delta, 'b', balance, 't', NOW}
+  for _, v in ipairs(fields or {}) do args[#args + 1] = v end
+  redis.call(unpack(args))
+end
+
+local function add_lot(amount, expires, source, ref)
+  local id = string.format('%010d', redis.call('HINCRBY', MEMBER, 'next_lot', 1))
+  write_lot({id = id, rem = amount, amount = amount, earned = NOW, expires = expires,
+             source = source, ref = ref})
+  redis.call('ZADD', LOTS, expires, id)
+  redis.call('HINCRBY', MEMBER, 'balance', amount)
+  return id
+end
+
+-- Every due lot becomes an 'expire' entry; returns the points expired.
+local function expire_due()
+  local total = 0
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', LOTS, '-inf', NOW)) do
+    local lot = read_lot(id)
+    drop_lot(id)
+    total = total + lot.rem
+    local balance = redis.call('HINCRBY', MEMBER, 'balance', -lot.rem)
+    record('expire', -lot.rem, balance, {'x', lot.expires, 'src', lot.source, 'ref', lot.ref})
+  end
+  return total
+end
+
+-- Take `amount` from live lots, the one expiring first first. The caller checked the balance.
+-- Returns the portions taken as {{expires, taken}, ...}.
+local function consume(amount, first_id)
+  local taken = {}
+  local function take(lot)
+    local n = math.min(lot.rem, amount)
+    if n <= 0 then return end
+    lot.rem = lot.rem - n
+    amount = amount - n
+    if lot.rem == 0 then drop_lot(lot.id) else write_lot(lot) end
+    taken[#taken + 1] = {lot.expires, n}
+  end
+  if first_id and redis.call('HEXISTS', LOTDATA, first_id) == 1 then
+    take(read_lot(first_id))
+  end
+  while amount > 0 do
+    local ids = redis.call('ZRANGE', LOTS, 0, 0)
+    if #ids == 0 then break end
+    take(read_lot(ids[1]))
+  end
+  local total = 0
+  for _, portion in ipairs(taken) do total = total + portion[2] end
+  redis.call('HINCRBY', MEMBER, 'balance', -total)
+  return taken, total
+end
+
+-- Drop purchases that left the rank window from the member's spend.
+local function prune_spend()
+  local cutoff = NOW - WINDOW
+  local spend = get_int('spend')
+  for _, entry in ipairs(redis.call('ZRANGEBYSCORE', SPEND, '-inf', cutoff)) do
+    spend = spend - tonumber(string.match(entry, '|(%d+)$'))
+  end
+  redis.call('ZREMRANGEBYSCORE', SPEND, '-inf', cutoff)
+  redis.call('HSET', MEMBER, 'spend', spend)
+  return spend
+end
+
+-- The earliest time this member needs maintenance (a lot expiring or spend leaving the window).
+local function next_due()
+  local due = -1
+  local lot = redis.call('ZRANGE', LOTS, 0, 0, 'WITHSCORES')
+  if #lot > 0 then due = tonumber(lot[2]) end
+  local spent = redis.call('ZRANGE', SPEND, 0, 0, 'WITHSCORES')
+  if #spent > 0 then
+    local leaves = tonumber(spent[2]) + WINDOW
+    if due < 0 or leaves < due then due = leaves end
+  end
+  return due
+end
+
+local function maintain()
+  if redis.call('EXISTS', MEMBER) == 0 then return false end
+  expire_due()
+  prune_spend()
+  return true
+end

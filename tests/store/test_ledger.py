@@ -1,0 +1,220 @@
+"""Ledger edge cases by table, concurrency, and durability across a Redis crash."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.program import parse_program
+from bot.embedded_redis import EmbeddedRedis
+from bot.store.ledger import Ledger
+from bot.store.redis_store import LoyaltyStore, connect
+from tests.support.events import user_id
+
+T0 = 1_800_000_000
+PROGRAM = parse_program(
+    {
+        "program": {"name": "Test"},
+        "earn": {"points": 1, "per_yen": 100},
+        "points": {"lifetime": "100s"},
+        "ranks": {
+            "window": "1000s",
+            "tiers": [
+                {"key": "regular", "name": "R", "threshold": 0},
+                {"key": "gold", "name": "G", "threshold": 10000, "multiplier": 2},
+            ],
+        },
+    }
+)
+
+
+@pytest.fixture
+def ledger(redis_server, redis_client) -> Ledger:
+    return Ledger(connect(redis_server.url), PROGRAM)
+
+
+@pytest.fixture
+def member_id(ledger) -> str:
+    member, _ = LoyaltyStore(ledger.redis).register_member(user_id(), "x", "ja")
+    return member.member_id
+
+
+def buy(ledger, member_id, key, amount, used=0, now=T0):
+    return ledger.purchase(
+        member_id=member_id, now=now, op_key=key, fingerprint=f"{amount}/{used}", amount=amount,
+        points_used=used, store_id="S1", transaction_id=key,
+    )  # fmt: skip
+
+
+def refund(ledger, member_id, key, now=T0):
+    return ledger.refund(
+        member_id=member_id, now=now, op_key="r:" + key, purchase_key=key, store_id="S1", ref=key
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "earned"), [(0, 0), (99, 0), (100, 1), (199, 1), (100_000_000, 1_000_000)]
+)
+def test_earning_by_amount(ledger, member_id, amount, earned):
+    outcome = buy(ledger, member_id, "t", amount)
+    assert outcome.points_earned == earned
+    assert len(ledger.lots(member_id)) == (1 if earned else 0)
+    assert [e.kind for e in ledger.history(member_id)] == (["earn"] if earned else [])
+
+
+def test_lot_is_live_until_exactly_its_expiry(ledger, member_id):
+    buy(ledger, member_id, "t", 1000)  # 10 points, expiring at T0 + 100
+    assert ledger.maintain(member_id, T0 + 99).balance == 10
+    assert ledger.maintain(member_id, T0 + 100).balance == 0
+    assert [(e.kind, e.points) for e in ledger.history(member_id)] == [
+        ("expire", -10),
+        ("earn", 10),
+    ]
+
+
+def test_spending_takes_the_lot_expiring_first(ledger, member_id):
+    buy(ledger, member_id, "a", 1000, now=T0)  # 10 pt, expires T0+100
+    buy(ledger, member_id, "b", 2000, now=T0 + 50)  # 20 pt, expires T0+150
+    buy(ledger, member_id, "c", 0, used=15, now=T0 + 60)
+    assert [(lot.remaining, lot.expires_at) for lot in ledger.lots(member_id)] == [(15, T0 + 150)]
+
+
+def test_refund_after_partial_spend_records_the_shortfall(ledger, member_id):
+    buy(ledger, member_id, "a", 5000)  # 50 points
+    buy(ledger, member_id, "b", 0, used=45)  # 5 left
+    outcome = refund(ledger, member_id, "a")
+    assert (outcome.reversed, outcome.shortfall, outcome.balance) == (5, 45, 0)
+    assert ledger.history(member_id)[0].fields["short"] == "45"
+
+
+def test_refund_restores_used_points_and_is_idempotent(ledger, member_id):
+    buy(ledger, member_id, "a", 5000)  # 50 points
+    buy(ledger, member_id, "b", 1000, used=30)  # 20 left + 9 earned on 970 JPY
+    first = refund(ledger, member_id, "b")
+    assert (first.restored, first.reversed, first.balance) == (30, 9, 50)
+    again = refund(ledger, member_id, "b")
+    assert again.status == "replayed"
+    assert (again.balance, ledger.maintain(member_id, T0).balance) == (50, 50)
+
+
+def test_refund_does_not_restore_points_past_their_expiry(ledger, member_id):
+    buy(ledger, member_id, "a", 5000, now=T0)  # 50 pt expiring T0+100
+    buy(ledger, member_id, "b", 0, used=50, now=T0 + 10)
+    outcome = refund(ledger, member_id, "b", now=T0 + 100)
+    assert (outcome.restored, outcome.balance) == (0, 0)
+
+
+def test_refund_of_unknown_purchase(ledger, member_id):
+    assert refund(ledger, member_id, "nope").status == "not_found"
+
+
+def test_rank_follows_spend_across_the_window_edge(ledger, member_id):
+    buy(ledger, member_id, "a", 10_000, now=T0)  # reaches gold; earned at regular: 100
+    second = buy(ledger, member_id, "b", 1000, now=T0 + 999)  # still gold: 2x
+    assert second.points_earned == 20
+    third = buy(ledger, member_id, "c", 1000, now=T0 + 1000)  # "a" left the window
+    assert third.points_earned == 10
+    assert third.spend == 2000
+
+
+def test_refund_lowers_spend_and_rank(ledger, member_id):
+    buy(ledger, member_id, "a", 10_000)
+    assert refund(ledger, member_id, "a").spend == 0
+    assert buy(ledger, member_id, "b", 1000).points_earned == 10
+
+
+@pytest.mark.parametrize(
+    ("amount", "status", "balance"),
+    [(5, "applied", 15), (-10, "applied", 0), (-11, "insufficient", 10)],
+)
+def test_adjust_never_below_zero(ledger, member_id, amount, status, balance):
+    buy(ledger, member_id, "a", 1000)
+    got = ledger.adjust(member_id=member_id, now=T0, op_key="k", amount=amount, reason="why")
+    assert got == (status, balance)
+
+
+def test_adjust_with_same_key_and_other_amount_conflicts(ledger, member_id):
+    assert (
+        ledger.adjust(member_id=member_id, now=T0, op_key="k", amount=5, reason="r")[0] == "applied"
+    )
+    assert (
+        ledger.adjust(member_id=member_id, now=T0, op_key="k", amount=5, reason="r")[0]
+        == "replayed"
+    )
+    assert (
+        ledger.adjust(member_id=member_id, now=T0, op_key="k", amount=6, reason="r")[0]
+        == "conflict"
+    )
+
+
+def test_unknown_member(ledger):
+    assert buy(ledger, "nobody", "t", 100).status == "no_member"
+    assert ledger.maintain("nobody", T0) is None
+
+
+@pytest.mark.parametrize(
+    ("earned_at", "lifetime", "end_of_month", "expires"),
+    [
+        ("2026-11-05T10:00", "12mo", True, "2027-12-01T00:00"),
+        ("2026-01-31T10:00", "1mo", False, "2026-02-28T10:00"),
+        ("2026-01-31T10:00", "1mo", True, "2026-03-01T00:00"),
+        ("2026-12-15T00:00", "30d", True, "2027-02-01T00:00"),
+        ("2026-11-30T23:59", "1d", True, "2027-01-01T00:00"),
+        ("2026-11-30T00:00", "1d", False, "2026-12-01T00:00"),
+    ],
+)
+def test_expiry_dates(earned_at, lifetime, end_of_month, expires):
+    tokyo = ZoneInfo("Asia/Tokyo")
+    program = parse_program(
+        {"program": {"name": "x"}, "points": {"lifetime": lifetime, "end_of_month": end_of_month}}
+    )
+    start = datetime.fromisoformat(earned_at).replace(tzinfo=tokyo)
+    assert program.points.expiry_for(start, tokyo) == datetime.fromisoformat(expires).replace(
+        tzinfo=tokyo
+    )
+
+
+def test_concurrent_redemptions_never_go_below_zero(ledger, member_id):
+    buy(ledger, member_id, "seed", 10_000)  # 100 points
+    results: list[str] = []
+
+    def redeem(worker: int) -> None:
+        for i in range(20):
+            results.append(buy(ledger, member_id, f"w{worker}-{i}", 0, used=7).status)
+
+    threads = [threading.Thread(target=redeem, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    applied = results.count("applied")
+    assert applied == 100 // 7
+    assert results.count("insufficient") == 160 - applied
+    assert ledger.maintain(member_id, T0).balance == 100 - 7 * applied
+
+
+def test_acknowledged_writes_survive_sigkill():
+    with tempfile.TemporaryDirectory(prefix="lrk") as tmp:
+        server = EmbeddedRedis(Path(tmp)).start()
+        try:
+            ledger = Ledger(connect(server.url), PROGRAM)
+            member, _ = LoyaltyStore(ledger.redis).register_member(user_id(), "x", "ja")
+            for i in range(50):
+                buy(ledger, member.member_id, f"t{i}", 1000 + i)
+            before = (ledger.lots(member.member_id), ledger.history(member.member_id, count=100))
+            ledger.redis.close()
+            server.kill()  # no shutdown, no final fsync: only what AOF already holds survives
+            server.start()
+            ledger = Ledger(connect(server.url), PROGRAM)
+            after = (ledger.lots(member.member_id), ledger.history(member.member_id, count=100))
+            assert after == before
+            assert len(after[1]) == 50
+            assert buy(ledger, member.member_id, "t0", 1000).status == "replayed"
+            ledger.redis.close()
+        finally:
+            server.stop()

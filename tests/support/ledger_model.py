@@ -1,0 +1,138 @@
+"""A plain-Python model of the ledger rules (PRODUCT.md §4), to check the Redis scripts against.
+
+Written from the rules, not from the Lua: lots FIFO by expiry (creation order on ties), a lot
+is live while now < expiry, refunds restore used points to their original expiry and take back
+earned points from the purchase's own lot first, never below zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.domain.points import earned_points
+from bot.domain.program import Program
+
+
+@dataclass
+class ModelLot:
+    lot_id: int
+    remaining: int
+    amount: int
+    expires_at: int
+    source: str
+
+
+@dataclass
+class ModelLedger:
+    program: Program
+    lots: list[ModelLot] = field(default_factory=list)
+    history: list[tuple[str, int, int]] = field(default_factory=list)  # (kind, points, balance)
+    ops: dict[str, dict] = field(default_factory=dict)
+    spends: list[tuple[int, str, int]] = field(default_factory=list)  # (at, key, amount)
+    next_id: int = 0
+
+    @property
+    def balance(self) -> int:
+        return sum(lot.remaining for lot in self.lots)
+
+    @property
+    def spend(self) -> int:
+        return sum(amount for _, _, amount in self.spends)
+
+    def _ordered(self) -> list[ModelLot]:
+        return sorted(self.lots, key=lambda lot: (lot.expires_at, lot.lot_id))
+
+    def _add(self, amount: int, expires_at: int, source: str) -> int:
+        self.next_id += 1
+        self.lots.append(ModelLot(self.next_id, amount, amount, expires_at, source))
+        return self.next_id
+
+    def maintain(self, now: int) -> None:
+        for lot in self._ordered():
+            if lot.expires_at <= now:
+                self.lots.remove(lot)
+                self.history.append(("expire", -lot.remaining, self.balance))
+        cutoff = now - self.program.ranks.window.approx_seconds()
+        self.spends = [s for s in self.spends if s[0] > cutoff]
+
+    def _take(self, amount: int, first: int | None = None) -> list[tuple[int, int]]:
+        taken = []
+        order = self._ordered()
+        order.sort(key=lambda lot: lot.lot_id != first)  # stable: own lot first, then FIFO
+        for lot in order:
+            if amount == 0:
+                break
+            n = min(lot.remaining, amount)
+            lot.remaining -= n
+            amount -= n
+            taken.append((lot.expires_at, n))
+            if lot.remaining == 0:
+                self.lots.remove(lot)
+        return taken
+
+    def purchase(self, now, key, fingerprint, amount, used, expires_at) -> tuple:
+        if key in self.ops:
+            op = self.ops[key]
+            if op["fp"] != fingerprint:
+                return ("conflict",)
+            return ("replayed", op["bal"], op["earned"], op["used"], op["spend"])
+        self.maintain(now)
+        if used > self.balance:
+            return ("insufficient", self.balance, 0, used, self.spend)
+        multiplier = self.program.ranks.for_spend(self.spend).multiplier
+        taken = self._take(used)
+        if used:
+            self.history.append(("redeem", -used, self.balance))
+        earned = earned_points(self.program.earn, amount, used, multiplier)
+        lot = None
+        if earned:
+            lot = self._add(earned, expires_at, "purchase")
+            self.history.append(("earn", earned, self.balance))
+        self.spends.append((now, key, amount))
+        self.ops[key] = {
+            "fp": fingerprint, "bal": self.balance, "earned": earned, "used": used,
+            "spend": self.spend, "taken": taken, "lot": lot, "amount": amount,
+        }  # fmt: skip
+        return ("applied", self.balance, earned, used, self.spend)
+
+    def refund(self, now, key, purchase_key) -> tuple:
+        if key in self.ops:
+            op = self.ops[key]
+            return ("replayed", op["bal"], op["reversed"], op["restored"], op["short"], op["spend"])
+        if purchase_key not in self.ops:
+            return ("not_found", 0, 0, 0, 0, 0)
+        self.maintain(now)
+        purchase = self.ops[purchase_key]
+        restored = 0
+        for expires_at, n in purchase["taken"]:
+            if expires_at > now:
+                self._add(n, expires_at, "refund")
+                restored += n
+        if restored:
+            self.history.append(("restore", restored, self.balance))
+        want = min(purchase["earned"], self.balance)
+        reversed_ = sum(n for _, n in self._take(want, first=purchase["lot"]))
+        if purchase["earned"]:
+            self.history.append(("reverse", -reversed_, self.balance))
+        self.spends = [s for s in self.spends if s[1] != purchase_key]
+        short = purchase["earned"] - reversed_
+        self.ops[key] = {
+            "bal": self.balance, "reversed": reversed_, "restored": restored, "short": short,
+            "spend": self.spend,
+        }  # fmt: skip
+        return ("applied", self.balance, reversed_, restored, short, self.spend)
+
+    def adjust(self, now, key, fingerprint, amount, expires_at) -> tuple:
+        if key in self.ops:
+            op = self.ops[key]
+            return ("conflict", 0) if op["fp"] != fingerprint else ("replayed", op["bal"])
+        self.maintain(now)
+        if amount < 0 and -amount > self.balance:
+            return ("insufficient", self.balance)
+        if amount > 0:
+            self._add(amount, expires_at, "adjustment")
+        else:
+            self._take(-amount)
+        self.history.append(("adjust", amount, self.balance))
+        self.ops[key] = {"fp": fingerprint, "bal": self.balance}
+        return ("applied", self.balance)
