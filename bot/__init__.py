@@ -8,10 +8,10 @@ from typing import Any
 import redis
 from flask import Flask
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.log import configure_logging
 from bot.services import Services
-from bot.store.redis_store import check_eviction_policy
+from bot.store.redis_store import UnsafeRedisError, check_eviction_policy
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     svc = Services.build(settings)
     try:
         check_eviction_policy(svc.store.redis)
+    except UnsafeRedisError as exc:
+        raise SettingsError([f"REDIS_URL: {exc}"]) from None
     except redis.ConnectionError:
         # Start anyway: /healthz reports it and requests fail closed until Redis is back.
         log.warning("Redis is not reachable yet; requests needing it will answer 503")

@@ -20,6 +20,8 @@ class Context:
     services: Services
     user_id: str
     member: Member | None
+    #: The postback data (``action=...&...``) or the message text that picked the handler.
+    data: str = ""
 
     @property
     def language(self) -> str:

@@ -10,11 +10,12 @@ from bot.store.redis_store import Member
 
 
 def build_card(services: Services, member: Member) -> MessageJson:
-    """The Flex card message of a member."""
+    """The Flex card message of a member, with the balance after expiring due points."""
+    standing = services.ledger.maintain(member.member_id, services.clock())
     view = CardView(
         display_name=member.display_name,
         number=member.number,
-        balance=member.balance,
+        balance=standing.balance if standing else member.balance,
         image_url=services.card_urls.url_for(member.number),
     )
     return card_message(member.language, services.settings.program.card, view)

@@ -17,7 +17,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.handlers import card, follow
+from bot.handlers import card, follow, points
 from bot.handlers.base import Context, Handler, MessageJson
 from bot.messages.flex import text_message
 from bot.messages.texts import text
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: ``postback.data`` is ``action=<name>[&...]``; the action picks the handler.
 POSTBACK_ACTIONS: dict[str, Handler] = {
     "card": card.show_card,
+    "points": points.show_points,
+    "history": points.show_history,
 }
 
 #: Text keywords (compared after NFKC normalisation and case folding).
@@ -36,11 +38,16 @@ KEYWORDS: dict[str, Handler] = {
     "カード": card.show_card,
     "card": card.show_card,
     "membership card": card.show_card,
+    "ポイント": points.show_points,
+    "points": points.show_points,
+    "履歴": points.show_history,
+    "ポイント履歴": points.show_history,
+    "history": points.show_history,
 }
 
 
-def _context(services: Services, user_id: str) -> Context:
-    return Context(services, user_id, services.store.member_for_user(user_id))
+def _context(services: Services, user_id: str, data: str = "") -> Context:
+    return Context(services, user_id, services.store.member_for_user(user_id), data)
 
 
 def _normalise(value: str) -> str:
@@ -54,7 +61,7 @@ def on_postback(services: Services, event: PostbackEvent) -> list[MessageJson]:
     if handler is None:
         log.info("ignored postback with unknown action")
         return []
-    return handler(_context(services, event.source.user_id))
+    return handler(_context(services, event.source.user_id, event.postback.data))
 
 
 def on_message(services: Services, event: MessageEvent) -> list[MessageJson]:

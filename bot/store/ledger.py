@@ -229,10 +229,12 @@ class Ledger:
             )
         return entries
 
-    def due_members(self, now: int, limit: int = 1000) -> dict[str, list[str]]:
-        """Members with maintenance due by ``now`` and their index entries (at most ``limit``)."""
+    def due_members(self, now: int, limit: int = 1000, offset: int = 0) -> dict[str, list[str]]:
+        """Members with maintenance due by ``now`` and their index entries (``limit`` entries
+        from ``offset``)."""
         due: dict[str, list[str]] = {}
-        for entry in self.redis.zrangebyscore(keys.due_index(), "-inf", now, start=0, num=limit):
+        index = keys.due_index()
+        for entry in self.redis.zrangebyscore(index, "-inf", now, start=offset, num=limit):
             text = _str(entry)
             due.setdefault(text.split("|", 1)[0], []).append(text)
         return due

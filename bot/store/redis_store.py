@@ -171,6 +171,10 @@ class LoyaltyStore:
             self.redis.delete(keys.api_key(data["key_hash"]))
         return api_key
 
+    def store_name(self, store_id: str) -> str:
+        """A store's name, or its id if it has none."""
+        return self.redis.hget(keys.store(store_id), "name") or store_id
+
     def store_for_api_key(self, api_key: str) -> Store | None:
         """The store an API key belongs to, or None for an unknown or revoked key."""
         key_hash = _hash_key(api_key)

@@ -243,3 +243,41 @@ def test_receipt_push_survives_line_5xx_with_the_same_retry_key(pos, member, run
     assert pushes[0].headers["x-line-retry-key"] == pushes[1].headers["x-line-retry-key"]
     assert list(fake_line.deliveries_by_retry_key().values()) == [1]
     assert len(fake_line.messages_for(member.line_user_id)) == 1
+
+
+def test_refund_reverses_earned_and_restores_used_once(client, pos, member, store_key, services):
+    pos({"transaction_id": "T-a", "card_code": member.number, "amount": 10000})  # 100 pt
+    pos({"transaction_id": "T-b", "card_code": member.number, "amount": 2000, "points_used": 50})
+    headers = {"Authorization": f"Bearer {store_key}"}
+    first = client.post("/api/v1/transactions/T-b/refund", headers=headers)
+    assert first.status_code == 201
+    assert first.json == {
+        "member_number": member.number,
+        "points_reversed": 19,
+        "points_restored": 50,
+        "shortfall": 0,
+        "balance": 100,
+        "rank": "regular",
+    }
+    again = client.post("/api/v1/transactions/T-b/refund", headers=headers)
+    assert again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert services.store.member(member.member_id).balance == 100
+
+
+@pytest.mark.parametrize("txn", ["T-none", "..", "x" * 65, "%00"])
+def test_refund_of_unknown_transaction_is_404(client, store_key, member, txn):
+    response = client.post(
+        f"/api/v1/transactions/{txn}/refund", headers={"Authorization": f"Bearer {store_key}"}
+    )
+    assert response.status_code == 404
+
+
+def test_refund_needs_the_same_store(client, pos, member, services):
+    pos({"transaction_id": "T-c", "card_code": member.number, "amount": 1000})
+    other = services.store.add_store("S002", "Other")
+    response = client.post(
+        "/api/v1/transactions/T-c/refund", headers={"Authorization": f"Bearer {other}"}
+    )
+    assert response.status_code == 404
+    assert client.post("/api/v1/transactions/T-c/refund").status_code == 401

@@ -1,0 +1,95 @@
+"""``flask --app wsgi member ...``: look up members and adjust points with a reason."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import click
+import redis
+from flask.cli import AppGroup
+
+from bot.domain.cards import is_valid_member_number
+from bot.services import Services, services
+from bot.store.redis_store import Member
+
+group = AppGroup("member", help="Look up members and adjust their points.")
+
+#: Longest accepted adjustment reason; shoppers see it in their history.
+MAX_REASON = 100
+
+
+def _member(svc: Services, number: str) -> Member:
+    if not is_valid_member_number(number):
+        raise click.BadParameter("a 13-digit member number from the card", param_hint="NUMBER")
+    member_id = svc.store.member_id_by_number(number)
+    member = svc.store.member(member_id) if member_id else None
+    if member is None:
+        raise click.ClickException(f"no member has number {number}")
+    return member
+
+
+def _when(svc: Services, unix: int) -> str:
+    moment = datetime.fromtimestamp(unix, UTC).astimezone(svc.settings.program.timezone)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+@group.command("show")
+@click.argument("number")
+@click.option("--history", "count", default=10, show_default=True, help="History entries shown.")
+def show(number: str, count: int) -> None:
+    """Show a member's balance, rank, live lots and latest history."""
+    svc = services()
+    try:
+        member = _member(svc, number)
+        standing = svc.ledger.maintain(member.member_id, svc.clock())
+        lots = svc.ledger.lots(member.member_id)
+        history = svc.ledger.history(member.member_id, count=max(1, min(count, 1000)))
+    except redis.RedisError as exc:
+        raise click.ClickException(f"cannot reach Redis ({exc}); is the bot running?") from None
+    assert standing is not None
+    rank = svc.settings.program.ranks.for_spend(standing.spend)
+    click.echo(f"member {member.number} ({'active' if member.active else 'inactive'})")
+    click.echo(f"balance {standing.balance} pt, rank {rank.key} (spend {standing.spend} JPY)")
+    for lot in lots:
+        click.echo(f"  lot {lot.remaining}/{lot.amount} pt expires {_when(svc, lot.expires_at)}")
+    for entry in history:
+        extra = " ".join(f"{k}={v}" for k, v in sorted(entry.fields.items()))
+        click.echo(
+            f"  {_when(svc, entry.at)} {entry.kind:8} {entry.points:+d} -> {entry.balance} {extra}"
+        )
+
+
+@group.command("adjust")
+@click.argument("number")
+@click.option("--points", type=int, required=True, help="Signed amount, e.g. 100 or -50.")
+@click.option("--reason", required=True, help="Why; shown to the shopper in the history.")
+@click.option("--key", help="Idempotency key: repeating a command with the same key is safe.")
+def adjust(number: str, points: int, reason: str, key: str | None) -> None:
+    """Add or remove points with a reason; never takes the balance below zero."""
+    if points == 0:
+        raise click.BadParameter("must not be 0", param_hint="--points")
+    if not reason.strip() or len(reason) > MAX_REASON:
+        raise click.BadParameter(f"1-{MAX_REASON} characters", param_hint="--reason")
+    if key is not None and not (1 <= len(key) <= 64 and key.isprintable()):
+        raise click.BadParameter("1-64 printable characters", param_hint="--key")
+    svc = services()
+    try:
+        member = _member(svc, number)
+        status, balance = svc.ledger.adjust(
+            member_id=member.member_id,
+            now=svc.clock(),
+            op_key=f"a:{key or uuid.uuid4()}",
+            amount=points,
+            reason=reason.strip(),
+        )
+    except redis.RedisError as exc:
+        raise click.ClickException(f"cannot reach Redis ({exc}); is the bot running?") from None
+    if status == "insufficient":
+        raise click.ClickException(
+            f"the balance is {balance} pt; removing {-points} would take it below zero"
+        )
+    if status == "conflict":
+        raise click.ClickException(f"key {key} was already used for a different adjustment")
+    replay = " (already applied with this key)" if status == "replayed" else ""
+    click.echo(f"member {member.number}: balance {balance} pt{replay}")

@@ -1,0 +1,96 @@
+"""The shopper's points: summary and history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from bot.handlers.base import Context, MessageJson
+from bot.messages.flex import text_message
+from bot.messages.points_views import (
+    ENTRIES_PER_BUBBLE,
+    MAX_BUBBLES,
+    HistoryLine,
+    PointsView,
+    history_message,
+    points_message,
+)
+from bot.messages.texts import text
+from bot.store.ledger import Entry
+
+#: How many expiry dates the summary lists.
+EXPIRING_SHOWN = 3
+_ENTRY_ID = "0123456789-"
+
+
+def show_points(ctx: Context) -> list[MessageJson]:
+    """Balance, rank, what the next rank needs, and the points expiring soonest."""
+    if ctx.member is None:
+        return [text_message(text(ctx.language, "not_member"))]
+    svc, language = ctx.services, ctx.language
+    program = svc.settings.program
+    standing = svc.ledger.maintain(ctx.member.member_id, svc.clock())
+    if standing is None:
+        return [text_message(text(language, "not_member"))]
+    rank = program.ranks.for_spend(standing.spend)
+    following = program.ranks.next_after(rank)
+    by_expiry: dict[int, int] = defaultdict(int)
+    for lot in svc.ledger.lots(ctx.member.member_id):
+        by_expiry[lot.expires_at] += lot.remaining
+    expiring = tuple(
+        # A lot is live until its expiry instant; show the last day it can be used.
+        (datetime.fromtimestamp(at - 1, UTC).astimezone(program.timezone), points)
+        for at, points in sorted(by_expiry.items())[:EXPIRING_SHOWN]
+    )
+    view = PointsView(
+        balance=standing.balance,
+        rank_name=rank.name_en if language == "en" else rank.name,
+        rank_color=rank.color,
+        next_rank_name=(following.name_en if language == "en" else following.name)
+        if following
+        else None,
+        spend_needed=max(following.threshold - standing.spend, 0) if following else 0,
+        expiring=expiring,
+    )
+    return [points_message(language, program.card, view)]
+
+
+def show_history(ctx: Context) -> list[MessageJson]:
+    """The latest history entries, newest first; the postback may ask for older ones."""
+    if ctx.member is None:
+        return [text_message(text(ctx.language, "not_member"))]
+    svc, language = ctx.services, ctx.language
+    before = parse_qs(ctx.data).get("before", [None])[0]
+    if before is not None and (len(before) > 40 or before.strip(_ENTRY_ID)):
+        before = None  # postback data comes from the client: ignore what is not an entry id
+    svc.ledger.maintain(ctx.member.member_id, svc.clock())
+    limit = ENTRIES_PER_BUBBLE * MAX_BUBBLES
+    entries = svc.ledger.history(ctx.member.member_id, before=before, count=limit + 1)
+    older = f"action=history&before={entries[limit - 1].entry_id}" if len(entries) > limit else None
+    zone = svc.settings.program.timezone
+    stores = _store_names(ctx, entries[:limit])
+    lines = [
+        HistoryLine(
+            at=datetime.fromtimestamp(entry.at, UTC).astimezone(zone),
+            label=_label(language, entry, stores),
+            points=entry.points,
+            balance=entry.balance,
+        )
+        for entry in entries[:limit]
+    ]
+    return [history_message(language, svc.settings.program.card, lines, older)]
+
+
+def _store_names(ctx: Context, entries: list[Entry]) -> dict[str, str]:
+    ids = {e.fields["s"] for e in entries if "s" in e.fields}
+    return {store_id: ctx.services.store.store_name(store_id) for store_id in ids}
+
+
+def _label(language: str, entry: Entry, stores: dict[str, str]) -> str:
+    store = stores.get(entry.fields.get("s", ""), "")
+    key = f"kind_{entry.kind}"
+    if key not in ("kind_earn", "kind_redeem", "kind_restore", "kind_reverse", "kind_expire",
+                   "kind_adjust"):  # fmt: skip
+        key = "kind_other"
+    return text(language, key, store=store, reason=entry.fields.get("r", "")).strip()

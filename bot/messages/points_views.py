@@ -1,0 +1,197 @@
+"""Pure builders of the points summary and the history carousel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.domain.program import CardDesign
+from bot.messages.flex import postback
+from bot.messages.texts import text
+
+#: Entries per history bubble and bubbles per carousel (LINE allows 12 bubbles, 50 KB).
+ENTRIES_PER_BUBBLE = 8
+MAX_BUBBLES = 3
+
+
+@dataclass(frozen=True)
+class PointsView:
+    """What the points summary shows."""
+
+    balance: int
+    rank_name: str
+    rank_color: str
+    next_rank_name: str | None
+    spend_needed: int
+    expiring: tuple[tuple[datetime, int], ...]
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One history entry as the shopper reads it."""
+
+    at: datetime
+    label: str
+    points: int
+    balance: int
+
+
+def short_date(language: str, moment: datetime) -> str:
+    """Month, day and time, as the language writes them."""
+    return text(
+        language,
+        "date_format",
+        month=moment.month,
+        day=moment.day,
+        hour=moment.hour,
+        minute=moment.minute,
+    )
+
+
+def long_date(language: str, moment: datetime) -> str:
+    """A full date, as the language writes it."""
+    return text(language, "date_long", year=moment.year, month=moment.month, day=moment.day)
+
+
+def _pair(left: str, right: str, *, bold: bool = False, color: str = "#111111") -> dict[str, Any]:
+    return {
+        "type": "box",
+        "layout": "horizontal",
+        "contents": [
+            {"type": "text", "text": left, "size": "sm", "color": "#666666", "wrap": True},
+            {
+                "type": "text",
+                "text": right,
+                "size": "sm",
+                "align": "end",
+                "color": color,
+                "weight": "bold" if bold else "regular",
+            },
+        ],
+    }
+
+
+def points_message(language: str, design: CardDesign, view: PointsView) -> dict[str, Any]:
+    """The points summary: balance, rank, the way to the next rank, what expires first."""
+    if view.next_rank_name:
+        progress = text(
+            language, "next_rank", amount=f"¥{view.spend_needed:,}", rank=view.next_rank_name
+        )
+    else:
+        progress = text(language, "top_rank")
+    expiring: list[dict[str, Any]] = [
+        _pair(text(language, "expiring_row", date=long_date(language, when)), f"{points:,} pt")
+        for when, points in view.expiring
+    ] or [{"type": "text", "text": text(language, "nothing_expiring"), "size": "sm", "wrap": True}]
+    bubble = {
+        "type": "bubble",
+        "header": {
+            "type": "box",
+            "layout": "vertical",
+            "backgroundColor": design.background,
+            "contents": [
+                {
+                    "type": "text",
+                    "text": text(language, "points_title"),
+                    "color": design.foreground,
+                    "weight": "bold",
+                }
+            ],
+        },
+        "body": {
+            "type": "box",
+            "layout": "vertical",
+            "spacing": "md",
+            "contents": [
+                {
+                    "type": "text",
+                    "text": f"{view.balance:,} pt",
+                    "size": "3xl",
+                    "weight": "bold",
+                    "align": "center",
+                },
+                _pair(text(language, "rank"), view.rank_name, bold=True, color=view.rank_color),
+                {"type": "text", "text": progress, "size": "xs", "color": "#888888", "wrap": True},
+                {"type": "separator"},
+                {
+                    "type": "text",
+                    "text": text(language, "expiring"),
+                    "size": "sm",
+                    "weight": "bold",
+                },
+                *expiring,
+            ],
+        },
+        "footer": {
+            "type": "box",
+            "layout": "horizontal",
+            "spacing": "sm",
+            "contents": [
+                _button(text(language, "history_button"), "action=history"),
+                _button(text(language, "refresh_card"), "action=card"),
+            ],
+        },
+    }
+    alt = text(language, "points_alt", balance=f"{view.balance:,}", rank=view.rank_name)
+    return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+
+
+def _button(label: str, data: str) -> dict[str, Any]:
+    return {"type": "button", "style": "secondary", "height": "sm", "action": postback(label, data)}
+
+
+def _history_bubble(language: str, design: CardDesign, lines: list[HistoryLine]) -> dict:
+    rows: list[dict[str, Any]] = []
+    for line in lines:
+        sign_color = "#1B8F3A" if line.points > 0 else "#C0392B"
+        rows.append(
+            {
+                "type": "box",
+                "layout": "vertical",
+                "contents": [
+                    _pair(line.label[:60], f"{line.points:+,} pt", bold=True, color=sign_color),
+                    {
+                        "type": "text",
+                        "text": f"{short_date(language, line.at)}  ·  {line.balance:,} pt",
+                        "size": "xxs",
+                        "color": "#999999",
+                    },
+                ],
+            }
+        )
+    return {
+        "type": "bubble",
+        "header": {
+            "type": "box",
+            "layout": "vertical",
+            "backgroundColor": design.background,
+            "contents": [
+                {
+                    "type": "text",
+                    "text": text(language, "history_title"),
+                    "color": design.foreground,
+                    "weight": "bold",
+                }
+            ],
+        },
+        "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": rows},
+    }
+
+
+def history_message(
+    language: str, design: CardDesign, lines: list[HistoryLine], older: str | None
+) -> dict[str, Any]:
+    """Up to ``MAX_BUBBLES`` pages of history; ``older`` is the postback data for the rest."""
+    if not lines:
+        return {"type": "text", "text": text(language, "history_empty")}
+    pages = [lines[i : i + ENTRIES_PER_BUBBLE] for i in range(0, len(lines), ENTRIES_PER_BUBBLE)]
+    bubbles = [_history_bubble(language, design, page) for page in pages[:MAX_BUBBLES]]
+    if older:
+        bubbles[-1]["footer"] = {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [_button(text(language, "history_older"), older)],
+        }
+    alt = text(language, "history_alt", count=len(lines))
+    return {"type": "flex", "altText": alt, "contents": {"type": "carousel", "contents": bubbles}}
