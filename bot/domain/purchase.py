@@ -43,7 +43,7 @@ class Purchase:
         data = asdict(self)
         data["occurred_at"] = self.occurred_at.isoformat() if self.occurred_at else None
         canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]  # 128 bits is plenty
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ def member_ledger(member_id: str) -> list[str]:
 
 
 def due_index() -> str:
-    """Sorted set: ``<member id>|<time>`` entries scored by when that member needs maintenance
-    (a lot expiring, spend leaving the rank window). The daily sweep reads only what is due."""
+    """Sorted set: ``<member id>|<time>`` entries scored by when a lot of that member expires.
+    The daily sweep reads only what is due; spent lots leave entries that the sweep drops."""
     return f"{PREFIX}:due"
 
 

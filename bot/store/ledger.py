@@ -70,11 +70,10 @@ class Entry:
 
 @dataclass(frozen=True)
 class Standing:
-    """A member's balance and rank spend after maintenance, and when next maintenance is due."""
+    """A member's balance and rank-window spend, after maintenance."""
 
     balance: int
     spend: int
-    next_due: int | None
 
 
 def _load(name: str) -> str:
@@ -109,6 +108,10 @@ class Ledger:
         return int(self.program.points.expiry_for(earned, self.program.timezone).timestamp())
 
     def _mark_due(self, member_id: str, *times: int) -> None:
+        """Index the member under each time a lot of theirs expires.
+
+        Rank windows need no entry: ranks are derived from the window spend, which every
+        read ages first (``maintain``)."""
         # Before the script: a crash after it can then never leave a lot out of the index.
         if not times:
             return
@@ -129,7 +132,7 @@ class Ledger:
         """Redeem ``points_used`` and earn on ``amount`` once per ``op_key``."""
         rule = self.program.earn
         expires = self._expiry(now)
-        self._mark_due(member_id, expires, now + self.program.ranks.window.approx_seconds())
+        self._mark_due(member_id, expires)
         status, balance, earned, used, spend = self._purchase(
             keys=keys.member_ledger(member_id),
             args=self._args(
@@ -179,12 +182,10 @@ class Ledger:
 
     def maintain(self, member_id: str, now: int) -> Standing | None:
         """Expire due lots and age the rank window; None if there is no such member."""
-        found, balance, spend, due = self._maintain(
+        found, balance, spend = self._maintain(
             keys=keys.member_ledger(member_id), args=self._args(now)
         )
-        if not found:
-            return None
-        return Standing(int(balance), int(spend), int(due) if int(due) >= 0 else None)
+        return Standing(int(balance), int(spend)) if found else None
 
     def lots(self, member_id: str) -> list[Lot]:
         """The member's live lots, the one expiring first first (as stored; call maintain first)."""
@@ -211,23 +212,32 @@ class Ledger:
     def history(
         self, member_id: str, before: str | None = None, count: int = HISTORY_PAGE
     ) -> list[Entry]:
-        """History entries, newest first; ``before`` pages to older ones."""
+        """History entries, newest first; ``before`` (an entry id) pages to older ones."""
         ledger_key = keys.member_ledger(member_id)[3]
-        top = f"({before}" if before else "+"
+        # Entry ids are list positions: the list only ever grows at its tail.
+        end = int(before) - 1 if before and before.isdigit() else -1
+        if end == -1 and before:
+            return []
+        if end < 0:
+            end = self.redis.llen(ledger_key) - 1
+        start = max(end - count + 1, 0)
+        if end < 0:
+            return []
+        raw = self.redis.lrange(ledger_key, start, end)
         entries = []
-        for entry_id, fields in self.redis.xrevrange(ledger_key, top, "-", count=count):
-            data = {_str(k): _str(v) for k, v in fields.items()}
+        for offset, item in enumerate(raw):
+            data = json.loads(item)
             entries.append(
                 Entry(
-                    entry_id=_str(entry_id),
+                    entry_id=str(start + offset),
                     kind=data.pop("k"),
                     points=int(data.pop("p")),
                     balance=int(data.pop("b")),
                     at=int(data.pop("t")),
-                    fields=data,
+                    fields={k: str(v) for k, v in data.items()},
                 )
             )
-        return entries
+        return entries[::-1]
 
     def due_members(self, now: int, limit: int = 1000, offset: int = 0) -> dict[str, list[str]]:
         """Members with maintenance due by ``now`` and their index entries (``limit`` entries

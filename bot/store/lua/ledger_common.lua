@@ -2,7 +2,7 @@
 -- KEYS[1] member hash          (balance, spend, next_lot, ...)
 -- KEYS[2] lots sorted set      (lot id -> expiry, unix s; ties in creation order)
 -- KEYS[3] lots hash            (lot id -> "remaining|amount|earned_at|expires_at|source|ref")
--- KEYS[4] ledger stream        (append-only history)
+-- KEYS[4] ledger list          (append-only history, oldest first, JSON entries)
 -- KEYS[5] operations hash      (idempotency key -> JSON outcome)
 -- KEYS[6] spend sorted set     ("<op key>|<amount>" -> time, unix s)
 -- ARGV[1] now (unix s), ARGV[2] rank window (s), ARGV[3] tiers "threshold:num:den;..." (rising)
@@ -62,10 +62,12 @@ local function drop_lot(id)
 end
 
 -- Append a history entry; `fields` is a flat list of extra name, value pairs.
+-- A list, not a stream: a stream's first node alone costs ~4.7 KB per member.
 local function record(kind, delta, balance, fields)
-  local args = {'XADD', LEDGER, '*', 'k', kind, 'p', delta, 'b', balance, 't', NOW}
-  for _, v in ipairs(fields or {}) do args[#args + 1] = v end
-  redis.call(unpack(args))
+  local entry = {k = kind, p = delta, b = balance, t = NOW}
+  fields = fields or {}
+  for i = 1, #fields, 2 do entry[fields[i]] = tostring(fields[i + 1]) end
+  redis.call('RPUSH', LEDGER, cjson.encode(entry))
 end
 
 local function add_lot(amount, expires, source, ref)
@@ -126,19 +128,6 @@ local function prune_spend()
   redis.call('ZREMRANGEBYSCORE', SPEND, '-inf', cutoff)
   redis.call('HSET', MEMBER, 'spend', spend)
   return spend
-end
-
--- The earliest time this member needs maintenance (a lot expiring or spend leaving the window).
-local function next_due()
-  local due = -1
-  local lot = redis.call('ZRANGE', LOTS, 0, 0, 'WITHSCORES')
-  if #lot > 0 then due = tonumber(lot[2]) end
-  local spent = redis.call('ZRANGE', SPEND, 0, 0, 'WITHSCORES')
-  if #spent > 0 then
-    local leaves = tonumber(spent[2]) + WINDOW
-    if due < 0 or leaves < due then due = leaves end
-  end
-  return due
 end
 
 local function maintain()
