@@ -23,7 +23,7 @@ run: $(VENV)/.runtime ## Run the bot (web, worker; embedded Redis and sandbox LI
 	$(PY) -m bot.launcher
 
 test: $(VENV)/.dev ## Run the whole test suite (starts its own Redis and fake LINE)
-	$(PY) -m pytest --cov=bot --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(PY) -m pytest --cov=bot --cov=richmenu --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

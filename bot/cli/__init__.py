@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.cli import jobs, member, program, store
+from bot.cli import jobs, member, program, staff, store
 
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(store.group)
+    app.cli.add_command(staff.group)
     app.cli.add_command(member.group)
     app.cli.add_command(program.group)
     app.cli.add_command(jobs.group)

@@ -43,6 +43,7 @@ HISTORY_LIMIT = 1000
 TOKEN_MEMORY_LIMIT = 100_000
 MAX_RICH_MENU_AREAS = 20
 MAX_RICH_MENU_IMAGE_BYTES = 1024 * 1024
+MAX_BULK_RICH_MENU_USERS = 500
 SHUTDOWN_POLL_SECONDS = 0.02
 
 SANDBOX_PREFIX = "/_sandbox/"
@@ -453,6 +454,11 @@ class FakeLine:
         with self._lock:
             return [entry["message"] for entry in self._inbox if entry["to"] == user_id]
 
+    def user_rich_menus(self) -> dict[str, str]:
+        """Return the per-user rich menu links (user id -> rich menu id)."""
+        with self._lock:
+            return dict(self._user_rich_menus)
+
     # -- set-up ----------------------------------------------------------------------------
 
     def issue_reply_token(self, user_id: str | None = None) -> str:
@@ -652,6 +658,8 @@ class FakeLine:
             ("POST", "/v2/bot/richmenu/alias", self._create_alias),
             ("GET", "/v2/bot/richmenu/alias/list", self._list_aliases),
             ("GET", "/v2/bot/richmenu/alias/" + segment.format("alias"), self._get_alias),
+            ("POST", "/v2/bot/richmenu/alias/" + segment.format("alias"), self._update_alias),
+            ("POST", "/v2/bot/richmenu/bulk/link", self._bulk_link),
             ("DELETE", "/v2/bot/richmenu/alias/" + segment.format("alias"), self._delete_alias),
             ("POST", "/v2/bot/richmenu/{}/content".format(segment.format("menu")), self._upload),
             ("GET", "/v2/bot/richmenu/{}/content".format(segment.format("menu")), self._download),
@@ -1043,6 +1051,50 @@ class FakeLine:
             {"richMenuAliasId": a, "richMenuId": m} for a, m in self._rich_menu_aliases.items()
         ]
         return _Answer(200, {"aliases": aliases})
+
+    def _update_alias(self, call: _Call) -> _Answer:
+        """POST /v2/bot/richmenu/alias/{richMenuAliasId}: point an alias at another menu."""
+        body, problem = _json_object(call)
+        if problem is not None:
+            return problem
+        alias, menu_id = call.params["alias"], body.get("richMenuId")
+        if not isinstance(menu_id, str):
+            return _body_errors([_detail("must be specified", "richMenuId")])
+        if alias not in self._rich_menu_aliases:
+            return _error(404, "Not found")
+        problem = self._usable_menu(menu_id)
+        if problem is not None:
+            return problem
+        self._rich_menu_aliases[alias] = menu_id
+        return _Answer(200, {})
+
+    def _bulk_user_ids(self, body: JsonObject) -> list[str] | _Answer:
+        """Return the `userIds` of a bulk request, or the 400 LINE gives for a bad list."""
+        user_ids = body.get("userIds")
+        if not isinstance(user_ids, list) or not 1 <= len(user_ids) <= MAX_BULK_RICH_MENU_USERS:
+            return _body_errors(
+                [_detail(f"Size must be between 1 and {MAX_BULK_RICH_MENU_USERS}", "userIds")]
+            )
+        if not all(isinstance(u, str) and _USER_ID.fullmatch(u) for u in user_ids):
+            return _body_errors([_detail("must be user IDs", "userIds")])
+        return user_ids
+
+    def _bulk_link(self, call: _Call) -> _Answer:
+        """POST /v2/bot/richmenu/bulk/link: asynchronous on LINE (202); applied at once here."""
+        body, problem = _json_object(call)
+        if problem is not None:
+            return problem
+        menu_id = body.get("richMenuId")
+        if not isinstance(menu_id, str):
+            return _body_errors([_detail("must be specified", "richMenuId")])
+        user_ids = self._bulk_user_ids(body)
+        if isinstance(user_ids, _Answer):
+            return user_ids
+        problem = self._usable_menu(menu_id)
+        if problem is not None:
+            return problem
+        self._user_rich_menus.update(dict.fromkeys(user_ids, menu_id))
+        return _Answer(202, {})
 
     def _delete_alias(self, call: _Call) -> _Answer:
         """DELETE /v2/bot/richmenu/alias/{richMenuAliasId}."""

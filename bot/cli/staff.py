@@ -1,0 +1,124 @@
+"""``flask --app wsgi staff ...``: register store staff and give them the staff rich menu."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+import redis
+import urllib3
+from flask.cli import AppGroup
+from linebot.v3.messaging import ApiException
+
+from bot.log import user_ref
+from bot.services import services
+from bot.store.staff import StaffRegistry
+from richmenu import STAFF_MENU_ALIAS
+from richmenu.line_ops import RichMenuApi, describe_error
+
+_USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+_REDIS_DOWN = "cannot reach Redis ({}); is the bot running?"
+_REGISTERED = "the staff member is registered"
+T = TypeVar("T")
+
+group = AppGroup("staff", help="Register store staff and give them the staff rich menu.")
+
+
+@group.command("add")
+@click.argument("line_user_id")
+@click.option("--store", "store_id", required=True, help="The store they work at.")
+def staff_add(line_user_id: str, store_id: str) -> None:
+    """Register LINE_USER_ID as staff of a store and link the staff rich menu to them."""
+    _check_user_id(line_user_id)
+    registry = _registry()
+    try:
+        if not registry.store_exists(store_id):
+            raise click.ClickException(f"no store {store_id}; add it with 'store add'")
+        registry.add(line_user_id, store_id)
+    except redis.RedisError as exc:
+        raise click.ClickException(_REDIS_DOWN.format(exc)) from None
+    click.echo(f"Staff {user_ref(line_user_id)} registered at store {store_id}.")
+    api = _rich_menus()
+    menu_id = _line("find the staff menu", lambda: api.alias_target(STAFF_MENU_ALIAS), _REGISTERED)
+    if menu_id is None:
+        click.echo(
+            "No staff rich menu is deployed yet: `python -m richmenu deploy` links it to "
+            "every registered staff member."
+        )
+        return
+    _line("link the staff menu", lambda: api.link_user(line_user_id, menu_id), _REGISTERED)
+    click.echo(f"Staff rich menu {menu_id} linked.")
+
+
+@group.command("remove")
+@click.argument("line_user_id")
+def staff_remove(line_user_id: str) -> None:
+    """Stop LINE_USER_ID being staff and give them the shoppers' menu back."""
+    _check_user_id(line_user_id)
+    registry = _registry()
+    try:
+        store_id = registry.is_staff(line_user_id)
+    except redis.RedisError as exc:
+        raise click.ClickException(_REDIS_DOWN.format(exc)) from None
+    if store_id is None:
+        raise click.ClickException(f"{user_ref(line_user_id)} is not registered as staff")
+    # Unlink first: if LINE fails, nothing changed and the same command can simply be rerun.
+    api = _rich_menus()
+    _line("unlink the staff menu", lambda: api.unlink_user(line_user_id), "nothing changed")
+    try:
+        registry.remove(line_user_id)
+    except redis.RedisError as exc:
+        raise click.ClickException(_REDIS_DOWN.format(exc)) from None
+    click.echo(
+        f"Staff {user_ref(line_user_id)} removed from store {store_id}; "
+        "they see the shoppers' menu again."
+    )
+
+
+@group.command("list")
+@click.option("--store", "store_id", default=None, help="Only staff of this store.")
+def staff_list(store_id: str | None) -> None:
+    """List staff members with their LINE user ids (needed to remove them)."""
+    try:
+        members = _registry().list(store_id)
+    except redis.RedisError as exc:
+        raise click.ClickException(_REDIS_DOWN.format(exc)) from None
+    if not members:
+        click.echo("No staff registered." if store_id is None else f"No staff at {store_id}.")
+        return
+    for member in members:
+        added = member.added_at.isoformat(timespec="seconds")
+        click.echo(f"{member.line_user_id}  {member.store_id}  added {added}")
+
+
+def _check_user_id(line_user_id: str) -> None:
+    """Refuse anything that is not a LINE user id (U + 32 hex digits)."""
+    if not _USER_ID.match(line_user_id):
+        raise click.BadParameter(
+            "must be a LINE user id: U followed by 32 hex digits (from a webhook event, "
+            "not the LINE ID people search for)",
+            param_hint="LINE_USER_ID",
+        )
+
+
+def _registry() -> StaffRegistry:
+    """The staff registry on the app's Redis."""
+    return StaffRegistry(services().store.redis)
+
+
+def _rich_menus() -> RichMenuApi:
+    """Rich menu calls through the app's LINE client."""
+    return RichMenuApi(services().line.api)
+
+
+def _line(what: str, call: Callable[[], T], state: str) -> T:
+    """Run a LINE call; on failure say what failed, what ``state`` things are in, what to do."""
+    try:
+        return call()
+    except ApiException as exc:
+        message = describe_error(exc)
+    except urllib3.exceptions.HTTPError as exc:
+        message = f"LINE did not answer ({exc.__class__.__name__})"
+    raise click.ClickException(f"could not {what}: {message}; {state}. Run the command again.")

@@ -1,0 +1,121 @@
+"""``python -m richmenu``: the bot's environment, output, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.sandbox.fake_line import FakeLine
+from bot.store.staff import StaffRegistry
+from richmenu.__main__ import main
+from richmenu.build import DesiredMenu
+from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL
+
+STAFF = "U" + "5" * 32
+
+
+@pytest.fixture
+def env(
+    monkeypatch: pytest.MonkeyPatch, fake_line: FakeLine, redis_server: EmbeddedRedis, redis_client
+) -> None:
+    """The bot's environment, pointed at the fake LINE platform and the suite's Redis."""
+    monkeypatch.setenv("LINE_CHANNEL_SECRET", CHANNEL_SECRET)
+    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", ACCESS_TOKEN)
+    monkeypatch.setenv("LINE_API_BASE_URL", fake_line.url)
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    monkeypatch.setenv("PUBLIC_BASE_URL", PUBLIC_BASE_URL)
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("LOYALTY_PROGRAM", raising=False)
+
+
+@pytest.mark.usefixtures("env")
+def test_preview_writes_pngs_line_accepts(tmp_path: Path, capsys, menus) -> None:
+    assert main(["preview", "--out", str(tmp_path)]) == 0
+
+    written = sorted(tmp_path.glob("*.png"))
+    assert [p.name for p in written] == [
+        "shopper-card.png",
+        "shopper-rewards.png",
+        "staff-main.png",
+    ]
+    for path in written:
+        assert path.stat().st_size <= 1_000_000
+        with Image.open(path) as image:
+            assert image.size in ((2500, 1686), (2500, 843))
+    assert f"wrote {tmp_path / 'staff-main.png'}  2500x843" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("env")
+def test_deploy_twice_then_list_and_delete(
+    capsys, fake_line: FakeLine, redis_client, menus: tuple[DesiredMenu, ...]
+) -> None:
+    StaffRegistry(redis_client).add(STAFF, "S001")
+
+    assert main(["deploy"]) == 0
+    first = capsys.readouterr().out
+    assert f"LINE API: {fake_line.url}" in first
+    assert "  create   " + menus[0].name in first
+    assert f"link staff 1-1 of 1 to {menus[2].name}" in first
+    assert STAFF not in first  # raw user ids are never printed
+    assert fake_line.user_rich_menus()[STAFF]
+
+    assert main(["deploy"]) == 0
+    assert "Nothing to do" in capsys.readouterr().out
+
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "[default, alias loyalty-shopper-a]" in listing
+    assert "3 rich menu(s)" in listing
+
+    staff_menu = fake_line.user_rich_menus()[STAFF]
+    assert main(["delete", staff_menu]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "deleted alias loyalty-staff",
+        f"deleted {staff_menu}",
+    ]
+    assert main(["delete", "--all-managed"]) == 0
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.endswith("No rich menus.\n")
+
+
+@pytest.mark.usefixtures("env")
+def test_dry_run_exit_code_and_output(capsys, fake_line: FakeLine) -> None:
+    assert main(["deploy", "--dry-run"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "Dry run: nothing changed."
+    assert not [r for r in fake_line.recorded() if r.method == "DELETE"]
+
+
+@pytest.mark.usefixtures("env")
+def test_line_failure_exits_1_with_the_reason(capsys, fake_line: FakeLine) -> None:
+    fake_line.fail_next("/v2/bot/richmenu/list", 401)
+
+    assert main(["deploy"]) == 1
+
+    err = capsys.readouterr().err
+    assert "could not read the rich menus from LINE: LINE answered HTTP 401" in err
+    assert "Check LINE_CHANNEL_ACCESS_TOKEN" in err
+
+
+@pytest.mark.usefixtures("env")
+def test_bad_settings_and_definitions_exit_2(
+    capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.toml").write_text('menu = "x"\n')
+    assert main(["--definitions", str(tmp_path), "preview"]) == 2
+    assert "broken.toml: size is missing" in capsys.readouterr().err
+
+    monkeypatch.delenv("LINE_CHANNEL_ACCESS_TOKEN")
+    assert main(["list"]) == 2
+    assert "LINE_CHANNEL_ACCESS_TOKEN: missing" in capsys.readouterr().err
+
+
+def test_bad_usage_exits_2(capsys) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main(["delete"])
+    assert excinfo.value.code == 2
+    assert "one of the arguments MENU_ID --all-managed is required" in capsys.readouterr().err
