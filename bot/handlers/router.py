@@ -17,7 +17,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.handlers import card, follow, points
+from bot.handlers import card, follow, info, points
 from bot.handlers.base import Context, Handler, MessageJson
 from bot.messages.flex import text_message
 from bot.messages.texts import text
@@ -30,6 +30,9 @@ POSTBACK_ACTIONS: dict[str, Handler] = {
     "card": card.show_card,
     "points": points.show_points,
     "history": points.show_history,
+    "help": info.show_help,
+    "rewards": info.show_rewards,
+    "tab": info.switch_tab,
 }
 
 #: Text keywords (compared after NFKC normalisation and case folding).
@@ -43,6 +46,10 @@ KEYWORDS: dict[str, Handler] = {
     "履歴": points.show_history,
     "ポイント履歴": points.show_history,
     "history": points.show_history,
+    "ヘルプ": info.show_help,
+    "help": info.show_help,
+    "特典": info.show_rewards,
+    "rewards": info.show_rewards,
 }
 
 

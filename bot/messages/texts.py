@@ -50,6 +50,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "kind_other": "ポイントの変動",
         "date_format": "{month}月{day}日 {hour:02d}:{minute:02d}",
         "date_long": "{year}年{month}月{day}日",
+        "help": "できること:\n・会員証: お会計のときにバーコードをお見せください\n"
+        "・ポイント: 残高・ランク・失効予定\n・履歴: ポイントの増減\n"
+        "メニューのボタンか、「会員証」「ポイント」「履歴」と送ってください。",
+        "no_rewards": "いまご利用いただける特典はありません。"
+        "ポイントはお会計で1ポイント1円として使えます。",
         "not_member": "会員証がまだありません。友だち追加し直すと会員証をお作りします。",
         "fallback": "「会員証」と送ると会員証を表示します。",
     },
@@ -97,6 +102,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "kind_other": "Points change",
         "date_format": "{day}/{month} {hour:02d}:{minute:02d}",
         "date_long": "{day}/{month}/{year}",
+        "help": "What you can do:\n- Card: show the barcode at the till\n"
+        "- Points: balance, rank and what expires when\n- History: every change to your points\n"
+        "Tap the menu, or send “card”, “points” or “history”.",
+        "no_rewards": "No rewards are on offer right now. At the till, 1 point pays 1 yen.",
         "not_member": "You have no card yet. Block and unblock us to get one.",
         "fallback": "Send “card” to see your membership card.",
     },

@@ -230,3 +230,26 @@ def test_line_5xx_on_reply_is_retried(post_webhook, run_jobs, fake_line):
     post_webhook(events.follow(events.user_id()))
     run_jobs()
     assert len(fake_line.replies()) == 1
+
+
+@pytest.mark.parametrize(
+    ("make_event", "expected"),
+    [
+        (lambda u: events.postback(u, "action=help"), "できること"),
+        (lambda u: events.text(u, "ヘルプ"), "できること"),
+        (lambda u: events.postback(u, "action=rewards"), "特典はありません"),
+    ],
+)
+def test_help_and_rewards(post_webhook, run_jobs, fake_line, make_event, expected):
+    post_webhook(make_event(events.user_id()))
+    run_jobs()
+    [reply] = fake_line.replies()
+    assert expected in reply["messages"][0]["text"]
+
+
+def test_rich_menu_tab_switch_is_silent(post_webhook, run_jobs, fake_line):
+    event = events.postback(events.user_id(), "action=tab&to=rewards")
+    event["postback"]["params"] = {"newRichMenuAliasId": "loyalty-shopper-b", "status": "SUCCESS"}
+    post_webhook(event)
+    run_jobs()
+    assert fake_line.replies() == []

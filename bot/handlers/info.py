@@ -1,0 +1,22 @@
+"""Help and rewards: what the shopper can do."""
+
+from __future__ import annotations
+
+from bot.handlers.base import Context, MessageJson
+from bot.messages.flex import text_message
+from bot.messages.texts import text
+
+
+def show_help(ctx: Context) -> list[MessageJson]:
+    """What the bot does and how to ask for it."""
+    return [text_message(text(ctx.language, "help"))]
+
+
+def show_rewards(ctx: Context) -> list[MessageJson]:
+    """The program offers no rewards catalogue; points pay at the till."""
+    return [text_message(text(ctx.language, "no_rewards"))]
+
+
+def switch_tab(ctx: Context) -> list[MessageJson]:
+    """A rich menu tab switch: LINE already changed the menu, nothing to say."""
+    return []
