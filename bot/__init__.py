@@ -41,9 +41,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     from bot import cli
-    from bot.web import health, media, pos_api, webhook
+    from bot.web import health, media, openapi, pos_api, problems, webhook
 
-    for blueprint in (webhook.bp, pos_api.bp, media.bp, health.bp):
+    for blueprint in (webhook.bp, pos_api.bp, openapi.bp, media.bp, health.bp):
         app.register_blueprint(blueprint)
+    problems.init_app(app)
     cli.init_app(app)
     return app
