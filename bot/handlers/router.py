@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 from linebot.v3.webhooks import (
     Event,
     FollowEvent,
+    ImageMessageContent,
     MessageEvent,
     PostbackEvent,
     TextMessageContent,
@@ -17,7 +18,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.handlers import card, follow, info, points
+from bot.handlers import card, follow, info, points, staff
 from bot.handlers.base import Context, Handler, MessageJson
 from bot.messages.flex import text_message
 from bot.messages.texts import text
@@ -64,6 +65,8 @@ def _normalise(value: str) -> str:
 def on_postback(services: Services, event: PostbackEvent) -> list[MessageJson]:
     """Dispatch a postback by its ``action``; unknown actions are ignored."""
     action = parse_qs(event.postback.data).get("action", [""])[0]
+    if action in staff.STAFF_ACTIONS:
+        return staff.on_staff_postback(services, event.source.user_id, event.postback.data)
     handler = POSTBACK_ACTIONS.get(action)
     if handler is None:
         log.info("ignored postback with unknown action")
@@ -72,10 +75,16 @@ def on_postback(services: Services, event: PostbackEvent) -> list[MessageJson]:
 
 
 def on_message(services: Services, event: MessageEvent) -> list[MessageJson]:
-    """Dispatch a text message by keyword; other texts get a hint, other messages nothing."""
+    """Staff input first (card photos, codes, amounts); then text keywords; else a hint."""
+    user_id = event.source.user_id
+    if isinstance(event.message, ImageMessageContent):
+        return staff.on_staff_image(services, user_id, event.message.id) or []
     if not isinstance(event.message, TextMessageContent):
         return []
-    ctx = _context(services, event.source.user_id)
+    staff_reply = staff.on_staff_text(services, user_id, event.message.text)
+    if staff_reply is not None:
+        return staff_reply
+    ctx = _context(services, user_id)
     handler = KEYWORDS.get(_normalise(event.message.text))
     if handler is None:
         return [text_message(text(ctx.language, "fallback"))]

@@ -69,3 +69,18 @@ def staff(staff_id: str) -> str:
 def staff_index() -> str:
     """Set: the ids of every staff member."""
     return f"{PREFIX}:staff:{{staff}}:index"
+
+
+def staff_session(staff_id: str) -> str:
+    """String with a TTL: a staff member's conversation state (JSON)."""
+    return f"{PREFIX}:staff:{{staff}}:{staff_id}:session"
+
+
+def staff_last_grant(staff_id: str) -> str:
+    """String with a TTL: a staff member's last grant (JSON), while it can still be undone."""
+    return f"{PREFIX}:staff:{{staff}}:{staff_id}:last"
+
+
+def staff_day(staff_id: str, day: str) -> str:
+    """List with a TTL: the grants a staff member made on one local day (JSON each)."""
+    return f"{PREFIX}:staff:{{staff}}:{staff_id}:day:{day}"

@@ -1,0 +1,54 @@
+"""Pure builders of the staff conversation's messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messages.flex import postback, text_message
+from bot.messages.texts import text
+
+
+def _quick_action(kind: str, label: str) -> dict[str, Any]:
+    return {"type": "action", "action": {"type": kind, "label": label}}
+
+
+def scan_prompt(language: str) -> dict[str, Any]:
+    """Ask for a photo of the card, with camera and camera-roll quick replies."""
+    message = text_message(text(language, "staff_scan"))
+    message["quickReply"] = {
+        "items": [
+            _quick_action("camera", text(language, "staff_camera")),
+            _quick_action("cameraRoll", text(language, "staff_camera_roll")),
+        ]
+    }
+    return message
+
+
+def _button(style: str, label: str, data: str) -> dict[str, Any]:
+    return {"type": "button", "style": style, "action": postback(label, data, label)}
+
+
+def confirm_message(language: str, number: str, amount: int, used: int, txn: str) -> dict:
+    """The purchase to grant, with Grant / Cancel buttons bound to this pending grant."""
+    body = text(language, "staff_confirm", number=number, amount=f"{amount:,}", used=used)
+    grant = text(language, "staff_confirm_button")
+    cancel = text(language, "staff_cancel_button")
+    bubble = {
+        "type": "bubble",
+        "body": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [{"type": "text", "text": body, "wrap": True}],
+        },
+        "footer": {
+            "type": "box",
+            "layout": "horizontal",
+            "spacing": "sm",
+            "contents": [
+                _button("primary", grant, f"action=staff_confirm&t={txn}"),
+                _button("secondary", cancel, "action=staff_cancel"),
+            ],
+        },
+    }
+    alt = text(language, "staff_confirm_alt", amount=f"{amount:,}", used=used)
+    return {"type": "flex", "altText": alt, "contents": bubble}

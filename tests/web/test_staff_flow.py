@@ -1,0 +1,204 @@
+"""Staff granting points from inside LINE: photo or digits, amount, confirm, undo."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from urllib.parse import urlsplit
+
+import pytest
+from PIL import Image
+from rq import SimpleWorker
+
+from bot import create_app
+from bot.jobs.queue import queue
+from bot.store.staff import StaffRegistry
+from tests.support import events
+
+
+@pytest.fixture
+def shopper(post_webhook, run_jobs, fake_line, services, client):
+    user = events.user_id()
+    post_webhook(events.follow(user))
+    run_jobs()
+    [reply] = fake_line.replies()
+    card_url = reply["messages"][1]["contents"]["hero"]["url"]
+    member = services.store.member_for_user(user)
+    member_png = client.get(urlsplit(card_url).path).data
+    fake_line.reset()
+    return member, member_png
+
+
+@pytest.fixture
+def staff_user(services, store_key):
+    user = events.user_id()
+    StaffRegistry(services.store.redis).add(user, "S001")
+    return user
+
+
+@pytest.fixture
+def say(post_webhook, run_jobs, fake_line):
+    """Send one event as a user and return the texts of the bot's reply (or [] for none)."""
+
+    def send(event) -> list[dict]:
+        before = len(fake_line.replies())
+        post_webhook(event)
+        run_jobs()
+        replies = fake_line.replies()[before:]
+        assert len(replies) <= 1
+        return replies[0]["messages"] if replies else []
+
+    return send
+
+
+def _image_event(fake_line, user: str, data: bytes) -> dict:
+    message_id = str(secrets.randbelow(10**17))
+    fake_line.add_content(message_id, data, "image/jpeg")
+    message = {
+        "type": "image",
+        "id": message_id,
+        "quoteToken": secrets.token_urlsafe(12),
+        "contentProvider": {"type": "line"},
+    }
+    return events._event("message", user, message=message)
+
+
+def _photo(png: bytes) -> bytes:
+    # A phone photo of a phone screen: smaller, slightly rotated, on a grey background, JPEG.
+    card = Image.open(io.BytesIO(png)).convert("RGB")
+    card = card.resize((card.width * 2 // 3, card.height * 2 // 3)).rotate(
+        4, expand=True, fillcolor=(90, 90, 90)
+    )
+    canvas = Image.new("RGB", (card.width + 200, card.height + 300), (90, 90, 90))
+    canvas.paste(card, (100, 150))
+    out = io.BytesIO()
+    canvas.save(out, format="JPEG", quality=70)
+    return out.getvalue()
+
+
+def _confirm_data(messages: list[dict]) -> str:
+    footer = messages[0]["contents"]["footer"]["contents"]
+    return footer[0]["action"]["data"]
+
+
+def test_scan_photo_amount_confirm_grants_and_pushes_receipt(
+    say, staff_user, shopper, fake_line, services, run_jobs
+):
+    member, png = shopper
+    prompt = say(events.postback(staff_user, "action=staff_scan"))
+    kinds = [item["action"]["type"] for item in prompt[0]["quickReply"]["items"]]
+    assert kinds == ["camera", "cameraRoll"]
+    found = say(_image_event(fake_line, staff_user, _photo(png)))
+    assert member.number in found[0]["text"]
+    confirm = say(events.text(staff_user, "1,280"))
+    assert confirm[0]["type"] == "flex"
+    data = _confirm_data(confirm)
+    granted = say(events.postback(staff_user, data))
+    assert "+12 pt" in granted[0]["text"]
+    assert services.store.member(member.member_id).balance == 12
+    assert len(fake_line.messages_for(member.line_user_id)) == 1  # the receipt
+    # A double tap on the same confirm button grants nothing more.
+    again = say(events.postback(staff_user, data))
+    assert "+12 pt" in again[0]["text"]
+    run_jobs()
+    assert services.store.member(member.member_id).balance == 12
+    assert len(fake_line.messages_for(member.line_user_id)) == 1  # no second receipt
+
+
+def test_typed_digits_work_and_points_can_be_used(say, staff_user, shopper, services):
+    member, _ = shopper
+    services.ledger.adjust(member_id=member.member_id, now=services.clock(), op_key="a",
+                           amount=200, reason="seed")  # fmt: skip
+    say(events.text(staff_user, f"{member.number[:6]}-{member.number[6:]}"))
+    confirm = say(events.text(staff_user, "１０００ １００"))
+    granted = say(events.postback(staff_user, _confirm_data(confirm)))
+    assert "利用 100 pt" in granted[0]["text"]
+    assert services.store.member(member.member_id).balance == 200 - 100 + 9
+
+
+@pytest.mark.parametrize("amount", ["abc", "-5", "100 200", "9999999999"])
+def test_bad_amounts_are_asked_again(say, staff_user, shopper, amount):
+    member, _ = shopper
+    say(events.text(staff_user, member.number))
+    reply = say(events.text(staff_user, amount))
+    assert "金額を数字で" in reply[0]["text"]
+
+
+def test_unreadable_photo_and_unknown_code(say, staff_user, shopper, fake_line):
+    blank = io.BytesIO()
+    Image.new("RGB", (640, 480), "white").save(blank, format="JPEG")
+    assert "読み取れません" in say(_image_event(fake_line, staff_user, blank.getvalue()))[0]["text"]
+    garbage = _image_event(fake_line, staff_user, b"not an image at all")
+    assert "読み取れません" in say(garbage)[0]["text"]
+    assert "見つかりません" in say(events.text(staff_user, "2900000000001"))[0]["text"]
+
+
+def test_undo_within_the_window_then_not_again(say, staff_user, shopper, services):
+    member, _ = shopper
+    say(events.text(staff_user, member.number))
+    say(events.postback(staff_user, _confirm_data(say(events.text(staff_user, "5000")))))
+    assert services.store.member(member.member_id).balance == 50
+    undone = say(events.postback(staff_user, "action=staff_undo"))
+    assert "取り消しました" in undone[0]["text"]
+    assert services.store.member(member.member_id).balance == 0
+    assert (
+        "取り消しできる付与はありません"
+        in say(events.postback(staff_user, "action=staff_undo"))[0]["text"]
+    )
+
+
+def test_undo_after_the_window_is_refused(say, staff_user, shopper, services):
+    member, _ = shopper
+    say(events.text(staff_user, member.number))
+    say(events.postback(staff_user, _confirm_data(say(events.text(staff_user, "5000")))))
+    now = services.clock()
+    services.clock = lambda: now + 301
+    assert (
+        "取り消しできる付与はありません"
+        in say(events.postback(staff_user, "action=staff_undo"))[0]["text"]
+    )
+    assert services.store.member(member.member_id).balance == 50
+
+
+def test_today_lists_the_grants(say, staff_user, shopper):
+    member, _ = shopper
+    for amount in ("1000", "2500"):
+        say(events.text(staff_user, member.number))
+        say(events.postback(staff_user, _confirm_data(say(events.text(staff_user, amount)))))
+    assert (
+        "2 件 / お会計 ¥3,500 / 付与 35 pt"
+        in say(events.postback(staff_user, "action=staff_today"))[0]["text"]
+    )
+
+
+def test_session_survives_a_worker_restart(
+    say, staff_user, shopper, settings, services, fake_line, post_webhook
+):
+    member, _ = shopper
+    say(events.text(staff_user, member.number))
+    data = _confirm_data(say(events.text(staff_user, "1000")))
+    fresh = create_app({"TESTING": True, "SETTINGS": settings})  # a new worker process
+    fresh_services = fresh.extensions["loyalty"]
+    fake_line.reset()
+    post_webhook(events.postback(staff_user, data))
+    with fresh.app_context():
+        SimpleWorker([queue(fresh_services)], connection=fresh_services.queue_redis).work(
+            burst=True
+        )
+    assert "+10 pt" in fake_line.replies()[0]["messages"][0]["text"]
+    fresh_services.line.close()
+
+
+def test_non_staff_get_nothing_from_any_staff_step(say, shopper, services, staff_user, fake_line):
+    member, png = shopper
+    stranger = member.line_user_id  # a shopper, not staff
+    # A real staff member prepares a grant; the shopper replays every step and the token.
+    say(events.text(staff_user, member.number))
+    data = _confirm_data(say(events.text(staff_user, "5000")))
+    steps = ["action=staff_scan", "action=staff_code", data, "action=staff_cancel"]
+    for postback in [*steps, "action=staff_undo", "action=staff_today", "action=staff_confirm&t=x"]:
+        assert say(events.postback(stranger, postback)) == []
+    assert say(_image_event(fake_line, stranger, _photo(png))) == []
+    reply = say(events.text(stranger, member.number))
+    assert "見つかりません" not in str(reply)  # treated as ordinary text: a hint, no lookup
+    assert services.store.member(member.member_id).balance == 0
