@@ -130,6 +130,26 @@ def refund_purchase(services: Services, store: Store, transaction_id: str) -> Re
     )
 
 
+@dataclass(frozen=True)
+class CardLookup:
+    """A member as the till sees them before a sale."""
+
+    member_number: str
+    rank: str
+    balance: int
+
+
+def look_up_card(services: Services, card_code: str) -> CardLookup:
+    """The member behind a scanned code, with the balance after expiring due points."""
+    member_id = _resolve_card(services, card_code)
+    standing = services.ledger.maintain(member_id, services.clock())
+    member = services.store.member(member_id)
+    if standing is None or member is None:
+        raise UnknownCardError(card_code)
+    rank = services.settings.program.ranks.for_spend(standing.spend).key
+    return CardLookup(member.number, rank, standing.balance)
+
+
 def _resolve_card(services: Services, card_code: str) -> str:
     """The member id a scanned card code belongs to."""
     if is_valid_member_number(card_code):

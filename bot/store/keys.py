@@ -84,3 +84,8 @@ def staff_last_grant(staff_id: str) -> str:
 def staff_day(staff_id: str, day: str) -> str:
     """List with a TTL: the grants a staff member made on one local day (JSON each)."""
     return f"{PREFIX}:staff:{{staff}}:{staff_id}:day:{day}"
+
+
+def api_rate(store_id: str, minute: int) -> str:
+    """Counter with a TTL: POS requests of a store's key in one clock minute."""
+    return f"{PREFIX}:store:{{{store_id}}}:rate:{minute}"

@@ -76,6 +76,19 @@ DOCUMENT: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/members/lookup": {
+            "post": {
+                "operationId": "lookUpMember",
+                "summary": "The member behind a scanned card, shown before redeeming",
+                "requestBody": {"required": True, "content": _json("LookupRequest")},
+                "responses": {
+                    "200": {"description": "Found", "content": _json("MemberLookup")},
+                    "404": _PROBLEM,
+                    "410": _PROBLEM,
+                    **_ERRORS,
+                },
+            }
+        },
     },
     "components": {
         "securitySchemes": {"storeKey": {"type": "http", "scheme": "bearer"}},
@@ -158,6 +171,24 @@ DOCUMENT: dict[str, Any] = {
                     },
                     "balance": _integer(),
                     "rank": {"type": "string"},
+                },
+            },
+            "LookupRequest": {
+                "type": "object",
+                "required": ["card_code"],
+                "properties": {"card_code": {"$ref": "#/components/schemas/CardCode"}},
+            },
+            "MemberLookup": {
+                "type": "object",
+                "required": ["member_number", "rank", "balance", "points_usable"],
+                "properties": {
+                    "member_number": {"type": "string", "pattern": "^2[0-9]{12}$"},
+                    "rank": {"type": "string"},
+                    "balance": _integer(),
+                    "points_usable": {
+                        **_integer(),
+                        "description": "Points that may pay now (1 point = 1 JPY)",
+                    },
                 },
             },
             "Problem": {

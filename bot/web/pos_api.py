@@ -1,11 +1,11 @@
-"""The POS API under ``/api/v1``: store-authenticated purchases."""
+"""The POS API under ``/api/v1``: store-authenticated purchases, refunds and look-ups."""
 
 from __future__ import annotations
 
 import logging
 
 import redis
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from bot.domain.errors import (
     InsufficientPointsError,
@@ -14,20 +14,39 @@ from bot.domain.errors import (
     UnknownTransactionError,
 )
 from bot.domain.purchase import TRANSACTION_ID, parse_purchase
-from bot.purchases import record_purchase, refund_purchase
+from bot.purchases import look_up_card, record_purchase, refund_purchase
 from bot.services import services
-from bot.store.redis_store import Store
+from bot.store.rate_limit import within_rate
 from bot.web.problems import problem
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pos_api", __name__, url_prefix="/api/v1")
 
+#: Requests one API key may make per minute; a till makes a few per sale.
+RATE_LIMIT_PER_MINUTE = 600
 
-def _authenticate() -> Store | None:
+
+@bp.before_request
+def _authorize() -> Response | None:
+    """Every POS call needs a store key, within that key's rate limit."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        return None
-    return services().store.store_for_api_key(key.strip())
+    store = None
+    if scheme.lower() == "bearer" and key.strip():
+        store = services().store.store_for_api_key(key.strip())
+    if store is None:
+        return problem(
+            401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
+        )
+    if not within_rate(services().store.redis, store.store_id, RATE_LIMIT_PER_MINUTE):
+        response = problem(
+            429,
+            "Too many requests",
+            f"This key may make {RATE_LIMIT_PER_MINUTE} requests a minute; retry shortly.",
+        )
+        response.headers["Retry-After"] = "60"
+        return response
+    g.store = store
+    return None
 
 
 @bp.errorhandler(redis.RedisError)
@@ -37,19 +56,32 @@ def _redis_down(exc: redis.RedisError) -> Response:
     return problem(503, "Service unavailable", "Points are temporarily unavailable; retry.")
 
 
+@bp.errorhandler(UnknownCardError)
+def _unknown_card(exc: UnknownCardError) -> Response:
+    return problem(404, "Unknown card", "No member has this card code; scan the card again.")
+
+
+def _json_body() -> tuple[object | None, Response | None]:
+    payload = request.get_json(silent=True)
+    if payload is None:
+        return None, problem(
+            422, "Invalid body", "The body must be JSON (Content-Type: application/json)."
+        )
+    return payload, None
+
+
+def _replayed(response: Response, replayed: bool) -> tuple[Response, int]:
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
+
+
 @bp.post("/transactions")
 def create_transaction() -> Response | tuple[Response, int]:
     """Record a purchase: earn points and use points in one atomic, idempotent step."""
-    store = _authenticate()
-    if store is None:
-        return problem(
-            401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
-        )
-    payload = request.get_json(silent=True)
-    if payload is None:
-        return problem(
-            422, "Invalid body", "The body must be JSON (Content-Type: application/json)."
-        )
+    payload, error = _json_body()
+    if error is not None:
+        return error
     purchase, errors = parse_purchase(payload)
     if purchase is None:
         return problem(
@@ -59,9 +91,7 @@ def create_transaction() -> Response | tuple[Response, int]:
             errors=[{"field": e.field, "message": e.message} for e in errors],
         )
     try:
-        result = record_purchase(services(), store, purchase)
-    except UnknownCardError:
-        return problem(404, "Unknown card", "No member has this card code; scan the card again.")
+        result = record_purchase(services(), g.store, purchase)
     except TransactionConflictError:
         return problem(
             409,
@@ -83,27 +113,19 @@ def create_transaction() -> Response | tuple[Response, int]:
         balance=result.balance,
         rank=result.rank,
     )
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response, 201
+    return _replayed(response, result.replayed)
 
 
 @bp.post("/transactions/<transaction_id>/refund")
 def refund_transaction(transaction_id: str) -> Response | tuple[Response, int]:
     """Refund a purchase: take back its points, give back the points it used; idempotent."""
-    store = _authenticate()
-    if store is None:
-        return problem(
-            401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
-        )
+    unknown = problem(404, "Unknown transaction", "No purchase of this store has this id.")
     if not TRANSACTION_ID.match(transaction_id):
-        return problem(404, "Unknown transaction", "No purchase of this store has this id.")
+        return unknown
     try:
-        result = refund_purchase(services(), store, transaction_id)
+        result = refund_purchase(services(), g.store, transaction_id)
     except UnknownTransactionError:
-        return problem(
-            404, "Unknown transaction", "No purchase of this store has this transaction_id."
-        )
+        return unknown
     response = jsonify(
         member_number=result.member_number,
         points_reversed=result.points_reversed,
@@ -112,6 +134,27 @@ def refund_transaction(transaction_id: str) -> Response | tuple[Response, int]:
         balance=result.balance,
         rank=result.rank,
     )
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response, 201
+    return _replayed(response, result.replayed)
+
+
+@bp.post("/members/lookup")
+def look_up_member() -> Response:
+    """What the till shows before redeeming: member number, rank, points usable now."""
+    payload, error = _json_body()
+    if error is not None:
+        return error
+    code = payload.get("card_code") if isinstance(payload, dict) else None
+    if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) > 64:
+        return problem(
+            422,
+            "Invalid body",
+            'Send {"card_code": "<the digits the scanner read>"}.',
+            errors=[{"field": "card_code", "message": "required: the digits the scanner read"}],
+        )
+    found = look_up_card(services(), code)
+    return jsonify(
+        member_number=found.member_number,
+        rank=found.rank,
+        balance=found.balance,
+        points_usable=found.balance,
+    )

@@ -281,3 +281,50 @@ def test_refund_needs_the_same_store(client, pos, member, services):
     )
     assert response.status_code == 404
     assert client.post("/api/v1/transactions/T-c/refund").status_code == 401
+
+
+def test_lookup_shows_what_the_till_needs(client, pos, member, store_key):
+    pos({"transaction_id": "T-l", "card_code": member.number, "amount": 4200})
+    response = client.post(
+        "/api/v1/members/lookup",
+        json={"card_code": member.number},
+        headers={"Authorization": f"Bearer {store_key}"},
+    )
+    assert response.status_code == 200
+    assert response.json == {
+        "member_number": member.number,
+        "rank": "regular",
+        "balance": 42,
+        "points_usable": 42,
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"card_code": "2900000000001"}, 404), ({"card_code": "x"}, 422), ({}, 422), ([], 422)],
+)
+def test_lookup_errors(client, store_key, member, body, status):
+    response = client.post(
+        "/api/v1/members/lookup", json=body, headers={"Authorization": f"Bearer {store_key}"}
+    )
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+
+
+def test_each_key_is_rate_limited(client, store_key, member, services, monkeypatch):
+    monkeypatch.setattr("bot.web.pos_api.RATE_LIMIT_PER_MINUTE", 3)
+    headers = {"Authorization": f"Bearer {store_key}"}
+    statuses = [
+        client.post(
+            "/api/v1/members/lookup", json={"card_code": member.number}, headers=headers
+        ).status_code
+        for _ in range(5)
+    ]
+    assert statuses == [200, 200, 200, 429, 429]
+    other = services.store.add_store("S002", "Other")
+    response = client.post(
+        "/api/v1/members/lookup",
+        json={"card_code": member.number},
+        headers={"Authorization": f"Bearer {other}"},
+    )
+    assert response.status_code == 200
