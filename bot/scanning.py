@@ -12,7 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 #: zxing finds bars at phone-camera resolutions without the full image.
 MAX_SIDE = 1600
 #: Angles (degrees) tried when the photo as taken does not decode.
-ROTATIONS = (20, -20, 40, -40)
+ROTATIONS = (12, -12, 25, -25, 40, -40)
 #: Refuse decoding absurd images (decompression bombs), in pixels.
 MAX_PIXELS = 40_000_000
 
