@@ -1,8 +1,10 @@
-"""The production app plus one baseline route, for benchmarks served by gunicorn."""
+"""The production app plus baseline routes, for benchmarks served by gunicorn."""
 
 from __future__ import annotations
 
-from flask import jsonify
+import os
+
+from flask import abort, jsonify, send_file
 
 from bot import create_app
 from bot.services import services
@@ -14,3 +16,13 @@ app = create_app()
 def baseline():
     """One Redis round trip and a JSON answer: the floor any POS request stands on."""
     return jsonify(value=services().store.redis.incr("bench:baseline")), 201
+
+
+@app.get("/bench/static.png")
+def static_png():
+    """The file at BENCH_STATIC_FILE, as a static file server would send it: the floor of
+    the card image endpoint."""
+    path = os.environ.get("BENCH_STATIC_FILE")
+    if not path:
+        abort(404)
+    return send_file(path, mimetype="image/png", max_age=3600)

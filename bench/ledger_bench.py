@@ -85,10 +85,25 @@ def _wait(port: int) -> None:
     raise SystemExit("the server did not start")
 
 
+def _static_program(folder: Path) -> Path:
+    """The example program with static card codes: the benchmark pays with member numbers
+    (a rotating code serves one purchase, and this measures the ledger, not the codes)."""
+    path = folder / "program.toml"
+    text = (ROOT / "assets" / "program.example.toml").read_text()
+    path.write_text(
+        text.replace('code_mode = "rotating"', 'code_mode = "static"').replace(
+            'logo = "logo.png"', f'logo = "{ROOT / "assets" / "logo.png"}"'
+        )
+    )
+    return path
+
+
 def throughput(server: EmbeddedRedis, fake: FakeLine, requests: int) -> None:
     """POS API and direct earn/redeem rates against their baselines."""
     env = {
         **os.environ,
+        "LOYALTY_PROGRAM": str(_static_program(server.data_dir)),
+        "POS_RATE_LIMIT_PER_MINUTE": "1000000",
         "REDIS_URL": server.url,
         "LINE_CHANNEL_SECRET": "bench",
         "LINE_CHANNEL_ACCESS_TOKEN": "bench",

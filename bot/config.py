@@ -24,6 +24,14 @@ SANDBOX_LINE_URL = "http://127.0.0.1:8081"
 SANDBOX_PORT = 8000
 #: Shortest accepted SECRET_KEY, in characters: it signs image URLs and card codes.
 MIN_SECRET_KEY_LENGTH = 32
+#: Pushes per second over all workers when LINE_PUSH_RATE is unset.
+DEFAULT_PUSH_RATE = 1000
+#: Highest accepted LINE_PUSH_RATE: LINE allows 2,000 pushes a second per channel, and the
+#: limiter's burst (a tenth of the rate) must stay under that too.
+MAX_PUSH_RATE = 1800
+#: POS requests one store API key may make per minute when POS_RATE_LIMIT_PER_MINUTE is unset;
+#: a till makes a few per sale.
+DEFAULT_POS_RATE_LIMIT = 600
 
 
 class SettingsError(Exception):
@@ -46,6 +54,10 @@ class Settings:
     public_base_url: str
     secret_key: str
     program: Program
+    #: Pushes per second over all worker processes (LINE_PUSH_RATE).
+    push_rate: int = DEFAULT_PUSH_RATE
+    #: POS requests per minute per store API key (POS_RATE_LIMIT_PER_MINUTE).
+    pos_rate_limit: int = DEFAULT_POS_RATE_LIMIT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +113,26 @@ class Settings:
             secret = _local_secret("channel_secret")
             token = "sandbox"  # noqa: S105 - the stand-in LINE platform accepts any token
 
+        push_rate = DEFAULT_PUSH_RATE
+        if get("LINE_PUSH_RATE"):
+            raw_rate = get("LINE_PUSH_RATE")
+            push_rate = int(raw_rate) if raw_rate.isdigit() else 0
+            if not 1 <= push_rate <= MAX_PUSH_RATE:
+                problems.append(
+                    f"LINE_PUSH_RATE: {raw_rate!r} must be a whole number of pushes per second "
+                    f"from 1 to {MAX_PUSH_RATE} (LINE allows 2,000)"
+                )
+
+        pos_rate_limit = DEFAULT_POS_RATE_LIMIT
+        if get("POS_RATE_LIMIT_PER_MINUTE"):
+            raw_limit = get("POS_RATE_LIMIT_PER_MINUTE")
+            pos_rate_limit = int(raw_limit) if raw_limit.isdigit() else 0
+            if not 1 <= pos_rate_limit <= 1_000_000:
+                problems.append(
+                    f"POS_RATE_LIMIT_PER_MINUTE: {raw_limit!r} must be a whole number of "
+                    "requests per minute from 1 to 1000000"
+                )
+
         program: Program | None = None
         program_path = Path(get("LOYALTY_PROGRAM") or DEFAULT_PROGRAM)
         try:
@@ -119,6 +151,8 @@ class Settings:
             public_base_url=public,
             secret_key=secret_key,
             program=program,
+            push_rate=push_rate,
+            pos_rate_limit=pos_rate_limit,
         )
 
 

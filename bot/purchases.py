@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.domain.cards import is_valid_member_number
 from bot.domain.errors import (
+    DomainError,
     InsufficientPointsError,
     TransactionConflictError,
     UnknownCardError,
@@ -49,9 +49,35 @@ def purchase_key(store_id: str, transaction_id: str) -> str:
 
 
 def record_purchase(services: Services, store: Store, purchase: Purchase) -> PurchaseResult:
-    """Apply a purchase exactly once per (store, transaction id) and queue its receipt."""
-    member_id = _resolve_card(services, purchase.card_code)
+    """Apply a purchase exactly once per (store, transaction id) and queue its receipt.
+
+    A new transaction needs a current card code and claims it: a rotating code serves one
+    transaction. A retry of a transaction already bound to the same body skips the card check:
+    its code was checked the first time and may have expired since.
+    """
     fingerprint = purchase.fingerprint()
+    binding = services.store.transaction_binding(store.store_id, purchase.transaction_id)
+    if binding is not None:
+        if binding[1] != fingerprint:
+            raise TransactionConflictError(purchase.transaction_id)
+        return _apply_purchase(services, store, purchase, binding[0], fingerprint)
+    scan = services.card_codes.resolve(purchase.card_code, services.clock())
+    # The body's fingerprint too: a concurrent request with the same id and another body
+    # (a 409) must not give back the code of the request that won.
+    claim = f"{store.store_id} {purchase.transaction_id} {fingerprint}"
+    services.card_codes.claim(scan, claim)
+    try:
+        return _apply_purchase(services, store, purchase, scan.member_id, fingerprint)
+    except DomainError:
+        # Not applied (id conflict, too few points): the shopper may use the same code again.
+        services.card_codes.release(scan, claim)
+        raise
+
+
+def _apply_purchase(
+    services: Services, store: Store, purchase: Purchase, member_id: str, fingerprint: str
+) -> PurchaseResult:
+    """Bind the transaction id to this member and body, apply it once, queue the receipt."""
     bound = services.store.claim_transaction(
         store.store_id, purchase.transaction_id, member_id, fingerprint
     )
@@ -151,9 +177,5 @@ def look_up_card(services: Services, card_code: str) -> CardLookup:
 
 
 def _resolve_card(services: Services, card_code: str) -> str:
-    """The member id a scanned card code belongs to."""
-    if is_valid_member_number(card_code):
-        member_id = services.store.member_id_by_number(card_code)
-        if member_id is not None:
-            return member_id
-    raise UnknownCardError(card_code)
+    """The member id a scanned card code belongs to (the code is not used up)."""
+    return services.card_codes.resolve(card_code, services.clock()).member_id

@@ -8,36 +8,41 @@ from dataclasses import dataclass, field
 
 import redis
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
+from bot.cards import CardCodes
 from bot.config import Settings
 from bot.line.client import LineClient
 from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
 
-#: How long a card image URL stays valid, in seconds. LINE fetches images when a message is
-#: shown, so an old card message shows a broken image afterwards; the shopper taps "refresh".
-CARD_URL_TTL = 7 * 24 * 3600
-
 
 class CardUrls:
-    """Signed, expiring, unguessable URLs of card images."""
+    """Signed, expiring URLs of card images whose token carries everything the image shows.
+
+    So rendering needs no Redis. LINE fetches an image when the message is shown, so an old
+    card message shows a broken image once its URL has expired; the shopper taps "refresh".
+    """
 
     def __init__(self, secret_key: str, public_base_url: str) -> None:
-        self._signer = URLSafeTimedSerializer(secret_key, salt="card-image")
+        self._signer = URLSafeSerializer(secret_key, salt="card-image-v2")
         self._base = public_base_url
 
-    def url_for(self, number: str) -> str:
-        """The public URL of the card image for a member number."""
-        return f"{self._base}/media/card/{self._signer.dumps(number)}.png"
+    def url_for(self, fields: list[str | int], expires_at: int) -> str:
+        """The public URL of a card image showing ``fields``, valid until ``expires_at``."""
+        return f"{self._base}/media/card/{self._signer.dumps([expires_at, *fields])}.png"
 
-    def number_from(self, token: str, max_age: int = CARD_URL_TTL) -> str | None:
-        """The member number a token was signed for, or None if tampered or expired."""
+    def fields_from(self, token: str, now: int) -> tuple[int, list[object]] | None:
+        """The expiry and fields a token was signed for; None if tampered or expired at ``now``."""
         try:
-            number = self._signer.loads(token, max_age=max_age)
-        except (BadSignature, SignatureExpired):
+            payload = self._signer.loads(token)
+        except BadSignature:
             return None
-        return number if isinstance(number, str) else None
+        if not isinstance(payload, list) or not payload or type(payload[0]) is not int:
+            return None
+        if now >= payload[0]:
+            return None
+        return payload[0], payload[1:]
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Services:
     ledger: Ledger
     line: LineClient
     card_urls: CardUrls
+    card_codes: CardCodes
     #: RQ needs a client that returns bytes; the store uses one that returns str.
     queue_redis: redis.Redis
     #: The current unix time in seconds; tests replace it to move through expiry.
@@ -58,12 +64,14 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         """Create the clients; nothing connects until first use."""
         client = connect(settings.redis_url)
+        store = LoyaltyStore(client)
         return cls(
             settings=settings,
-            store=LoyaltyStore(client),
+            store=store,
             ledger=Ledger(client, settings.program),
             line=LineClient(settings.channel_access_token, settings.line_api_base_url),
             card_urls=CardUrls(settings.secret_key, settings.public_base_url),
+            card_codes=CardCodes(store, settings.program, settings.secret_key),
             queue_redis=redis.Redis.from_url(settings.redis_url, socket_timeout=5),
         )
 

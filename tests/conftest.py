@@ -149,6 +149,16 @@ def store_key(services: Services) -> str:
     return services.store.add_store("S001", "Shibuya")
 
 
+@pytest.fixture
+def card_code(services: Services):
+    """The code a member's card shows now (rotating or static, as the program says)."""
+
+    def current(member) -> str:
+        return services.card_codes.current(member, services.clock()).value
+
+    return current
+
+
 @pytest.fixture(scope="session")
 def spec_validator() -> MessagingApiValidator:
     """LINE's messaging API spec validator, or a skip with the reason."""

@@ -33,12 +33,22 @@ def test_production_settings():
         ({"REDIS_URL": "http://localhost"}, "REDIS_URL"),
         ({"LINE_API_BASE_URL": "ftp://x"}, "LINE_API_BASE_URL"),
         ({"LOYALTY_PROGRAM": "/nonexistent.toml"}, "LOYALTY_PROGRAM"),
+        ({"POS_RATE_LIMIT_PER_MINUTE": "0"}, "POS_RATE_LIMIT_PER_MINUTE"),
+        ({"POS_RATE_LIMIT_PER_MINUTE": "lots"}, "POS_RATE_LIMIT_PER_MINUTE"),
+        ({"LINE_PUSH_RATE": "0"}, "LINE_PUSH_RATE"),
+        ({"LINE_PUSH_RATE": "2000"}, "LINE_PUSH_RATE"),
+        ({"LINE_PUSH_RATE": "fast"}, "LINE_PUSH_RATE"),
     ],
 )
 def test_each_bad_setting_is_named(change, variable):
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({**GOOD, **change})
     assert [p.split(":")[0] for p in caught.value.problems] == [variable]
+
+
+def test_push_rate_defaults_below_lines_limit():
+    assert Settings.from_env(GOOD).push_rate == 1000
+    assert Settings.from_env({**GOOD, "LINE_PUSH_RATE": "250"}).push_rate == 250
 
 
 def test_all_problems_at_once():

@@ -6,6 +6,8 @@ import secrets
 
 #: JAN codes starting 20-29 are reserved for in-store use, so they never clash with products.
 DEFAULT_PREFIX = "29"
+#: The prefixes a program may choose (``card.number_prefix``).
+PREFIXES = tuple(f"2{d}" for d in range(10))
 MEMBER_NUMBER_LENGTH = 13
 
 

@@ -26,3 +26,15 @@ class InsufficientPointsError(DomainError):
 
 class UnknownTransactionError(DomainError):
     """The store has no applied transaction with this id."""
+
+
+class ExpiredCardCodeError(DomainError):
+    """A genuine rotating card code whose window has passed: the shopper should refresh."""
+
+
+class UsedCardCodeError(DomainError):
+    """A rotating card code already used for another transaction."""
+
+
+class MemberNumberNotAcceptedError(DomainError):
+    """A bare member number where the program asks for the card's rotating code."""

@@ -13,10 +13,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain import card_codes
+from bot.domain.cards import DEFAULT_PREFIX, PREFIXES
 from bot.domain.durations import Duration, parse_duration, start_of_next_month
+from bot.domain.schedule import QuietHours, parse_quiet_hours
 
 ROUNDING_MODES = ("floor", "round", "ceil")
-CODE_MODES = ("static",)
+#: ``rotating``: a one-time code that changes every few minutes (Code 128 + QR);
+#: ``static``: the member number as an EAN-13 barcode, for tills that only read JAN codes.
+CODE_MODES = ("rotating", "static")
+#: Logo image types the card renderer reads, by their first bytes.
+_LOGO_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+#: Largest accepted logo file, in bytes.
+MAX_LOGO_BYTES = 1024 * 1024
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _RANK_KEY = re.compile(r"^[a-z0-9_-]{1,32}$")
 #: Largest accepted earn multiplier of a rank.
@@ -49,6 +58,8 @@ class CardDesign:
     background: str
     foreground: str
     accent: str
+    #: A PNG or JPEG drawn on the card image, or None.
+    logo: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,8 @@ class Reminders:
 
     offsets: tuple[Duration, ...]
     send_hour: int
+    #: Local span in which reminders and notices wait for its end (None: no quiet hours).
+    quiet_hours: QuietHours | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,10 @@ class Program:
     reminders: Reminders
     card: CardDesign
     code_mode: str
+    #: How long a rotating card code stays valid, in seconds.
+    code_window: int = 300
+    #: The first two digits of new member numbers ("20"-"29").
+    number_prefix: str = DEFAULT_PREFIX
 
 
 _ONE_MICROSECOND = datetime.resolution
@@ -135,11 +152,15 @@ def load_program(path: Path) -> Program:
         raise ProgramError([f"{path}: cannot read ({exc})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProgramError([f"{path}: not valid TOML ({exc})"]) from None
-    return parse_program(raw, source=str(path))
+    return parse_program(raw, source=str(path), base=path.parent)
 
 
-def parse_program(raw: dict[str, Any], source: str = "program") -> Program:
-    """Validate a parsed program document, collecting every problem before raising."""
+def parse_program(
+    raw: dict[str, Any], source: str = "program", base: Path | None = None
+) -> Program:
+    """Validate a parsed program document, collecting every problem before raising.
+
+    Relative file names (``card.logo``) are taken from ``base``, the program file's folder."""
     reader = _Reader(raw, source)
     name = reader.text("program.name")
     tz_name = reader.text("program.timezone", default="Asia/Tokyo")
@@ -155,8 +176,18 @@ def parse_program(raw: dict[str, Any], source: str = "program") -> Program:
         background=reader.color("card.background", default="#06C755"),
         foreground=reader.color("card.foreground", default="#FFFFFF"),
         accent=reader.color("card.accent", default="#1E1E1E"),
+        logo=_logo(reader, base or Path.cwd()),
     )
-    code_mode = reader.choice("card.code_mode", CODE_MODES, default="static")
+    code_mode = reader.choice("card.code_mode", CODE_MODES, default="rotating")
+    code_window = reader.duration("card.code_window", default="5m")
+    if code_window.months or not (
+        card_codes.MIN_WINDOW <= code_window.seconds <= card_codes.MAX_WINDOW
+    ):
+        reader.problems.append(
+            f"{source}: card.code_window = {reader.optional_text('card.code_window')!r} "
+            "must be from '1m' to '24h'"
+        )
+    number_prefix = reader.choice("card.number_prefix", PREFIXES, default=DEFAULT_PREFIX)
     points = PointsPolicy(
         lifetime=reader.duration("points.lifetime", default="365d"),
         end_of_month=reader.boolean("points.end_of_month", default=False),
@@ -168,6 +199,7 @@ def parse_program(raw: dict[str, Any], source: str = "program") -> Program:
             for i, raw_offset in enumerate(reader.array("reminders.offsets", ["30d", "7d"]))
         ),
         send_hour=reader.integer("reminders.send_hour", default=10, minimum=0, maximum=23),
+        quiet_hours=reader.quiet_hours("reminders.quiet_hours", default="21:00-09:00"),
     )
     if reader.problems:
         raise ProgramError(reader.problems)
@@ -181,6 +213,8 @@ def parse_program(raw: dict[str, Any], source: str = "program") -> Program:
         reminders=reminders,
         card=card,
         code_mode=code_mode,
+        code_window=code_window.seconds,
+        number_prefix=number_prefix,
     )
 
 
@@ -226,6 +260,27 @@ def _tiers(reader: _Reader) -> tuple[RankTier, ...]:
     return tuple(tiers)
 
 
+def _logo(reader: _Reader, base: Path) -> Path | None:
+    """``card.logo``: an existing PNG or JPEG file of at most MAX_LOGO_BYTES, or None."""
+    name = reader.optional_text("card.logo")
+    if name is None:
+        return None
+    path = base / name
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+        size = path.stat().st_size
+    except OSError:
+        reader.problems.append(f"{reader.source}: card.logo = {name!r}: no such file ({path})")
+        return None
+    if not head.startswith(_LOGO_SIGNATURES) or size > MAX_LOGO_BYTES:
+        reader.problems.append(
+            f"{reader.source}: card.logo = {name!r} must be a PNG or JPEG file of at most 1 MB"
+        )
+        return None
+    return path
+
+
 def _zone(reader: _Reader, name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
@@ -267,6 +322,13 @@ class _Reader:
             return ""
         return value
 
+    def optional_text(self, key: str) -> str | None:
+        value = self._get(key, None)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            self._bad(key, value, "a non-empty string")
+            return None
+        return value
+
     def integer(self, key: str, default: int, minimum: int, maximum: int | None = None) -> int:
         value = self._get(key, default)
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
@@ -283,6 +345,14 @@ class _Reader:
         except ValueError as exc:
             self._bad(key, raw, str(exc))
             return parse_duration(default) if isinstance(default, str) else Duration(seconds=1)
+
+    def quiet_hours(self, key: str, default: str) -> QuietHours | None:
+        value = self._get(key, default)
+        try:
+            return parse_quiet_hours(value)
+        except ValueError as exc:
+            self._bad(key, value, str(exc))
+            return parse_quiet_hours(default)
 
     def array(self, key: str, default: list[Any]) -> list[Any]:
         value = self._get(key, default)

@@ -2,23 +2,65 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from bot.handlers.base import Context, MessageJson
+from bot.messages.card_image import CardFace
 from bot.messages.flex import CardView, card_message, text_message
 from bot.messages.texts import text
 from bot.services import Services
 from bot.store.redis_store import Member
 
+#: A card image URL stays valid this long after its rotating code has expired, in seconds:
+#: LINE fetches the image when the message is shown, a little after it was sent.
+IMAGE_GRACE = 60
+
 
 def build_card(services: Services, member: Member) -> MessageJson:
-    """The Flex card message of a member, with the balance after expiring due points."""
-    standing = services.ledger.maintain(member.member_id, services.clock())
+    """The Flex card message of a member: code of the moment, rank, balance after expiry."""
+    now = services.clock()
+    program = services.settings.program
+    standing = services.ledger.maintain(member.member_id, now)
+    rank = program.ranks.for_spend(standing.spend if standing else 0)
+    shown = services.card_codes.current(member, now)
+    rotating = shown.mode == "rotating"
+    face = CardFace(
+        mode=shown.mode,
+        code=shown.value,
+        number=member.number,
+        rank=rank.key,
+        language=member.language,
+        valid_until=shown.expires_at if rotating else 0,
+    )
+    url_expiry = shown.expires_at + IMAGE_GRACE if rotating else shown.expires_at
     view = CardView(
         display_name=member.display_name,
         number=member.number,
         balance=standing.balance if standing else member.balance,
-        image_url=services.card_urls.url_for(member.number),
+        image_url=services.card_urls.url_for(face.fields(), url_expiry),
+        rank_name=rank.name_en if member.language == "en" else rank.name,
+        rank_color=rank.color,
+        expiring=_soonest_expiry(services, member, program.timezone),
+        valid_until=_local(shown.expires_at, program.timezone) if rotating else None,
     )
-    return card_message(member.language, services.settings.program.card, view)
+    return card_message(member.language, program.card, view)
+
+
+def _local(moment: int, zone: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(moment, UTC).astimezone(zone)
+
+
+def _soonest_expiry(
+    services: Services, member: Member, zone: ZoneInfo
+) -> tuple[datetime, int] | None:
+    """The last moment of the lots that expire first, and their points (after maintain)."""
+    lots = services.ledger.lots(member.member_id)
+    if not lots:
+        return None
+    first = lots[0].expires_at
+    # A lot is live until its expiry instant: its last day is the second before.
+    return _local(first - 1, zone), sum(lot.remaining for lot in lots if lot.expires_at == first)
 
 
 def show_card(ctx: Context) -> list[MessageJson]:

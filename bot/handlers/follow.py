@@ -17,7 +17,12 @@ log = logging.getLogger(__name__)
 
 
 def on_follow(services: Services, event: FollowEvent) -> list[MessageJson]:
-    """Register the shopper from the LINE profile (no form) and reply with the card."""
+    """Register the shopper from the LINE profile (no form) and reply with the card.
+
+    A returning friend gets the same card and points back, with the name and language of
+    today's profile. ``follow.isUnblocked`` is not trusted (LINE does not guarantee it): the
+    member record decides whether this is a return.
+    """
     user_id = event.source.user_id
     profile = services.line.profile(user_id)
     known = services.store.member_for_user(user_id)
@@ -27,7 +32,8 @@ def on_follow(services: Services, event: FollowEvent) -> list[MessageJson]:
         language = known.language if known else language_for(None)
     else:
         name, language = profile.display_name, language_for(profile.language)
-    member, created = services.store.register_member(user_id, name, language)
+    prefix = services.settings.program.number_prefix
+    member, created = services.store.register_member(user_id, name, language, prefix)
     log.info("member %s %s", "registered" if created else "restored", user_ref(user_id))
     greeting = "welcome" if created else "welcome_back"
     return [

@@ -18,7 +18,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.handlers import card, follow, info, points, staff
+from bot.handlers import card, follow, info, points, settings, staff
 from bot.handlers.base import Context, Handler, MessageJson
 from bot.messages.flex import text_message
 from bot.messages.texts import text
@@ -34,6 +34,7 @@ POSTBACK_ACTIONS: dict[str, Handler] = {
     "help": info.show_help,
     "rewards": info.show_rewards,
     "tab": info.switch_tab,
+    "settings": settings.show_settings,
 }
 
 #: Text keywords (compared after NFKC normalisation and case folding).
@@ -51,6 +52,8 @@ KEYWORDS: dict[str, Handler] = {
     "help": info.show_help,
     "特典": info.show_rewards,
     "rewards": info.show_rewards,
+    "設定": settings.show_settings,
+    "settings": settings.show_settings,
 }
 
 

@@ -18,7 +18,14 @@ from urllib.parse import parse_qs
 
 from linebot.v3.messaging import ApiException, MessagingApiBlob
 
-from bot.domain.errors import DomainError, InsufficientPointsError, UnknownTransactionError
+from bot.domain.errors import (
+    DomainError,
+    ExpiredCardCodeError,
+    InsufficientPointsError,
+    MemberNumberNotAcceptedError,
+    UnknownTransactionError,
+    UsedCardCodeError,
+)
 from bot.domain.purchase import MAX_AMOUNT, Purchase
 from bot.handlers.base import MessageJson
 from bot.log import user_ref
@@ -104,9 +111,9 @@ def confirm(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
     except InsufficientPointsError as exc:
         ctx.sessions.clear(ctx.staff_id)
         return ctx.say("staff_too_many_points", balance=exc.balance)
-    except DomainError:
+    except DomainError as exc:
         ctx.sessions.clear(ctx.staff_id)
-        return ctx.say("staff_unknown_card")
+        return ctx.say(_card_problem(exc))
     if not result.replayed:
         record = {**grant, "earned": result.points_earned, "at": ctx.services.clock()}
         ctx.sessions.record_grant(ctx.staff_id, ctx.today(), record)
@@ -186,14 +193,24 @@ def _found(ctx: StaffContext, code: str) -> list[MessageJson]:
     try:
         member_id = _resolve_card(ctx.services, code)
     except DomainError as exc:
-        expired = type(exc).__name__ == "ExpiredCardCodeError"
-        return ctx.say("staff_code_expired" if expired else "staff_unknown_card")
+        return ctx.say(_card_problem(exc))
     standing = ctx.services.ledger.maintain(member_id, ctx.services.clock())
     member = ctx.services.store.member(member_id)
     if standing is None or member is None:
         return ctx.say("staff_unknown_card")
     ctx.sessions.put(ctx.staff_id, {"step": "amount", "code": code, "number": member.number})
     return ctx.say("staff_member_found", number=member.number, balance=f"{standing.balance:,}")
+
+
+def _card_problem(exc: DomainError) -> str:
+    """The text telling staff what to do about a card code that was refused."""
+    if isinstance(exc, ExpiredCardCodeError):
+        return "staff_code_expired"
+    if isinstance(exc, UsedCardCodeError):
+        return "staff_code_used"
+    if isinstance(exc, MemberNumberNotAcceptedError):
+        return "staff_number_not_accepted"
+    return "staff_unknown_card"
 
 
 def on_staff_image(services: Services, user_id: str, message_id: str) -> list[MessageJson] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from rq import Queue, Retry
 
@@ -11,8 +12,12 @@ from bot.services import Services
 QUEUE_NAME = "loyalty"
 #: Webhook event jobs are retried at once (a reply token lives about a minute).
 EVENT_RETRY = Retry(max=2)
-#: Pushes retry with growing delays (seconds) on LINE 5xx and timeouts.
-PUSH_RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
+#: A push job that raised (Redis down, a bug) or was abandoned by a dead worker runs again
+#: after these delays (seconds). LINE's answers are handled inside the job (bot/jobs/push.py).
+PUSH_RETRY = Retry(max=3, interval=[10, 60, 300])
+#: Longest a push job may run, in seconds: one LINE call (10 s read timeout) and a short wait
+#: for the rate limiter. A dead worker's job is found (and retried) this long plus 60 s later.
+PUSH_TIMEOUT = 60
 #: Failed jobs keep their arguments (a webhook event holds a user id and text): not for long.
 FAILURE_TTL = 7 * 24 * 3600
 #: Namespace of the deterministic retry keys: one logical message, one key, forever.
@@ -42,16 +47,48 @@ def receipt_retry_key(store_id: str, transaction_id: str) -> str:
     return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"receipt:{store_id}:{transaction_id}"))
 
 
+def reminder_retry_key(member_id: str, offset: str, last_day: str) -> str:
+    """The retry key of the reminder for one member, offset and last day of use."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"reminder:{member_id}:{offset}:{last_day}"))
+
+
+def expired_retry_key(member_id: str, last_entry: int) -> str:
+    """The retry key of the expiry notice whose last expiry entry is at ledger index
+    ``last_entry`` (a rerun after a crash finds the same entries, so the same key)."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"expired:{member_id}:{last_entry}"))
+
+
+def queue_push(
+    services: Services,
+    kind: str,
+    member_id: str,
+    payload: dict,
+    retry_key: str,
+    *,
+    urgent: bool,
+    delay: int = 0,
+) -> None:
+    """Queue one push (built when it is sent, see bot/jobs/push.py), ``delay`` seconds on.
+
+    The retry key is the job's id and travels with it, so every attempt, retry and re-queue
+    of one logical message carries the same key and LINE delivers it once.
+    """
+    jobs = queue(services)
+    options = {
+        "job_id": f"push-{retry_key}",
+        "description": f"push {kind} {retry_key}",
+        "retry": PUSH_RETRY,
+        "job_timeout": PUSH_TIMEOUT,
+        "result_ttl": 0,
+        "failure_ttl": FAILURE_TTL,
+    }
+    args = ("bot.jobs.push.deliver", kind, member_id, payload, retry_key, urgent)
+    if delay > 0:
+        jobs.enqueue_in(timedelta(seconds=delay), *args, **options)
+    else:
+        jobs.enqueue(*args, **options)
+
+
 def enqueue_receipt(services: Services, member_id: str, receipt: dict, retry_key: str) -> None:
-    """Queue the push of an electronic receipt."""
-    queue(services).enqueue(
-        "bot.jobs.tasks.send_receipt",
-        member_id,
-        receipt,
-        retry_key,
-        job_id=f"receipt-{retry_key}",
-        description=f"receipt {retry_key}",
-        retry=PUSH_RETRY,
-        result_ttl=0,
-        failure_ttl=FAILURE_TTL,
-    )
+    """Queue the push of an electronic receipt: urgent, so it ignores quiet hours."""
+    queue_push(services, "receipt", member_id, receipt, retry_key, urgent=True)

@@ -1,6 +1,7 @@
-"""The daily sweep: expire due lots and age rank windows, costing in proportion to what is due.
+"""The daily sweep: expire due lots and notify, then remind of what expires soon.
 
-Reads only the due index (``keys.due_index``), never the list of members.
+Reads only the due index (``keys.due_index``), never the list of members, so it costs in
+proportion to what is due. Safe to run twice or to rerun after a crash: see bot/jobs/notices.py.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.jobs.notices import Stagger, queue_expired_notice, queue_reminders
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -23,12 +25,15 @@ class SweepReport:
     members: int
     lots_expired: int
     points_expired: int
+    notices: int = 0
+    reminders: int = 0
 
 
 def sweep(services: Services, now: int, *, dry_run: bool = False) -> SweepReport:
-    """Bring every member with something due by ``now`` up to date."""
+    """Bring every member with something due by ``now`` up to date, notify and remind."""
     ledger = services.ledger
-    lots_expired = points_expired = 0
+    stagger = Stagger(services, now)
+    lots_expired = points_expired = notices = 0
     seen: set[str] = set()
     offset = 0  # a dry run removes nothing, so it pages through the index instead
     while due := ledger.due_members(now, limit=BATCH, offset=offset):
@@ -40,14 +45,23 @@ def sweep(services: Services, now: int, *, dry_run: bool = False) -> SweepReport
                 expiring = [lot for lot in ledger.lots(member_id) if lot.expires_at <= now]
                 lots_expired += len(expiring)
                 points_expired += sum(lot.remaining for lot in expiring)
+                if not dry_run:
+                    ledger.maintain(member_id, now)
+                # Before the entries go: a crash in between finds the member again on the rerun.
+                if queue_expired_notice(
+                    services, member_id, now, stagger, dry_run=dry_run, expiring=bool(expiring)
+                ):
+                    notices += 1
             if not dry_run:
-                ledger.maintain(member_id, now)
                 ledger.clear_due(entries)
+    reminders = queue_reminders(services, now, stagger, dry_run=dry_run)
     log.info(
-        "sweep%s: %d members, %d lots, %d points expired",
+        "sweep%s: %d members, %d lots, %d points expired; %d notices, %d reminders queued",
         " (dry run)" if dry_run else "",
         len(seen),
         lots_expired,
         points_expired,
+        notices,
+        reminders,
     )
-    return SweepReport(len(seen), lots_expired, points_expired)
+    return SweepReport(len(seen), lots_expired, points_expired, notices, reminders)

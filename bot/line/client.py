@@ -34,9 +34,15 @@ class Profile:
 class LineClient:
     """Replies, pushes and profile look-ups through the SDK, logging failures without PII."""
 
-    def __init__(self, access_token: str, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        access_token: str,
+        base_url: str | None = None,
+        timeout: tuple[float, float] = REQUEST_TIMEOUT,
+    ) -> None:
         # A host overrides both api.line.me and api-data.line.me (the SDK then uses one host).
         configuration = Configuration(access_token=access_token, host=base_url)
+        self.timeout = timeout
         self._api_client = ApiClient(configuration)
         self.api = MessagingApi(self._api_client)
 
@@ -48,7 +54,7 @@ class LineClient:
         """Reply to an event; raises ``ApiException`` on an error answer."""
         request = ReplyMessageRequest(replyToken=reply_token, messages=messages)
         try:
-            self.api.reply_message(request, _request_timeout=REQUEST_TIMEOUT)
+            self.api.reply_message(request, _request_timeout=self.timeout)
         except ApiException as exc:
             _log_api_error("reply", exc)
             raise
@@ -58,7 +64,7 @@ class LineClient:
         request = PushMessageRequest(to=to, messages=messages)
         try:
             self.api.push_message(
-                request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT
+                request, x_line_retry_key=retry_key, _request_timeout=self.timeout
             )
         except ApiException as exc:
             if exc.status != 409:  # 409: this retry key was already accepted; callers decide.
@@ -68,7 +74,7 @@ class LineClient:
     def profile(self, user_id: str) -> Profile | None:
         """The user's profile, or None when LINE will not give it (blocked, not a friend)."""
         try:
-            found = self.api.get_profile(user_id, _request_timeout=REQUEST_TIMEOUT)
+            found = self.api.get_profile(user_id, _request_timeout=self.timeout)
         except ApiException as exc:
             if exc.status == 404:
                 return None

@@ -9,8 +9,8 @@ from typing import Any
 from bot.domain.program import CardDesign
 from bot.messages.texts import text
 
-#: The card image is 1024x512 (see barcode_image.py).
-CARD_ASPECT_RATIO = "2:1"
+#: The card image's aspect ratio (see card_image.py), so the hero shows it uncropped.
+CARD_ASPECT_RATIO = "8:5"
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,12 @@ class CardView:
     number: str
     balance: int
     image_url: str
+    rank_name: str = ""
+    rank_color: str = "#9E9E9E"
+    #: The soonest expiry (the last moment the points are live) and how many points expire.
+    expiring: tuple[datetime, int] | None = None
+    #: When the rotating code stops being valid (program time zone); None for static codes.
+    valid_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -66,32 +72,41 @@ def _row(label: str, value: str, *, bold: bool = False) -> dict[str, Any]:
     }
 
 
+def _rank_badge(name: str, color: str) -> dict[str, Any]:
+    """The rank as a small pill in the rank's colour."""
+    return {
+        "type": "box",
+        "layout": "vertical",
+        "flex": 0,
+        "backgroundColor": color,
+        "cornerRadius": "md",
+        "paddingStart": "md",
+        "paddingEnd": "md",
+        "paddingTop": "xs",
+        "paddingBottom": "xs",
+        "contents": [
+            {
+                "type": "text",
+                "text": name or "-",
+                "size": "xs",
+                "weight": "bold",
+                "color": _ink_on(color),
+            }
+        ],
+    }
+
+
+def _ink_on(color: str) -> str:
+    """Black or white text, whichever reads better on ``color``."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#FFFFFF"
+
+
 def card_message(language: str, design: CardDesign, card: CardView) -> dict[str, Any]:
-    """The membership card: the barcode image, member number, name and balance."""
-    number = f"{card.number[0]} {card.number[1:7]} {card.number[7:]}"
+    """The membership card: image, name, rank, balance, soonest expiry, code validity."""
+    hint = "show_card_hint_rotating" if card.valid_until else "show_card_hint"
     bubble = {
         "type": "bubble",
-        "header": {
-            "type": "box",
-            "layout": "vertical",
-            "backgroundColor": design.background,
-            "contents": [
-                {
-                    "type": "text",
-                    "text": design.store_name,
-                    "color": design.foreground,
-                    "weight": "bold",
-                    "size": "lg",
-                    "wrap": True,
-                },
-                {
-                    "type": "text",
-                    "text": text(language, "card_title"),
-                    "color": design.foreground,
-                    "size": "xs",
-                },
-            ],
-        },
         "hero": {
             "type": "image",
             "url": card.image_url,
@@ -108,36 +123,23 @@ def card_message(language: str, design: CardDesign, card: CardView) -> dict[str,
                     "type": "text",
                     "text": card.display_name or "-",
                     "weight": "bold",
+                    "size": "lg",
                     "wrap": True,
                     "maxLines": 2,
                 },
-                _row(text(language, "member_number"), number),
-                _row(
-                    text(language, "points"),
-                    text(language, "points_unit", points=f"{card.balance:,}"),
-                    bold=True,
-                ),
+                {"type": "separator", "margin": "md"},
+                *_card_rows(language, card),
                 {
                     "type": "text",
-                    "text": text(language, "show_card_hint"),
+                    "text": text(language, hint),
                     "size": "xs",
                     "color": "#888888",
                     "wrap": True,
+                    "margin": "md",
                 },
             ],
         },
-        "footer": {
-            "type": "box",
-            "layout": "vertical",
-            "contents": [
-                {
-                    "type": "button",
-                    "style": "primary",
-                    "color": design.background,
-                    "action": postback(text(language, "refresh_card"), "action=card"),
-                }
-            ],
-        },
+        "footer": _card_footer(language, design),
     }
     alt = text(
         language,
@@ -145,8 +147,74 @@ def card_message(language: str, design: CardDesign, card: CardView) -> dict[str,
         store=design.store_name,
         number=card.number,
         balance=f"{card.balance:,}",
+        rank=card.rank_name,
     )
+    if card.valid_until:
+        alt += text(language, "card_alt_until", time=f"{card.valid_until:%H:%M}")
     return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+
+
+def _card_rows(language: str, card: CardView) -> list[dict[str, Any]]:
+    """Rank, balance, soonest expiry, code validity and member number."""
+    if card.expiring is None:
+        expiring = text(language, "card_nothing_expiring")
+    else:
+        last, points = card.expiring
+        day = text(language, "date_long", year=last.year, month=last.month, day=last.day)
+        expiring = text(language, "card_expiring", points=f"{points:,}", date=day)
+    rows: list[dict[str, Any]] = [
+        {
+            "type": "box",
+            "layout": "horizontal",
+            "alignItems": "center",
+            "contents": [
+                {"type": "text", "text": text(language, "rank"), "size": "sm", "color": "#666666"},
+                _rank_badge(card.rank_name, card.rank_color),
+            ],
+        },
+        _row(
+            text(language, "points"),
+            text(language, "points_unit", points=f"{card.balance:,}"),
+            bold=True,
+        ),
+        _row(text(language, "expiring"), expiring),
+    ]
+    if card.valid_until:
+        rows.append(_row(text(language, "code_valid"), f"{card.valid_until:%H:%M}", bold=True))
+    number = f"{card.number[0]} {card.number[1:7]} {card.number[7:]}"
+    rows.append(_row(text(language, "member_number"), number))
+    return rows
+
+
+def _card_footer(language: str, design: CardDesign) -> dict[str, Any]:
+    """Refresh the card (a new code), and the way to points and history."""
+
+    def secondary(label_key: str, data: str) -> dict[str, Any]:
+        action = postback(text(language, label_key), data)
+        return {"type": "button", "style": "secondary", "height": "sm", "action": action}
+
+    return {
+        "type": "box",
+        "layout": "vertical",
+        "spacing": "sm",
+        "contents": [
+            {
+                "type": "button",
+                "style": "primary",
+                "color": design.background,
+                "action": postback(text(language, "refresh_card"), "action=card"),
+            },
+            {
+                "type": "box",
+                "layout": "horizontal",
+                "spacing": "sm",
+                "contents": [
+                    secondary("points_button", "action=points"),
+                    secondary("history_button", "action=history"),
+                ],
+            },
+        ],
+    }
 
 
 def receipt_message(language: str, design: CardDesign, receipt: ReceiptView) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from bot.cards import CardCodes
 from bot.config import Settings, SettingsError
 from bot.store.redis_store import LoyaltyStore, connect
 
@@ -90,14 +91,16 @@ def show_inbox(settings: Settings, user: str) -> int:
 
 
 def buy(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
-    """POST a purchase to the POS API with the shopper's card number."""
+    """POST a purchase to the POS API with the code the shopper's card shows now."""
     card = args.card
     if card is None:
-        member = LoyaltyStore(connect(settings.redis_url)).member_for_user(args.user)
+        store = LoyaltyStore(connect(settings.redis_url))
+        member = store.member_for_user(args.user)
         if member is None:
             print("the sandbox shopper has no card yet; run: python -m bot.sandbox follow")
             return 1
-        card = member.number
+        codes = CardCodes(store, settings.program, settings.secret_key)
+        card = codes.current(member, int(time.time())).value
     body = {
         "transaction_id": args.transaction_id or f"SBX-{secrets.token_hex(4)}",
         "card_code": card,

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import itertools
 import json
+import random
 import re
 import secrets
 import threading
@@ -148,6 +149,19 @@ class _Fault:
     remaining: int
     body: JsonObject | None
     accept_first: bool
+
+
+@dataclass
+class _Chaos:
+    """Random failures for a path: a share of requests fail or answer late, from a seed."""
+
+    path: str
+    rate: float
+    statuses: tuple[int, ...]
+    accept_first: float
+    delay_rate: float
+    delay: float
+    rng: random.Random
 
 
 @dataclass
@@ -416,6 +430,7 @@ class FakeLine:
             self._used_tokens: collections.OrderedDict[str, None] = collections.OrderedDict()
             self._retry_keys: dict[str, _AcceptedKey] = {}
             self._faults: list[_Fault] = []
+            self._chaos: list[_Chaos] = []
             self._delays: dict[str, float] = {}
             self._monthly_quota: int | None = None
             self._usage = 0
@@ -507,6 +522,32 @@ class FakeLine:
         with self._lock:
             self._faults.append(_Fault(path, status, count, body, accept_first))
 
+    def fail_randomly(
+        self,
+        path: str,
+        rate: float,
+        *,
+        statuses: Iterable[int] = (500,),
+        accept_first: float = 0.0,
+        delay_rate: float = 0.0,
+        delay: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        """Fail a `rate` share of requests to path with one of `statuses`, chosen by a seeded RNG.
+
+        A share `accept_first` of the 5xx failures is processed first (a lost answer, as with
+        fail_next); a further `delay_rate` share is answered normally after `delay` seconds (a
+        client with a shorter read timeout sees a timeout, though LINE took the request).
+        Explicit fail_next faults come first. Rate 0 turns it off for the path.
+        """
+        with self._lock:
+            self._chaos = [c for c in self._chaos if c.path != path]
+            if rate > 0 or delay_rate > 0:
+                rng = random.Random(seed)  # noqa: S311 - reproducible faults, not secrets
+                self._chaos.append(
+                    _Chaos(path, rate, tuple(statuses), accept_first, delay_rate, delay, rng)
+                )
+
     def set_delay(self, path: str, seconds: float) -> None:
         """Sleep `seconds` before answering requests to path (0 removes the delay)."""
         with self._lock:
@@ -526,11 +567,12 @@ class FakeLine:
         """Answer one HTTP request."""
         request = Request(environ)
         call = self._parse(request)
-        delay = self._delay_for(call.path)
+        chaos_delay, chaos_fault = self._roll_chaos(call.path)
+        delay = max(self._delay_for(call.path), chaos_delay)
         if delay:
             time.sleep(delay)
         with self._lock:
-            answer = self._answer(call)
+            answer = self._answer(call, chaos_fault)
             response_json = answer.json if answer.data is None else None
             self._recorded.append(
                 RecordedRequest(
@@ -574,9 +616,24 @@ class FakeLine:
             matches = [(len(p), s) for p, s in self._delays.items() if _path_matches(p, path)]
         return max(matches)[1] if matches else 0.0
 
-    def _answer(self, call: _Call) -> _Answer:
+    def _roll_chaos(self, path: str) -> tuple[float, _Fault | None]:
+        """Decide a request's random delay and failure (fail_randomly)."""
+        with self._lock:
+            for chaos in self._chaos:
+                if not _path_matches(chaos.path, path):
+                    continue
+                roll = chaos.rng.random()
+                if roll < chaos.rate:
+                    status = chaos.rng.choice(chaos.statuses)
+                    accept = status >= 500 and chaos.rng.random() < chaos.accept_first
+                    return 0.0, _Fault(path, status, 1, None, accept)
+                if roll < chaos.rate + chaos.delay_rate:
+                    return chaos.delay, None
+        return 0.0, None
+
+    def _answer(self, call: _Call, chaos: _Fault | None = None) -> _Answer:
         """Apply fault injection, then process the request normally."""
-        fault = self._take_fault(call.path)
+        fault = self._take_fault(call.path) or chaos
         if fault is not None and not fault.accept_first:
             return _fault_answer(fault)
         answer = self._process(call)

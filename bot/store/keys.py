@@ -38,6 +38,17 @@ def card_number(number: str) -> str:
     return f"{PREFIX}:card:{number}"
 
 
+def card_handle(handle: str) -> str:
+    """String: member id owning a rotating-code lookup handle (see bot/domain/card_codes.py)."""
+    return f"{PREFIX}:handle:{handle}"
+
+
+def code_use(member_id: str, step: int, counter: int) -> str:
+    """String with a TTL: ``<store id> <transaction id> <body fingerprint>`` that first used
+    one rotating code."""
+    return f"{PREFIX}:m:{{{member_id}}}:code:{step}:{counter}"
+
+
 def store(store_id: str) -> str:
     """Hash: a store's name and API key hash."""
     return f"{PREFIX}:store:{{{store_id}}}"
@@ -84,6 +95,31 @@ def staff_last_grant(staff_id: str) -> str:
 def staff_day(staff_id: str, day: str) -> str:
     """List with a TTL: the grants a staff member made on one local day (JSON each)."""
     return f"{PREFIX}:staff:{{staff}}:{staff_id}:day:{day}"
+
+
+def member_reminder(member_id: str, identity: str) -> str:
+    """String with a TTL: a reminder (``<offset>:<last day>``) was queued for this member."""
+    return f"{PREFIX}:m:{{{member_id}}}:remind:{identity}"
+
+
+def reminder_watermark(offset: str) -> str:
+    """String: the due-index score up to which reminders for an offset have been queued."""
+    return f"{PREFIX}:sweep:remind:{offset}"
+
+
+def sweep_run(day: str) -> str:
+    """String with a TTL: the daily sweep of a local day is running (a lock) or done."""
+    return f"{PREFIX}:sweep:run:{day}"
+
+
+def push_rate() -> str:
+    """Hash: the token bucket every worker takes a token from before a push."""
+    return f"{PREFIX}:push:rate"
+
+
+def line_quota() -> str:
+    """String with a TTL (the next month's start): when LINE said the monthly limit was reached."""
+    return f"{PREFIX}:line:quota"
 
 
 def api_rate(store_id: str, minute: int) -> str:

@@ -224,20 +224,27 @@ class Ledger:
         if end < 0:
             return []
         raw = self.redis.lrange(ledger_key, start, end)
-        entries = []
-        for offset, item in enumerate(raw):
-            data = json.loads(item)
-            entries.append(
-                Entry(
-                    entry_id=str(start + offset),
-                    kind=data.pop("k"),
-                    points=int(data.pop("p")),
-                    balance=int(data.pop("b")),
-                    at=int(data.pop("t")),
-                    fields={k: str(v) for k, v in data.items()},
-                )
-            )
-        return entries[::-1]
+        return [_entry(start + offset, item) for offset, item in enumerate(raw)][::-1]
+
+    def entries_from(self, member_id: str, start: int) -> list[Entry]:
+        """History entries from list index ``start`` (negative: from the end), oldest first."""
+        ledger_key = keys.member_ledger(member_id)[3]
+        length = self.redis.llen(ledger_key)
+        first = max(start if start >= 0 else length + start, 0)
+        raw = self.redis.lrange(ledger_key, first, length - 1)
+        return [_entry(first + offset, item) for offset, item in enumerate(raw)]
+
+    def due_between(
+        self, after: int, upto: int, limit: int, offset: int = 0
+    ) -> list[tuple[str, int]]:
+        """(member id, expiry) of due-index entries scored in ``(after, upto]``, in score order."""
+        found = []
+        for entry in self.redis.zrangebyscore(
+            keys.due_index(), f"({after}", upto, start=offset, num=limit
+        ):
+            member_id, _, at = _str(entry).partition("|")
+            found.append((member_id, int(at)))
+        return found
 
     def due_members(self, now: int, limit: int = 1000, offset: int = 0) -> dict[str, list[str]]:
         """Members with maintenance due by ``now`` and their index entries (``limit`` entries
@@ -253,6 +260,18 @@ class Ledger:
         """Remove processed index entries."""
         if entries:
             self.redis.zrem(keys.due_index(), *entries)
+
+
+def _entry(index: int, item: str) -> Entry:
+    data = json.loads(item)
+    return Entry(
+        entry_id=str(index),
+        kind=data.pop("k"),
+        points=int(data.pop("p")),
+        balance=int(data.pop("b")),
+        at=int(data.pop("t")),
+        fields={k: str(v) for k, v in data.items()},
+    )
 
 
 def _str(value: str | bytes) -> str:

@@ -11,12 +11,14 @@ from importlib import resources
 
 import redis
 
-from bot.domain.cards import new_member_number
+from bot.domain.card_codes import Credentials, new_handle, new_secret
+from bot.domain.cards import DEFAULT_PREFIX, new_member_number
 from bot.store import keys
 
 log = logging.getLogger(__name__)
 
-#: How many random member numbers to try before giving up (collisions are ~1 in 10^10 each).
+#: How many random member numbers (or code handles) to try before giving up: a number collides
+#: about once in 10^10 tries, a handle once in 9 x 10^7 / members.
 NUMBER_ATTEMPTS = 8
 #: maxmemory policies that never evict keys without a TTL; ledger keys never have one.
 SAFE_EVICTION_POLICIES = frozenset(
@@ -47,6 +49,8 @@ class Member:
     language: str
     balance: int
     active: bool
+    #: Whether the shopper wants expiry reminders and expired-points notices (a setting).
+    reminders: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,34 +91,85 @@ class LoyaltyStore:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._register = client.register_script(_script("register_member"))
+        self._set_preference = client.register_script(_script("set_preference"))
+        self._claim_code = client.register_script(_script("claim_code"))
+        self._release_code = client.register_script(_script("release_code"))
 
     # -- members -----------------------------------------------------------------------
 
     def register_member(
-        self, line_user_id: str, display_name: str, language: str
+        self, line_user_id: str, display_name: str, language: str, prefix: str = DEFAULT_PREFIX
     ) -> tuple[Member, bool]:
-        """Create the member for a LINE user, or refresh an existing one; True when created."""
+        """Create the member for a LINE user, or refresh an existing one; True when created.
+
+        A new member gets a member number starting with ``prefix`` and the handle and secret
+        of rotating card codes."""
         member_id = keys.member_id_for(line_user_id)
         now = str(int(time.time() * 1000))
         existing = self.redis.hget(keys.member(member_id), "number")
-        number = existing or self._claim_number(member_id)
+        number = existing or self._claim_number(member_id, prefix)
+        handle = "" if existing else self._claim_handle(member_id)
         created, kept = self._register(
             keys=[keys.member(member_id)],
-            args=[line_user_id, number, display_name, language, now],
+            args=[line_user_id, number, display_name, language, now, handle, new_secret()],
         )
         if not existing and kept != number:
-            # A concurrent registration won; release the number this one claimed.
-            self.redis.delete(keys.card_number(number))
+            # A concurrent registration won; release what this one claimed.
+            self.redis.delete(keys.card_number(number), keys.card_handle(handle))
         member = self.member(member_id)
         assert member is not None
         return member, bool(created)
 
-    def _claim_number(self, member_id: str) -> str:
+    def _claim_number(self, member_id: str, prefix: str) -> str:
         for _ in range(NUMBER_ATTEMPTS):
-            number = new_member_number()
+            number = new_member_number(prefix)
             if self.redis.set(keys.card_number(number), member_id, nx=True):
                 return number
         raise StoreError("could not allocate a unique member number")
+
+    def _claim_handle(self, member_id: str) -> str:
+        for _ in range(NUMBER_ATTEMPTS):
+            handle = new_handle()
+            if self.redis.set(keys.card_handle(handle), member_id, nx=True):
+                return handle
+        raise StoreError("could not allocate a unique card code handle")
+
+    # -- rotating card codes -----------------------------------------------------------
+
+    def code_credentials(self, member_id: str) -> Credentials | None:
+        """A member's code handle, secret and use counter; None if there is no such member.
+
+        Members registered before rotating codes get a handle and a secret on first use."""
+        key = keys.member(member_id)
+        number, handle, secret, counter = self.redis.hmget(
+            key, "number", "handle", "code_secret", "code_counter"
+        )
+        if number is None:
+            return None
+        if not handle or not secret:
+            if not handle:
+                handle = self._claim_handle(member_id)
+                if not self.redis.hsetnx(key, "handle", handle):
+                    # Another process gave this member a handle first; keep that one.
+                    self.redis.delete(keys.card_handle(handle))
+            self.redis.hsetnx(key, "code_secret", new_secret())
+            handle, secret, counter = self.redis.hmget(key, "handle", "code_secret", "code_counter")
+        return Credentials(handle=handle, secret=secret, counter=int(counter or 0))
+
+    def member_id_by_handle(self, handle: str) -> str | None:
+        """The member id owning a code handle, or None."""
+        return self.redis.get(keys.card_handle(handle))
+
+    def claim_code(self, member_id: str, step: int, counter: int, claim: str, ttl: int) -> str:
+        """Record the first use of a code for ``claim``; returns the claim that holds it."""
+        return self._claim_code(
+            keys=[keys.code_use(member_id, step, counter), keys.member(member_id)],
+            args=[claim, ttl],
+        )
+
+    def release_code(self, member_id: str, step: int, counter: int, claim: str) -> None:
+        """Give a code back when the transaction that claimed it was not applied."""
+        self._release_code(keys=[keys.code_use(member_id, step, counter)], args=[claim])
 
     def member(self, member_id: str) -> Member | None:
         """The member with this id, or None."""
@@ -129,6 +184,7 @@ class LoyaltyStore:
             language=data.get("lang", "ja"),
             balance=int(data.get("balance", 0)),
             active=data.get("status") == "active",
+            reminders=data.get("reminders", "on") != "off",
         )
 
     def member_for_user(self, line_user_id: str) -> Member | None:
@@ -138,6 +194,11 @@ class LoyaltyStore:
     def member_id_by_number(self, number: str) -> str | None:
         """The member id owning a member number, or None."""
         return self.redis.get(keys.card_number(number))
+
+    def set_reminders(self, member_id: str, enabled: bool) -> bool:
+        """Turn the member's expiry reminders and notices on or off; False if no such member."""
+        value = "on" if enabled else "off"
+        return bool(self._set_preference(keys=[keys.member(member_id)], args=["reminders", value]))
 
     def deactivate(self, line_user_id: str) -> bool:
         """Mark a member inactive (no pushes); points are kept. True if the member exists."""
@@ -202,6 +263,14 @@ class LoyaltyStore:
             return member_id
         bound_member, _, bound_fingerprint = (self.redis.get(key) or "").partition(" ")
         return bound_member if bound_fingerprint == fingerprint else None
+
+    def transaction_binding(self, store_id: str, transaction_id: str) -> tuple[str, str] | None:
+        """The member id and body fingerprint a store's transaction id is bound to, or None."""
+        claim = self.redis.get(keys.store_transaction(store_id, transaction_id))
+        if not claim:
+            return None
+        member_id, _, fingerprint = claim.partition(" ")
+        return member_id, fingerprint
 
     def transaction_member(self, store_id: str, transaction_id: str) -> str | None:
         """The member a store's transaction id was applied to, or None if never seen."""

@@ -4,23 +4,33 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 
-from bot.domain.cards import is_valid_member_number
-from bot.messages.barcode_image import render_card_png
+from bot.messages.card_image import CardFace, render_card_png
 from bot.services import services
 
 bp = Blueprint("media", __name__)
 
-#: Browsers and LINE's image proxy may keep a card image this long (seconds).
+#: Longest time a static card image may be kept by browsers and LINE's image proxy (seconds).
 CACHE_SECONDS = 3600
 
 
 @bp.get("/media/card/<token>.png")
 def card_image(token: str) -> Response:
-    """The barcode image for a signed token; 404 for a tampered or expired one."""
-    number = services().card_urls.number_from(token)
-    if number is None or not is_valid_member_number(number):
+    """The card image a signed token describes; 404 for a tampered or expired token.
+
+    Everything is checked before anything is drawn. A rotating code's image may be kept only
+    by the shopper's own device (``private``) and only until the code expires."""
+    svc = services()
+    now = svc.clock()
+    signed = svc.card_urls.fields_from(token, now)
+    face = CardFace.from_fields(signed[1]) if signed else None
+    if signed is None or face is None:
         abort(404)
-    png = render_card_png(number, services().settings.program.card.accent)
+    png = render_card_png(face, svc.settings.program)
     response = Response(png, mimetype="image/png")
-    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}, immutable"
+    if face.mode == "rotating":
+        max_age = max(0, face.valid_until - now)
+        response.headers["Cache-Control"] = f"private, max-age={max_age}"
+    else:
+        max_age = min(CACHE_SECONDS, signed[0] - now)
+        response.headers["Cache-Control"] = f"public, max-age={max_age}, immutable"
     return response

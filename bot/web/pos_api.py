@@ -8,10 +8,13 @@ import redis
 from flask import Blueprint, Response, g, jsonify, request
 
 from bot.domain.errors import (
+    ExpiredCardCodeError,
     InsufficientPointsError,
+    MemberNumberNotAcceptedError,
     TransactionConflictError,
     UnknownCardError,
     UnknownTransactionError,
+    UsedCardCodeError,
 )
 from bot.domain.purchase import TRANSACTION_ID, parse_purchase
 from bot.purchases import look_up_card, record_purchase, refund_purchase
@@ -21,9 +24,6 @@ from bot.web.problems import problem
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pos_api", __name__, url_prefix="/api/v1")
-
-#: Requests one API key may make per minute; a till makes a few per sale.
-RATE_LIMIT_PER_MINUTE = 600
 
 
 @bp.before_request
@@ -37,11 +37,10 @@ def _authorize() -> Response | None:
         return problem(
             401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
         )
-    if not within_rate(services().store.redis, store.store_id, RATE_LIMIT_PER_MINUTE):
+    limit = services().settings.pos_rate_limit
+    if not within_rate(services().store.redis, store.store_id, limit):
         response = problem(
-            429,
-            "Too many requests",
-            f"This key may make {RATE_LIMIT_PER_MINUTE} requests a minute; retry shortly.",
+            429, "Too many requests", f"This key may make {limit} requests a minute; retry shortly."
         )
         response.headers["Retry-After"] = "60"
         return response
@@ -59,6 +58,37 @@ def _redis_down(exc: redis.RedisError) -> Response:
 @bp.errorhandler(UnknownCardError)
 def _unknown_card(exc: UnknownCardError) -> Response:
     return problem(404, "Unknown card", "No member has this card code; scan the card again.")
+
+
+@bp.errorhandler(MemberNumberNotAcceptedError)
+def _member_number(exc: MemberNumberNotAcceptedError) -> Response:
+    return problem(
+        404,
+        "Member number not accepted",
+        "This store's cards show a code that changes every few minutes; the member number "
+        "alone is not accepted. Ask the shopper to open the card in LINE and scan its barcode "
+        "or QR code (or type the 16 digits under the barcode).",
+    )
+
+
+@bp.errorhandler(ExpiredCardCodeError)
+def _expired_code(exc: ExpiredCardCodeError) -> Response:
+    return problem(
+        410,
+        "Card code expired",
+        "This card code is no longer valid. Ask the shopper to tap 'Refresh card' (会員証を更新) "
+        "in LINE and scan the new code.",
+    )
+
+
+@bp.errorhandler(UsedCardCodeError)
+def _used_code(exc: UsedCardCodeError) -> Response:
+    return problem(
+        410,
+        "Card code already used",
+        "This card code was already used for another transaction. Ask the shopper to tap "
+        "'Refresh card' (会員証を更新) in LINE and scan the new code.",
+    )
 
 
 def _json_body() -> tuple[object | None, Response | None]:

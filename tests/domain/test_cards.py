@@ -25,3 +25,9 @@ def test_new_numbers_are_valid_in_store_codes_and_distinct():
 )
 def test_invalid_member_numbers(value):
     assert not is_valid_member_number(value)
+
+
+@pytest.mark.parametrize("prefix", ["20", "25", "29"])
+def test_numbers_use_the_configured_prefix(prefix):
+    numbers = [new_member_number(prefix) for _ in range(200)]
+    assert all(n.startswith(prefix) and is_valid_member_number(n) for n in numbers)

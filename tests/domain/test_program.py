@@ -47,3 +47,48 @@ def test_unreadable_files_are_clear(tmp_path: Path):
     bad.write_text("[program\nname=")
     with pytest.raises(ProgramError, match="not valid TOML"):
         load_program(bad)
+
+
+def test_card_codes_rotate_every_five_minutes_by_default():
+    program = parse_program({"program": {"name": "x"}})
+    assert (program.code_mode, program.code_window, program.number_prefix) == (
+        "rotating",
+        300,
+        "29",
+    )
+    assert program.card.logo is None
+    bundled = load_program(DEFAULT_PROGRAM)
+    assert bundled.code_mode == "rotating"
+    assert bundled.card.logo is not None
+    assert bundled.card.logo.is_file()
+
+
+@pytest.mark.parametrize(
+    ("card", "expected"),
+    [
+        ({"code_window": "30s"}, "card.code_window = '30s' must be from '1m' to '24h'"),
+        ({"code_window": "2d"}, "card.code_window = '2d'"),
+        ({"code_window": "1mo"}, "card.code_window = '1mo'"),
+        ({"code_window": 5}, "card.code_window = 5"),
+        ({"number_prefix": "49"}, "card.number_prefix = '49'"),
+        ({"number_prefix": 29}, "card.number_prefix = 29"),
+        ({"logo": "missing.png"}, "card.logo = 'missing.png': no such file"),
+        ({"logo": "program.toml"}, "card.logo = 'program.toml' must be a PNG or JPEG"),
+    ],
+)
+def test_card_settings_are_validated(tmp_path: Path, card, expected):
+    (tmp_path / "program.toml").write_text("not an image")
+    with pytest.raises(ProgramError) as caught:
+        parse_program({"program": {"name": "x"}, "card": card}, base=tmp_path)
+    assert any(expected in p for p in caught.value.problems), caught.value.problems
+
+
+def test_static_codes_with_another_prefix_and_a_logo_beside_the_file(tmp_path: Path):
+    (tmp_path / "logo.png").write_bytes((DEFAULT_PROGRAM.parent / "logo.png").read_bytes())
+    (tmp_path / "p.toml").write_text(
+        '[program]\nname = "x"\n[card]\ncode_mode = "static"\ncode_window = "90s"\n'
+        'number_prefix = "21"\nlogo = "logo.png"\n'
+    )
+    program = load_program(tmp_path / "p.toml")
+    assert (program.code_mode, program.code_window, program.number_prefix) == ("static", 90, "21")
+    assert program.card.logo == tmp_path / "logo.png"

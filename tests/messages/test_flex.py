@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from linebot.v3.messaging import FlexMessage, Message
@@ -39,13 +41,84 @@ def _check(message: dict) -> None:
     assert _size(message["contents"]) <= BUBBLE_LIMIT
 
 
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def _card_view(name: str, **changes) -> CardView:
+    view = CardView(
+        display_name=name,
+        number="2912345678903",
+        balance=123456789,
+        image_url="https://x.test/media/card/" + "t" * 400 + ".png",
+        rank_name="ゴールド",
+        rank_color="#D4AF37",
+        expiring=(datetime(2027, 11, 30, 23, 59, 59, tzinfo=TOKYO), 1234),
+        valid_until=datetime(2026, 11, 22, 10, 5, tzinfo=TOKYO),
+    )
+    return dataclasses.replace(view, **changes)
+
+
 @pytest.mark.parametrize("language", ["ja", "en"])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [*NAMES, "👨‍👩‍👧‍👦" * 60, "\u202eשלום עולם" * 20])
 def test_card_is_valid_for_any_display_name(language, name):
-    view = CardView(name, "2912345678903", 123456789, "https://x.test/media/card/t.png")
-    message = card_message(language, DESIGN, view)
+    message = card_message(language, DESIGN, _card_view(name))
     _check(message)
     assert "2912345678903" in message["altText"]
+    assert "10:05" in message["altText"]
+    bubble = message["contents"]
+    assert bubble["hero"]["aspectRatio"] == "8:5"
+    assert bubble["body"]["contents"][0]["text"] == (name or "-")
+
+
+def _texts(node) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["text"]] if isinstance(node.get("text"), str) else []
+        return found + [t for v in node.values() for t in _texts(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in _texts(v)]
+    return []
+
+
+def _actions(node) -> list[dict]:
+    if isinstance(node, dict):
+        own = [node["action"]] if "action" in node else []
+        return own + [a for v in node.values() for a in _actions(v)]
+    if isinstance(node, list):
+        return [a for v in node for a in _actions(v)]
+    return []
+
+
+def test_card_shows_rank_balance_soonest_expiry_validity_and_buttons():
+    message = card_message("ja", DESIGN, _card_view("山田 花子"))
+    texts = _texts(message["contents"])
+    for expected in ("ゴールド", "123,456,789 pt", "1,234 pt（2027年11月30日まで）", "10:05"):
+        assert expected in texts, expected
+    assert [a["data"] for a in _actions(message["contents"])] == [
+        "action=card",
+        "action=points",
+        "action=history",
+    ]
+    assert message["altText"] == (
+        "さくらマート 会員証 会員番号 2912345678903 / 123,456,789ポイント / ゴールド"
+        " / コードは10:05まで有効"
+    )
+
+
+def test_static_card_has_no_validity_and_nothing_expiring_is_said():
+    message = card_message("en", DESIGN, _card_view("Alex", valid_until=None, expiring=None))
+    texts = _texts(message["contents"])
+    assert "None" in texts
+    assert not any("valid" in t.lower() for t in texts)
+    assert "valid" not in message["altText"]
+
+
+@pytest.mark.parametrize(("colour", "ink"), [("#D4AF37", "#111111"), ("#1E3A5F", "#FFFFFF")])
+def test_rank_badge_text_reads_on_the_rank_colour(colour, ink):
+    message = card_message("ja", DESIGN, _card_view("x", rank_color=colour))
+    rank_row = message["contents"]["body"]["contents"][2]
+    badge = rank_row["contents"][1]
+    assert badge["backgroundColor"] == colour
+    assert badge["contents"][0]["color"] == ink
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])

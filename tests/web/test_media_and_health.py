@@ -2,48 +2,118 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import URLSafeSerializer
+from PIL import Image
 
 from bot import create_app
 from bot.domain.cards import new_member_number
-from tests.conftest import make_settings
+from bot.handlers.card import IMAGE_GRACE
+from bot.messages.card_image import CardFace
+from tests.conftest import PUBLIC_BASE_URL, make_settings
 from tests.support import events
 
+NOW = 1_795_000_000
 
-def test_signed_card_url_serves_a_png(client, services):
-    path = services.card_urls.url_for(new_member_number()).removeprefix(
-        "https://cards.example.test"
-    )
-    response = client.get(path)
+
+def _path(url: str) -> str:
+    return url.removeprefix(PUBLIC_BASE_URL)
+
+
+def _static_face() -> CardFace:
+    number = new_member_number()
+    return CardFace("static", number, number, "gold", "en")
+
+
+def _rotating_face(valid_until: int = NOW + 300) -> CardFace:
+    return CardFace("rotating", "1234567890123456", new_member_number(), "gold", "ja", valid_until)
+
+
+@pytest.fixture
+def rendered(monkeypatch):
+    """Records every render; a refused URL must never get this far."""
+    calls: list[CardFace] = []
+    monkeypatch.setattr("bot.web.media.render_card_png", lambda face, program: calls.append(face))
+    return calls
+
+
+def test_signed_rotating_card_url_serves_a_private_png_until_the_code_expires(client, services):
+    services.clock = lambda: NOW
+    face = _rotating_face()
+    response = client.get(_path(services.card_urls.url_for(face.fields(), NOW + 360)))
     assert response.status_code == 200
-    assert response.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert response.mimetype == "image/png"
+    assert response.headers["Cache-Control"] == "private, max-age=300"
+    picture = Image.open(io.BytesIO(response.data))
+    assert max(picture.size) <= 1024
 
 
-def test_tampered_and_foreign_tokens_are_404(client, services, monkeypatch):
-    path = services.card_urls.url_for(new_member_number()).removeprefix(
-        "https://cards.example.test"
-    )
+def test_static_card_url_may_be_cached_for_an_hour_at_most(client, services):
+    services.clock = lambda: NOW
+    url = services.card_urls.url_for(_static_face().fields(), NOW + 7 * 86400)
+    response = client.get(_path(url))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=3600, immutable"
+    url = services.card_urls.url_for(_static_face().fields(), NOW + 90)
+    assert client.get(_path(url)).headers["Cache-Control"] == "public, max-age=90, immutable"
+
+
+def test_tampered_and_foreign_tokens_are_404_before_rendering(client, services, rendered):
+    services.clock = lambda: NOW
+    path = _path(services.card_urls.url_for(_static_face().fields(), NOW + 3600))
     tampered = path[:-10] + ("A" if path[-10] != "A" else "B") + path[-9:]
-    forged = URLSafeTimedSerializer("another-secret-key" * 3, salt="card-image").dumps(
-        "2900000000008"
+    foreign = URLSafeSerializer("another-secret-key" * 3, salt="card-image-v2").dumps(
+        [NOW + 3600, *_static_face().fields()]
     )
-    rendered = []
-    monkeypatch.setattr("bot.web.media.render_card_png", lambda *a: rendered.append(a) or b"")
-    for bad in (tampered, f"/media/card/{forged}.png", "/media/card/x.png", "/media/card/.png"):
+    old_style = URLSafeSerializer("k" * 48, salt="card-image").dumps("2900000000008")
+    for bad in (tampered, f"/media/card/{foreign}.png", f"/media/card/{old_style}.png",
+                "/media/card/x.png", "/media/card/.png"):  # fmt: skip
         assert client.get(bad).status_code == 404, bad
-    assert rendered == []  # refused before rendering anything
+    assert rendered == []
 
 
-def test_expired_card_url_is_404(client, services, monkeypatch):
-    path = services.card_urls.url_for(new_member_number()).removeprefix(
-        "https://cards.example.test"
-    )
-    monkeypatch.setattr("bot.services.CARD_URL_TTL", -1)
-    monkeypatch.setattr(
-        services.card_urls, "number_from", lambda t, f=services.card_urls.number_from: f(t, -1)
-    )
+def test_expired_url_is_404_before_rendering(client, services, rendered):
+    services.clock = lambda: NOW
+    path = _path(services.card_urls.url_for(_rotating_face().fields(), NOW + 360))
+    services.clock = lambda: NOW + 359
+    assert client.get(path).status_code == 200
+    services.clock = lambda: NOW + 360
     assert client.get(path).status_code == 404
+    assert len(rendered) == 1
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ["static", "2900000000008", "2911111111116", "gold", "ja", 0],  # code is not the number
+        ["rotating", "12345", "2900000000008", "gold", "ja", NOW + 300],  # not a rotating code
+        ["static", "2900000000008", "2900000000008", "gold", "xx", 0],  # unknown language
+        ["static"],
+        [],
+    ],
+)
+def test_signed_but_unshowable_faces_are_404(client, services, rendered, fields):
+    services.clock = lambda: NOW
+    assert client.get(_path(services.card_urls.url_for(fields, NOW + 60))).status_code == 404
+    assert rendered == []
+
+
+def test_card_message_image_expires_shortly_after_its_code(
+    client, services, post_webhook, run_jobs, fake_line
+):
+    services.clock = lambda: NOW
+    post_webhook(events.follow(events.user_id()))
+    run_jobs()
+    url = fake_line.replies()[0]["messages"][1]["contents"]["hero"]["url"]
+    expiry, fields = services.card_urls.fields_from(url.rsplit("/", 1)[1][:-4], NOW)
+    face = CardFace.from_fields(fields)
+    assert face is not None
+    assert face.mode == "rotating"
+    assert expiry == face.valid_until + IMAGE_GRACE
+    services.clock = lambda: expiry
+    assert client.get(_path(url)).status_code == 404
 
 
 def test_healthz_ok(client):

@@ -62,14 +62,14 @@ def _validate(name: str, body: dict) -> None:
 
 
 def test_successful_answers_match_their_schemas(
-    client, store_key, post_webhook, run_jobs, services
+    client, store_key, post_webhook, run_jobs, services, card_code
 ):
     user = events.user_id()
     post_webhook(events.follow(user))
     run_jobs()
-    number = services.store.member_for_user(user).number
+    code = card_code(services.store.member_for_user(user))
     headers = {"Authorization": f"Bearer {store_key}"}
-    body = {"transaction_id": "T1", "card_code": number, "amount": 1200, "points_used": 0}
+    body = {"transaction_id": "T1", "card_code": code, "amount": 1200, "points_used": 0}
     made = client.post("/api/v1/transactions", json=body, headers=headers)
     assert made.status_code == 201
     _validate("TransactionResult", made.json)

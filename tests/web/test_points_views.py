@@ -23,9 +23,9 @@ def shopper(post_webhook, run_jobs, fake_line, services):
 
 
 @pytest.fixture
-def buy(client, store_key, shopper):
+def buy(client, store_key, shopper, card_code):
     def post(txn: str, amount: int, used: int = 0):
-        body = {"transaction_id": txn, "card_code": shopper.number, "amount": amount}
+        body = {"transaction_id": txn, "card_code": card_code(shopper), "amount": amount}
         body["points_used"] = used
         response = client.post(
             "/api/v1/transactions", json=body, headers={"Authorization": f"Bearer {store_key}"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -33,9 +34,9 @@ def pos(client, store_key):
 
 
 def test_purchase_grants_points_and_pushes_receipt_with_retry_key(
-    pos, member, run_jobs, fake_line, services
+    pos, member, run_jobs, fake_line, services, card_code
 ):
-    response = pos({"transaction_id": "T-1", "card_code": member.number, "amount": 1280})
+    response = pos({"transaction_id": "T-1", "card_code": card_code(member), "amount": 1280})
     assert response.status_code == 201
     assert response.json == {
         "member_number": member.number,
@@ -56,9 +57,9 @@ def test_purchase_grants_points_and_pushes_receipt_with_retry_key(
 
 
 def test_same_transaction_again_returns_first_result_without_second_grant_or_push(
-    pos, member, run_jobs, fake_line, services
+    pos, member, run_jobs, fake_line, services, card_code
 ):
-    body = {"transaction_id": "T-2", "card_code": member.number, "amount": 5000}
+    body = {"transaction_id": "T-2", "card_code": card_code(member), "amount": 5000}
     first = pos(body)
     run_jobs()
     again = pos(body)
@@ -70,20 +71,26 @@ def test_same_transaction_again_returns_first_result_without_second_grant_or_pus
     assert len(fake_line.recorded("/v2/bot/message/push")) == 1
 
 
-def test_same_id_different_body_is_409(pos, member, services):
+def test_same_id_different_body_is_409(pos, member, services, card_code):
     assert (
-        pos({"transaction_id": "T-3", "card_code": member.number, "amount": 100}).status_code == 201
+        pos({"transaction_id": "T-3", "card_code": card_code(member), "amount": 100}).status_code
+        == 201
     )
-    response = pos({"transaction_id": "T-3", "card_code": member.number, "amount": 900})
+    response = pos({"transaction_id": "T-3", "card_code": card_code(member), "amount": 900})
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
     assert services.store.member(member.member_id).balance == 1
 
 
-def test_points_used_are_redeemed_and_not_earned_on(pos, member, services):
-    pos({"transaction_id": "T-4", "card_code": member.number, "amount": 10000})
+def test_points_used_are_redeemed_and_not_earned_on(pos, member, services, card_code):
+    pos({"transaction_id": "T-4", "card_code": card_code(member), "amount": 10000})
     response = pos(
-        {"transaction_id": "T-5", "card_code": member.number, "amount": 1000, "points_used": 100}
+        {
+            "transaction_id": "T-5",
+            "card_code": card_code(member),
+            "amount": 1000,
+            "points_used": 100,
+        }
     )
     assert response.status_code == 201
     assert response.json["points_used"] == 100
@@ -91,10 +98,10 @@ def test_points_used_are_redeemed_and_not_earned_on(pos, member, services):
     assert response.json["balance"] == 100 - 100 + 9
 
 
-def test_overspending_points_is_409_and_changes_nothing(pos, member, services):
-    pos({"transaction_id": "T-6", "card_code": member.number, "amount": 1000})
+def test_overspending_points_is_409_and_changes_nothing(pos, member, services, card_code):
+    pos({"transaction_id": "T-6", "card_code": card_code(member), "amount": 1000})
     response = pos(
-        {"transaction_id": "T-7", "card_code": member.number, "amount": 1000, "points_used": 11}
+        {"transaction_id": "T-7", "card_code": card_code(member), "amount": 1000, "points_used": 11}
     )
     assert response.status_code == 409
     assert response.json["balance"] == 10
@@ -102,10 +109,10 @@ def test_overspending_points_is_409_and_changes_nothing(pos, member, services):
 
 
 @pytest.mark.parametrize("key", ["", "sk_wrong", "Basic abc"])
-def test_bad_key_is_401(client, store_key, member, key):
+def test_bad_key_is_401(client, store_key, member, key, card_code):
     response = client.post(
         "/api/v1/transactions",
-        json={"transaction_id": "T", "card_code": member.number, "amount": 1},
+        json={"transaction_id": "T", "card_code": card_code(member), "amount": 1},
         headers={"Authorization": key}
         if key.startswith("Basic")
         else {"Authorization": f"Bearer {key}"},
@@ -114,9 +121,9 @@ def test_bad_key_is_401(client, store_key, member, key):
     assert response.mimetype == "application/problem+json"
 
 
-def test_rotated_key_revokes_the_old_one(pos, member, services, store_key):
+def test_rotated_key_revokes_the_old_one(pos, member, services, store_key, card_code):
     new_key = services.store.rotate_key("S001")
-    body = {"transaction_id": "T-8", "card_code": member.number, "amount": 100}
+    body = {"transaction_id": "T-8", "card_code": card_code(member), "amount": 100}
     assert pos(body, key=store_key).status_code == 401
     assert pos(body, key=new_key).status_code == 201
 
@@ -202,8 +209,10 @@ def test_oversized_body_is_413(client, store_key):
     assert response.status_code == 413
 
 
-def test_concurrent_copies_of_one_transaction_grant_once(app, store_key, member, services):
-    body = {"transaction_id": "T-race", "card_code": member.number, "amount": 10000}
+def test_concurrent_copies_of_one_transaction_grant_once(
+    app, store_key, member, services, card_code
+):
+    body = {"transaction_id": "T-race", "card_code": card_code(member), "amount": 10000}
     statuses: list[int] = []
 
     def send() -> None:
@@ -223,20 +232,22 @@ def test_concurrent_copies_of_one_transaction_grant_once(app, store_key, member,
 
 
 def test_unfollowed_member_still_earns_but_gets_no_push(
-    pos, member, post_webhook, run_jobs, fake_line, services
+    pos, member, post_webhook, run_jobs, fake_line, services, card_code
 ):
     post_webhook(events.unfollow(member.line_user_id))
     run_jobs()
-    response = pos({"transaction_id": "T-9", "card_code": member.number, "amount": 300})
+    response = pos({"transaction_id": "T-9", "card_code": card_code(member), "amount": 300})
     assert response.status_code == 201
     run_jobs()
     assert fake_line.recorded("/v2/bot/message/push") == []
 
 
-def test_receipt_push_survives_line_5xx_with_the_same_retry_key(pos, member, run_jobs, fake_line):
+def test_receipt_push_survives_line_5xx_with_the_same_retry_key(
+    pos, member, run_jobs, fake_line, card_code
+):
     # LINE processed the push but the answer was lost: the retry must not deliver twice.
     fake_line.fail_next("/v2/bot/message/push", 500, accept_first=True)
-    pos({"transaction_id": "T-10", "card_code": member.number, "amount": 300})
+    pos({"transaction_id": "T-10", "card_code": card_code(member), "amount": 300})
     run_jobs()
     pushes = fake_line.recorded("/v2/bot/message/push")
     assert [p.status for p in pushes] == [500, 409]
@@ -245,9 +256,13 @@ def test_receipt_push_survives_line_5xx_with_the_same_retry_key(pos, member, run
     assert len(fake_line.messages_for(member.line_user_id)) == 1
 
 
-def test_refund_reverses_earned_and_restores_used_once(client, pos, member, store_key, services):
-    pos({"transaction_id": "T-a", "card_code": member.number, "amount": 10000})  # 100 pt
-    pos({"transaction_id": "T-b", "card_code": member.number, "amount": 2000, "points_used": 50})
+def test_refund_reverses_earned_and_restores_used_once(
+    client, pos, member, store_key, services, card_code
+):
+    pos({"transaction_id": "T-a", "card_code": card_code(member), "amount": 10000})  # 100 pt
+    pos(
+        {"transaction_id": "T-b", "card_code": card_code(member), "amount": 2000, "points_used": 50}
+    )
     headers = {"Authorization": f"Bearer {store_key}"}
     first = client.post("/api/v1/transactions/T-b/refund", headers=headers)
     assert first.status_code == 201
@@ -273,8 +288,8 @@ def test_refund_of_unknown_transaction_is_404(client, store_key, member, txn):
     assert response.status_code == 404
 
 
-def test_refund_needs_the_same_store(client, pos, member, services):
-    pos({"transaction_id": "T-c", "card_code": member.number, "amount": 1000})
+def test_refund_needs_the_same_store(client, pos, member, services, card_code):
+    pos({"transaction_id": "T-c", "card_code": card_code(member), "amount": 1000})
     other = services.store.add_store("S002", "Other")
     response = client.post(
         "/api/v1/transactions/T-c/refund", headers={"Authorization": f"Bearer {other}"}
@@ -283,11 +298,11 @@ def test_refund_needs_the_same_store(client, pos, member, services):
     assert client.post("/api/v1/transactions/T-c/refund").status_code == 401
 
 
-def test_lookup_shows_what_the_till_needs(client, pos, member, store_key):
-    pos({"transaction_id": "T-l", "card_code": member.number, "amount": 4200})
+def test_lookup_shows_what_the_till_needs(client, pos, member, store_key, card_code):
+    pos({"transaction_id": "T-l", "card_code": card_code(member), "amount": 4200})
     response = client.post(
         "/api/v1/members/lookup",
-        json={"card_code": member.number},
+        json={"card_code": card_code(member)},
         headers={"Authorization": f"Bearer {store_key}"},
     )
     assert response.status_code == 200
@@ -311,12 +326,12 @@ def test_lookup_errors(client, store_key, member, body, status):
     assert response.mimetype == "application/problem+json"
 
 
-def test_each_key_is_rate_limited(client, store_key, member, services, monkeypatch):
-    monkeypatch.setattr("bot.web.pos_api.RATE_LIMIT_PER_MINUTE", 3)
+def test_each_key_is_rate_limited(client, store_key, member, services, card_code):
+    services.settings = dataclasses.replace(services.settings, pos_rate_limit=3)
     headers = {"Authorization": f"Bearer {store_key}"}
     statuses = [
         client.post(
-            "/api/v1/members/lookup", json={"card_code": member.number}, headers=headers
+            "/api/v1/members/lookup", json={"card_code": card_code(member)}, headers=headers
         ).status_code
         for _ in range(5)
     ]
@@ -324,7 +339,7 @@ def test_each_key_is_rate_limited(client, store_key, member, services, monkeypat
     other = services.store.add_store("S002", "Other")
     response = client.post(
         "/api/v1/members/lookup",
-        json={"card_code": member.number},
+        json={"card_code": card_code(member)},
         headers={"Authorization": f"Bearer {other}"},
     )
     assert response.status_code == 200

@@ -105,11 +105,12 @@ def test_scan_photo_amount_confirm_grants_and_pushes_receipt(
     assert len(fake_line.messages_for(member.line_user_id)) == 1  # no second receipt
 
 
-def test_typed_digits_work_and_points_can_be_used(say, staff_user, shopper, services):
+def test_typed_digits_work_and_points_can_be_used(say, staff_user, shopper, services, card_code):
     member, _ = shopper
     services.ledger.adjust(member_id=member.member_id, now=services.clock(), op_key="a",
                            amount=200, reason="seed")  # fmt: skip
-    say(events.text(staff_user, f"{member.number[:6]}-{member.number[6:]}"))
+    code = card_code(member)
+    say(events.text(staff_user, f"{code[:6]}-{code[6:]}"))
     confirm = say(events.text(staff_user, "１０００ １００"))
     granted = say(events.postback(staff_user, _confirm_data(confirm)))
     assert "利用 100 pt" in granted[0]["text"]
@@ -117,9 +118,9 @@ def test_typed_digits_work_and_points_can_be_used(say, staff_user, shopper, serv
 
 
 @pytest.mark.parametrize("amount", ["abc", "-5", "100 200", "9999999999"])
-def test_bad_amounts_are_asked_again(say, staff_user, shopper, amount):
+def test_bad_amounts_are_asked_again(say, staff_user, shopper, amount, card_code):
     member, _ = shopper
-    say(events.text(staff_user, member.number))
+    say(events.text(staff_user, card_code(member)))
     reply = say(events.text(staff_user, amount))
     assert "金額を数字で" in reply[0]["text"]
 
@@ -130,12 +131,24 @@ def test_unreadable_photo_and_unknown_code(say, staff_user, shopper, fake_line):
     assert "読み取れません" in say(_image_event(fake_line, staff_user, blank.getvalue()))[0]["text"]
     garbage = _image_event(fake_line, staff_user, b"not an image at all")
     assert "読み取れません" in say(garbage)[0]["text"]
-    assert "見つかりません" in say(events.text(staff_user, "2900000000001"))[0]["text"]
+    assert "見つかりません" in say(events.text(staff_user, "1234567890123456"))[0]["text"]
 
 
-def test_undo_within_the_window_then_not_again(say, staff_user, shopper, services):
+def test_member_number_and_expired_code_tell_staff_what_to_do(
+    say, staff_user, shopper, services, card_code
+):
     member, _ = shopper
-    say(events.text(staff_user, member.number))
+    # The program uses rotating codes: the printed member number alone is refused.
+    assert "会員番号だけでは" in say(events.text(staff_user, member.number))[0]["text"]
+    code = card_code(member)
+    now = services.clock()
+    services.clock = lambda: now + services.settings.program.code_window + 60
+    assert "期限切れ" in say(events.text(staff_user, code))[0]["text"]
+
+
+def test_undo_within_the_window_then_not_again(say, staff_user, shopper, services, card_code):
+    member, _ = shopper
+    say(events.text(staff_user, card_code(member)))
     say(events.postback(staff_user, _confirm_data(say(events.text(staff_user, "5000")))))
     assert services.store.member(member.member_id).balance == 50
     undone = say(events.postback(staff_user, "action=staff_undo"))
@@ -147,9 +160,9 @@ def test_undo_within_the_window_then_not_again(say, staff_user, shopper, service
     )
 
 
-def test_undo_after_the_window_is_refused(say, staff_user, shopper, services):
+def test_undo_after_the_window_is_refused(say, staff_user, shopper, services, card_code):
     member, _ = shopper
-    say(events.text(staff_user, member.number))
+    say(events.text(staff_user, card_code(member)))
     say(events.postback(staff_user, _confirm_data(say(events.text(staff_user, "5000")))))
     now = services.clock()
     services.clock = lambda: now + 301
@@ -160,10 +173,10 @@ def test_undo_after_the_window_is_refused(say, staff_user, shopper, services):
     assert services.store.member(member.member_id).balance == 50
 
 
-def test_today_lists_the_grants(say, staff_user, shopper):
+def test_today_lists_the_grants(say, staff_user, shopper, card_code):
     member, _ = shopper
     for amount in ("1000", "2500"):
-        say(events.text(staff_user, member.number))
+        say(events.text(staff_user, card_code(member)))
         say(events.postback(staff_user, _confirm_data(say(events.text(staff_user, amount)))))
     assert (
         "2 件 / お会計 ¥3,500 / 付与 35 pt"
@@ -172,10 +185,10 @@ def test_today_lists_the_grants(say, staff_user, shopper):
 
 
 def test_session_survives_a_worker_restart(
-    say, staff_user, shopper, settings, services, fake_line, post_webhook
+    say, staff_user, shopper, settings, services, fake_line, post_webhook, card_code
 ):
     member, _ = shopper
-    say(events.text(staff_user, member.number))
+    say(events.text(staff_user, card_code(member)))
     data = _confirm_data(say(events.text(staff_user, "1000")))
     fresh = create_app({"TESTING": True, "SETTINGS": settings})  # a new worker process
     fresh_services = fresh.extensions["loyalty"]
@@ -189,11 +202,13 @@ def test_session_survives_a_worker_restart(
     fresh_services.line.close()
 
 
-def test_non_staff_get_nothing_from_any_staff_step(say, shopper, services, staff_user, fake_line):
+def test_non_staff_get_nothing_from_any_staff_step(
+    say, shopper, services, staff_user, fake_line, card_code
+):
     member, png = shopper
     stranger = member.line_user_id  # a shopper, not staff
     # A real staff member prepares a grant; the shopper replays every step and the token.
-    say(events.text(staff_user, member.number))
+    say(events.text(staff_user, card_code(member)))
     data = _confirm_data(say(events.text(staff_user, "5000")))
     steps = ["action=staff_scan", "action=staff_code", data, "action=staff_cancel"]
     for postback in [*steps, "action=staff_undo", "action=staff_today", "action=staff_confirm&t=x"]:

@@ -94,11 +94,13 @@ def test_follow_registers_member_and_replies_welcome_and_scannable_card(
     image = client.get(urlsplit(image_url).path)
     assert image.status_code == 200
     assert image.mimetype == "image/png"
-    assert "max-age" in image.headers["Cache-Control"]
+    assert image.headers["Cache-Control"].startswith("private, max-age=")
     picture = Image.open(io.BytesIO(image.data))
     assert max(picture.size) <= 1024
-    [decoded] = zxingcpp.read_barcodes(picture)
-    assert decoded.text == member.number
+    # The example program uses rotating codes: Code 128 and QR, both the code of the moment.
+    decoded = {(str(r.format), r.text) for r in zxingcpp.read_barcodes(picture)}
+    code = services.card_codes.current(member, services.clock()).value
+    assert decoded == {("Code 128", code), ("QR Code", code)}
 
 
 def test_english_profile_gets_english_card(post_webhook, run_jobs, fake_line):
@@ -177,7 +179,12 @@ def test_card_on_request(post_webhook, run_jobs, fake_line, make_event):
     post_webhook(make_event(user))
     run_jobs()
     first, second = fake_line.replies()
-    assert _card_bubble(second["messages"])["body"] == _card_bubble(first["messages"])["body"]
+    assert (
+        _card_bubble(second["messages"])["body"]["contents"][0]
+        == (
+            _card_bubble(first["messages"])["body"]["contents"][0]  # the shopper's name
+        )
+    )
 
 
 def test_card_request_from_stranger_explains_how_to_join(post_webhook, run_jobs, fake_line):
@@ -197,22 +204,33 @@ def test_unknown_or_hostile_postbacks_reply_nothing(post_webhook, run_jobs, fake
     assert fake_line.replies() == []
 
 
+@pytest.mark.parametrize("unblocked", [True, False], ids=["isUnblocked", "flag-missing"])
 def test_unfollow_keeps_points_and_refollow_restores_the_same_card(
-    post_webhook, run_jobs, fake_line, services
+    post_webhook, run_jobs, fake_line, services, unblocked
 ):
     user = events.user_id()
+    fake_line.add_profile(user, "Hanako", language="ja")
     post_webhook(events.follow(user))
     run_jobs()
     before = services.store.member_for_user(user)
+    services.ledger.adjust(member_id=before.member_id, now=services.clock(), op_key="seed",
+                           amount=120, reason="seed")  # fmt: skip
     post_webhook(events.unfollow(user))
     run_jobs()
     assert services.store.member_for_user(user).active is False
-    post_webhook(events.follow(user, unblocked=True))
+    # Back as a friend with a new name and language: the same card and points, today's name.
+    # LINE does not guarantee isUnblocked, so the member record decides, not the flag.
+    fake_line.add_profile(user, "Hanako Y.", language="en")
+    post_webhook(events.follow(user, unblocked=unblocked))
     run_jobs()
     after = services.store.member_for_user(user)
     assert after.active
-    assert after.number == before.number
-    assert "おかえりなさい" in fake_line.replies()[-1]["messages"][0]["text"]
+    assert (after.number, after.balance) == (before.number, 120)
+    assert (after.display_name, after.language) == ("Hanako Y.", "en")
+    welcome, card = fake_line.replies()[-1]["messages"]
+    assert welcome["text"].startswith("Welcome back, Hanako Y.")
+    assert "120 points" in card["altText"]
+    assert before.number in card["altText"]
 
 
 def test_used_reply_token_is_not_retried_forever(post_webhook, run_jobs, fake_line, app):

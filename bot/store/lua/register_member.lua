@@ -1,12 +1,14 @@
 -- Create a member once; later calls refresh the profile and return the existing member.
 -- KEYS[1] member hash
 -- ARGV[1] line user id, ARGV[2] member number (used only on creation), ARGV[3] display name,
--- ARGV[4] language, ARGV[5] now (unix ms)
+-- ARGV[4] language, ARGV[5] now (unix ms), ARGV[6] code lookup handle and ARGV[7] code secret
+-- (used only on creation)
 -- Returns {created (0/1), member number}
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'name', ARGV[3], 'lang', ARGV[4], 'status', 'active')
   return {0, redis.call('HGET', KEYS[1], 'number')}
 end
 redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'number', ARGV[2], 'name', ARGV[3],
-  'lang', ARGV[4], 'status', 'active', 'balance', 0, 'joined', ARGV[5])
+  'lang', ARGV[4], 'status', 'active', 'balance', 0, 'joined', ARGV[5],
+  'handle', ARGV[6], 'code_secret', ARGV[7], 'code_counter', 0)
 return {1, ARGV[2]}

@@ -1,0 +1,118 @@
+"""Card codes against the store: what a card shows now, and whose card a till scanned.
+
+The rules are in ``bot/domain/card_codes.py``; this module adds the Redis look-ups (a code
+handle index, the member's secret and counter) and the record of each code's first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.domain import card_codes
+from bot.domain.card_codes import Verdict
+from bot.domain.cards import is_valid_member_number
+from bot.domain.errors import (
+    ExpiredCardCodeError,
+    MemberNumberNotAcceptedError,
+    UnknownCardError,
+    UsedCardCodeError,
+)
+from bot.domain.program import Program
+from bot.store.redis_store import LoyaltyStore, Member
+
+log = logging.getLogger(__name__)
+
+#: Static card codes (and the URLs of their images) are good for this long, in seconds.
+STATIC_LIFETIME = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ShownCode:
+    """What a card shows: ``mode`` ``rotating`` or ``static``, the barcode value, its expiry."""
+
+    mode: str
+    value: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A resolved card code: the member and, for a rotating code (which serves one
+    transaction), the step and counter it was issued for."""
+
+    member_id: str
+    code: tuple[int, int] | None = None
+
+
+class CardCodes:
+    """Issue and resolve card codes for one program."""
+
+    def __init__(self, store: LoyaltyStore, program: Program, secret_key: str) -> None:
+        self.store = store
+        self.program = program
+        self._key = card_codes.derive_key(secret_key)
+
+    @property
+    def window(self) -> int:
+        """How long a rotating code is valid, in seconds."""
+        return self.program.code_window
+
+    def current(self, member: Member, now: int) -> ShownCode:
+        """The code the member's card shows at ``now``."""
+        if self.program.code_mode == "static":
+            return ShownCode("static", member.number, now + STATIC_LIFETIME)
+        credentials = self.store.code_credentials(member.member_id)
+        if credentials is None:
+            raise UnknownCardError(member.number)
+        issued = card_codes.issue(self._key, credentials, now, self.window)
+        return ShownCode("rotating", issued.code, issued.expires_at)
+
+    def resolve(self, card_code: str, now: int) -> Scan:
+        """The member a scanned code belongs to, or the error that tells the till what to do.
+
+        A current rotating code is accepted in both modes (cards shown just before a switch to
+        ``static`` keep working). A member number is accepted only in ``static`` mode: it is
+        printed on every card and never changes, so accepting it would make any screenshot or
+        photo of a card work forever.
+        """
+        if card_codes.looks_like_code(card_code):
+            return self._resolve_rotating(card_code, now)
+        if is_valid_member_number(card_code):
+            if self.program.code_mode != "static":
+                raise MemberNumberNotAcceptedError(card_code)
+            member_id = self.store.member_id_by_number(card_code)
+            if member_id is not None:
+                return Scan(member_id)
+        raise UnknownCardError(card_code)
+
+    def _resolve_rotating(self, code: str, now: int) -> Scan:
+        member_id = self.store.member_id_by_handle(card_codes.handle_of(code))
+        credentials = self.store.code_credentials(member_id) if member_id else None
+        if member_id is None or credentials is None:
+            raise UnknownCardError(code)
+        result = card_codes.check(self._key, credentials, code, now, self.window)
+        if result.verdict is Verdict.FORGED:
+            log.warning("refused a forged card code")
+            raise UnknownCardError(code)
+        if result.verdict is Verdict.EXPIRED:
+            raise ExpiredCardCodeError(code)
+        return Scan(member_id, (result.step, result.counter))
+
+    def claim(self, scan: Scan, claim: str) -> None:
+        """Record that ``claim`` (store and transaction) uses this code; a code has one user.
+
+        The same claim may take it again (a retry of the same transaction); another is refused.
+        """
+        if scan.code is None:
+            return
+        # Long enough to outlive the code: it is refused as expired after that anyway.
+        ttl = self.window + 2 * card_codes.step_seconds(self.window)
+        holder = self.store.claim_code(scan.member_id, *scan.code, claim, ttl)
+        if holder != claim:
+            raise UsedCardCodeError(claim)
+
+    def release(self, scan: Scan, claim: str) -> None:
+        """Give the code back when its transaction was not applied."""
+        if scan.code is not None:
+            self.store.release_code(scan.member_id, *scan.code, claim)

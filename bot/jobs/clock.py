@@ -1,0 +1,106 @@
+"""The clock process: ``python -m bot.jobs.clock`` runs the daily sweep and finds lost jobs.
+
+Every ``TICK`` seconds it retries push jobs whose worker died, and once a local day, from the
+program's ``send_hour``, it runs the sweep. A Redis lock per day makes that once however many
+clock processes run or restart; a sweep that failed is released and tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from datetime import datetime
+
+import redis
+
+from bot import create_app
+from bot.config import SettingsError
+from bot.domain.program import Program
+from bot.domain.schedule import sweep_day
+from bot.jobs.queue import queue
+from bot.jobs.sweep import SweepReport, sweep
+from bot.services import Services, services
+from bot.store.notice_state import NoticeState
+
+log = logging.getLogger(__name__)
+
+#: Seconds between ticks.
+TICK = 30.0
+#: Seconds a running sweep holds the day's lock; a clock that died mid-sweep frees it then.
+RUN_LOCK_TTL = 3600
+#: Seconds the "done" mark of a day is kept (past that day, so a late restart skips it).
+RUN_DONE_TTL = 3 * 86400
+#: Seconds to wait after a tick failed, so that a persistent fault is not retried every tick.
+FAILURE_PAUSE = 600
+
+
+def due_day(now: int, program: Program) -> str | None:
+    """The local day (ISO) whose sweep is due at ``now``, or None before the send hour."""
+    day = sweep_day(datetime.fromtimestamp(now, program.timezone), program.reminders.send_hour)
+    return day.isoformat() if day else None
+
+
+def reap_abandoned(svc: Services, timestamp: float | None = None) -> int:
+    """Retry jobs whose worker died mid-job (RQ's own clean-up, run each tick, not each 10 min).
+
+    A job counts as abandoned once its time limit plus a minute has passed since it started
+    (``timestamp``: that moment, default now). Push jobs run again with their retry key."""
+    registry = queue(svc).started_job_registry
+    abandoned = registry.get_expired_job_ids(timestamp)
+    if abandoned:
+        registry.cleanup(timestamp)
+        log.warning("retried %d job(s) abandoned by a dead worker", len(abandoned))
+    return len(abandoned)
+
+
+def tick(svc: Services, now: int, owner: str) -> SweepReport | None:
+    """One round: reap abandoned jobs, then sweep if today's sweep is due and not done."""
+    reap_abandoned(svc)
+    day = due_day(now, svc.settings.program)
+    if day is None:
+        return None
+    state = NoticeState(svc.store.redis)
+    if not state.claim_run(day, owner, RUN_LOCK_TTL):
+        return None
+    try:
+        report = sweep(svc, now)
+    except BaseException:
+        state.release_run(day)
+        raise
+    state.finish_run(day, RUN_DONE_TTL)
+    return report
+
+
+def main() -> int:
+    """Tick until SIGTERM or SIGINT."""
+    try:
+        app = create_app()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    with app.app_context():
+        svc = services()
+        while not stop.is_set():
+            pause = TICK
+            try:
+                tick(svc, svc.clock(), owner)
+            except redis.RedisError as exc:
+                log.warning("clock: Redis unavailable (%s); next tick in %d s", exc, pause)
+            except Exception:
+                # The loop must outlive one bad sweep; the day's lock is released for a retry.
+                log.exception("clock: tick failed; trying again in %d s", FAILURE_PAUSE)
+                pause = FAILURE_PAUSE
+            stop.wait(pause)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""What each kind of push says, built when it is sent from the member's state at that time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.domain.schedule import last_day_of_use
+from bot.messages.flex import ReceiptView, receipt_message
+from bot.messages.notices import ExpiredView, ReminderView, expired_message, reminder_message
+from bot.services import Services
+from bot.store.redis_store import Member
+
+#: An expired-points notice older than this (seconds; held back by LINE's monthly limit, say)
+#: is news no more and is dropped.
+NOTICE_MAX_AGE = 7 * 86400
+
+MessageJson = dict[str, Any]
+#: (services, member, payload, now) -> the message, or None when there is nothing to say.
+Builder = Callable[[Services, Member, dict, int], MessageJson | None]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of push: how to build it, and whether the reminder setting turns it off."""
+
+    build: Builder
+    optional: bool
+
+
+def receipt(svc: Services, member: Member, payload: dict, now: int) -> MessageJson:
+    """The electronic receipt of a purchase (the payload holds what the till reported)."""
+    zone = svc.settings.program.timezone
+    view = ReceiptView(
+        store_name=payload["store_name"],
+        occurred_at=datetime.fromisoformat(payload["occurred_at"]).astimezone(zone),
+        amount=payload["amount"],
+        points_earned=payload["points_earned"],
+        points_used=payload["points_used"],
+        balance=payload["balance"],
+    )
+    return receipt_message(member.language, svc.settings.program.card, view)
+
+
+def reminder(svc: Services, member: Member, payload: dict, now: int) -> MessageJson | None:
+    """The points still usable until the payload's last day; None if none are left."""
+    program = svc.settings.program
+    last_day = date.fromisoformat(payload["last_day"])
+    standing = svc.ledger.maintain(member.member_id, now)
+    if standing is None:
+        return None
+    points = sum(
+        lot.remaining
+        for lot in svc.ledger.lots(member.member_id)
+        if lot.expires_at > now and last_day_of_use(lot.expires_at, program.timezone) == last_day
+    )
+    if points <= 0:
+        return None  # spent, refunded or expired since the sweep found them
+    view = ReminderView(points=points, last_day=last_day, balance=standing.balance)
+    return reminder_message(member.language, program.card, view)
+
+
+def expired(svc: Services, member: Member, payload: dict, now: int) -> MessageJson | None:
+    """The points that expired (the sweep's count) and the balance now."""
+    if now - int(payload.get("queued_at", now)) > NOTICE_MAX_AGE:
+        return None
+    standing = svc.ledger.maintain(member.member_id, now)
+    if standing is None:
+        return None
+    view = ExpiredView(
+        points=int(payload["points"]),
+        last_days=tuple(date.fromisoformat(d) for d in payload["last_days"]),
+        balance=standing.balance,
+    )
+    return expired_message(member.language, svc.settings.program.card, view)
+
+
+KINDS: dict[str, Kind] = {
+    "receipt": Kind(receipt, optional=False),
+    "reminder": Kind(reminder, optional=True),
+    "expired": Kind(expired, optional=True),
+}

@@ -1,0 +1,79 @@
+"""Pure builder of the shopper's settings: expiry reminders on or off, and the toggle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.program import CardDesign
+from bot.messages.flex import postback
+from bot.messages.texts import text
+
+#: Colour of the "off" state (the "on" state uses the card's background colour).
+OFF_COLOR = "#999999"
+
+
+def settings_message(
+    language: str, design: CardDesign, *, reminders: bool, note: str | None = None
+) -> dict[str, Any]:
+    """The reminder setting's state with a button that flips it; ``note`` says what changed."""
+    state = text(language, "setting_on" if reminders else "setting_off")
+    flip = "off" if reminders else "on"
+    label = text(language, f"settings_turn_{flip}")
+    body: list[dict[str, Any]] = []
+    if note:
+        body.append({"type": "text", "text": note, "size": "sm", "weight": "bold", "wrap": True})
+    body += [
+        {
+            "type": "box",
+            "layout": "horizontal",
+            "contents": [
+                {"type": "text", "text": text(language, "settings_reminders"), "wrap": True},
+                {
+                    "type": "text",
+                    "text": state,
+                    "align": "end",
+                    "weight": "bold",
+                    "flex": 0,
+                    "color": design.background if reminders else OFF_COLOR,
+                },
+            ],
+        },
+        {
+            "type": "text",
+            "text": text(language, "settings_reminders_help"),
+            "size": "xs",
+            "color": "#888888",
+            "wrap": True,
+        },
+    ]
+    bubble = {
+        "type": "bubble",
+        "header": {
+            "type": "box",
+            "layout": "vertical",
+            "backgroundColor": design.background,
+            "contents": [
+                {
+                    "type": "text",
+                    "text": text(language, "settings_title"),
+                    "color": design.foreground,
+                    "weight": "bold",
+                }
+            ],
+        },
+        "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": body},
+        "footer": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [
+                {
+                    "type": "button",
+                    "style": "secondary" if reminders else "primary",
+                    "height": "sm",
+                    "action": postback(label, f"action=settings&reminders={flip}", display=label),
+                }
+            ],
+        },
+    }
+    alt = text(language, "settings_alt", state=state)
+    return {"type": "flex", "altText": alt, "contents": bubble}

@@ -1,0 +1,67 @@
+"""Bookkeeping that makes the sweep's pushes happen once: markers, watermarks, the daily run."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import redis
+
+from bot.store import keys
+
+#: Member hash field: the ledger index up to which expired points were notified.
+NOTIFIED_FIELD = "expiry_notified"
+
+
+class NoticeState:
+    """Reminder markers, reminder watermarks, expiry-notice progress and the daily-run lock."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        script = resources.files("bot.store").joinpath("lua", "set_preference.lua").read_text()
+        self._set_field = client.register_script(script)
+
+    def reminded(self, member_id: str, identity: str) -> bool:
+        """True once the reminder ``identity`` was queued for the member."""
+        return bool(self.redis.exists(keys.member_reminder(member_id, identity)))
+
+    def mark_reminded(self, member_id: str, identity: str, ttl: int) -> None:
+        """Remember for ``ttl`` seconds (past the expiry it is about) that it was queued."""
+        self.redis.set(keys.member_reminder(member_id, identity), 1, ex=max(ttl, 1))
+
+    def watermark(self, offset: str) -> int | None:
+        """The due-index score up to which reminders for ``offset`` were queued, if any."""
+        value = self.redis.get(keys.reminder_watermark(offset))
+        return int(value) if value is not None else None
+
+    def set_watermark(self, offset: str, score: int) -> None:
+        """Move the watermark of ``offset`` forward (never back)."""
+        key = keys.reminder_watermark(offset)
+        current = self.redis.get(key)
+        if current is None or int(current) < score:
+            self.redis.set(key, score)
+
+    def notified_upto(self, member_id: str) -> int | None:
+        """The ledger index after the last expiry entry notified to the member, if any."""
+        value = self.redis.hget(keys.member(member_id), NOTIFIED_FIELD)
+        return int(value) if value is not None else None
+
+    def set_notified_upto(self, member_id: str, index: int) -> None:
+        """Record that the member's expiry entries before ``index`` were notified."""
+        # Through the script: a member deleted meanwhile must not come back as a bare hash.
+        self._set_field(keys=[keys.member(member_id)], args=[NOTIFIED_FIELD, index])
+
+    def claim_run(self, day: str, owner: str, ttl: int) -> bool:
+        """Take the day's sweep for ``ttl`` seconds; False if it is running or done elsewhere."""
+        return bool(self.redis.set(keys.sweep_run(day), f"running {owner}", nx=True, ex=ttl))
+
+    def finish_run(self, day: str, ttl: int) -> None:
+        """Mark the day's sweep done (kept ``ttl`` seconds)."""
+        self.redis.set(keys.sweep_run(day), "done", ex=ttl)
+
+    def release_run(self, day: str) -> None:
+        """Give the day's sweep up after a failure so that the next tick tries again."""
+        self.redis.delete(keys.sweep_run(day))
+
+    def run_state(self, day: str) -> str | None:
+        """``running <owner>``, ``done`` or None for a local day."""
+        return self.redis.get(keys.sweep_run(day))

@@ -1,0 +1,53 @@
+"""What every worker process shares about pushing: the rate limiter and LINE's monthly limit."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import redis
+
+from bot.store import keys
+
+#: Microseconds per second (the token bucket script counts in Redis microseconds).
+_MICROS = 1_000_000
+
+
+class PushRateLimiter:
+    """A token bucket in Redis: at most ``rate`` pushes a second over all workers.
+
+    The bucket holds a tenth of a second's worth, so a burst after a quiet spell stays far
+    below LINE's per-second limit as well.
+    """
+
+    def __init__(self, client: redis.Redis, rate: int) -> None:
+        self.rate = rate
+        self.burst = max(1, rate // 10)
+        script = resources.files("bot.store").joinpath("lua", "token_bucket.lua").read_text()
+        self._take = client.register_script(script)
+
+    def acquire(self) -> float:
+        """Take a token: 0.0 when taken, else the seconds to wait before asking again."""
+        # A client retry of this script can only take a second token: a slightly slower push.
+        wait = int(self._take(keys=[keys.push_rate()], args=[self.rate, self.burst]))
+        return wait / _MICROS
+
+
+class LineQuota:
+    """Whether LINE answered "monthly limit reached", since when, until the month ends."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+
+    def reached_since(self) -> int | None:
+        """Unix time at which the monthly limit was first reported, or None if it is not."""
+        value = self.redis.get(keys.line_quota())
+        return int(value) if value is not None else None
+
+    def mark_reached(self, now: int, until: int) -> bool:
+        """Record the limit until ``until`` (unix time); True only for the call that set it."""
+        # A TTL from ``now`` rather than an absolute EXAT: ``now`` is the app's clock.
+        return bool(self.redis.set(keys.line_quota(), now, nx=True, ex=max(until - now, 1)))
+
+    def clear(self) -> bool:
+        """Forget the limit (more messages were bought, or a push went through); True if set."""
+        return bool(self.redis.delete(keys.line_quota()))

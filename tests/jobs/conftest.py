@@ -1,0 +1,130 @@
+"""Fixtures for pushes and the sweep: a short-lived program, zero backoff, members, a clock."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from rq import SimpleWorker
+from rq.registry import ScheduledJobRegistry
+
+from bot.config import Settings
+from bot.jobs import push
+from bot.jobs.backoff import Backoff
+from bot.jobs.queue import queue
+from bot.services import Services
+from bot.store.redis_store import Member
+from tests.conftest import make_settings
+from tests.support.events import user_id
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+#: A Monday at 10:00 in Tokyo: the sweep's hour, outside quiet hours.
+T0 = int(datetime(2027, 3, 1, 10, 0, tzinfo=TOKYO).timestamp())
+DAY = 86400
+#: Points live 40 days, so a grant at T0 is due for its 30-day reminder at T0 + 10 days.
+LIFETIME_DAYS = 40
+
+PROGRAM = f"""
+[program]
+name = "テスト店"
+timezone = "Asia/Tokyo"
+
+[points]
+lifetime = "{LIFETIME_DAYS}d"
+end_of_month = false
+
+[reminders]
+offsets = ["30d", "7d"]
+send_hour = 10
+quiet_hours = "21:00-09:00"
+
+[card]
+code_mode = "static"
+"""
+
+
+@pytest.fixture
+def program_file(tmp_path: Path) -> Path:
+    path = tmp_path / "program.toml"
+    path.write_text(PROGRAM, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(redis_server, fake_line, redis_client, program_file) -> Settings:
+    """The suite's settings with the short-lived program."""
+    return make_settings(redis_server.url, fake_line.url, LOYALTY_PROGRAM=str(program_file))
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch) -> None:
+    """Retries run at once: the tests stay fast and the order of attempts deterministic."""
+    monkeypatch.setattr(push, "BACKOFF", Backoff(first=0, cap=0))
+
+
+@pytest.fixture
+def clock(services: Services):
+    """Set the services' clock: ``clock(t)``."""
+
+    def set_to(moment: int) -> int:
+        services.clock = lambda: moment
+        return moment
+
+    set_to(T0)
+    return set_to
+
+
+@pytest.fixture
+def new_member(services: Services, fake_line):
+    """Register a shopper: ``new_member(language="ja", points=0, at=T0)``."""
+
+    def make(language: str = "ja", points: int = 0, at: int = T0) -> Member:
+        user = user_id()
+        member, _ = services.store.register_member(user, "Shopper", language)
+        if points:
+            grant(services, member, points, at)
+        return member
+
+    return make
+
+
+def grant(services: Services, member: Member, points: int, at: int, key: str = "") -> None:
+    """Give the member a lot of ``points`` earned at ``at`` (it expires LIFETIME_DAYS later)."""
+    status, _ = services.ledger.adjust(
+        member_id=member.member_id,
+        now=at,
+        op_key=key or f"g:{at}:{points}",
+        amount=points,
+        reason="test",
+    )
+    assert status == "applied"
+
+
+@pytest.fixture
+def work_queue(app):
+    """Work the queue once, leaving scheduled jobs (retries, deferrals) where they are."""
+
+    def work() -> None:
+        with app.app_context():
+            svc: Services = app.extensions["loyalty"]
+            SimpleWorker([queue(svc)], connection=svc.queue_redis).work(burst=True)
+
+    return work
+
+
+@pytest.fixture
+def scheduled(services: Services):
+    """Seconds from now at which each scheduled job will be queued."""
+
+    def delays() -> list[float]:
+        registry = ScheduledJobRegistry(queue=queue(services))
+        now = time.time()
+        return [
+            registry.get_scheduled_time(job_id).timestamp() - now
+            for job_id in registry.get_job_ids()
+        ]
+
+    return delays
