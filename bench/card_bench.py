@@ -11,18 +11,12 @@ sent by the same server: the ratio says what rendering on request costs over a s
 from __future__ import annotations
 
 import argparse
-import http.client
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from bench.ledger_bench import ROOT, THREADS, _free_port, _rate, _wait
+from bench.common import THREADS, bench_env, gunicorn, http_load, rate
 from bot.config import Settings
 from bot.domain import card_codes
 from bot.domain.cards import new_member_number
@@ -76,33 +70,6 @@ def render(settings: Settings, members: int) -> dict[str, bytes]:
     return samples
 
 
-def _get_load(port: int, paths: list[str]) -> float:
-    """GET ``paths`` from THREADS keep-alive connections; return the elapsed seconds."""
-    chunks = [paths[i::THREADS] for i in range(THREADS)]
-    errors: list[str] = []
-
-    def run(chunk: list[str]) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for path in chunk:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                errors.append(str(response.status))
-        conn.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise SystemExit(f"{len(errors)} requests failed, e.g. {errors[:3]}")
-    return elapsed
-
-
 def serve(env: dict[str, str], settings: Settings, requests: int, static_png: Path) -> None:
     """Image endpoint throughput against a static file served by the same gunicorn."""
     program = settings.program
@@ -114,23 +81,13 @@ def serve(env: dict[str, str], settings: Settings, requests: int, static_png: Pa
         urls.url_for(face.fields(), face.valid_until + 60).removeprefix(settings.public_base_url)
         for face in faces
     ]
-    port = _free_port()
-    web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "4", "--log-level", "warning", "bench.bench_app:app"],
-        cwd=ROOT, env={**env, "BENCH_STATIC_FILE": str(static_png)},
-    )  # fmt: skip
-    try:
-        _wait(port)
-        _get_load(port, paths[: 4 * THREADS])  # warm the design layers in every worker
-        base = _get_load(port, ["/bench/static.png"] * requests)
-        cards = _get_load(port, [paths[i % len(paths)] for i in range(requests)])
-    finally:
-        web.send_signal(signal.SIGTERM)
-        web.wait()
+    with gunicorn({**env, "BENCH_STATIC_FILE": str(static_png)}) as port:
+        http_load(port, paths[: 4 * THREADS])  # warm the design layers in every worker
+        base = http_load(port, ["/bench/static.png"] * requests)
+        cards = http_load(port, [paths[i % len(paths)] for i in range(requests)])
     print(f"Card image endpoint, {THREADS} keep-alive clients, gunicorn 2 workers x 4 threads:")
-    print(f"  static PNG file (baseline)    {_rate(requests, base)}")
-    print(f"  /media/card/<token>.png       {_rate(requests, cards)}  ratio {cards / base:.2f}")
+    print(f"  static PNG file (baseline)    {rate(requests, base)}")
+    print(f"  /media/card/<token>.png       {rate(requests, cards)}  ratio {cards / base:.2f}")
 
 
 def main() -> None:
@@ -142,15 +99,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cb") as tmp, FakeLine() as fake:
         server = EmbeddedRedis(Path(tmp)).start()
         try:
-            env = {
-                **os.environ,
-                "REDIS_URL": server.url,
-                "LINE_CHANNEL_SECRET": "bench",
-                "LINE_CHANNEL_ACCESS_TOKEN": "bench",
-                "LINE_API_BASE_URL": fake.url,
-                "PUBLIC_BASE_URL": "https://bench.example",
-                "SECRET_KEY": "b" * 48,
-            }
+            env = bench_env(server, fake)
             settings = Settings.from_env(env)
             samples = render(settings, args.members)
             static_png = Path(tmp) / "card.png"

@@ -12,77 +12,16 @@ machines.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from bench.common import ROOT, THREADS, bench_env, gunicorn, http_load, rate
 from bot.config import Settings
 from bot.embedded_redis import EmbeddedRedis
 from bot.sandbox.fake_line import FakeLine
 from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
-
-ROOT = Path(__file__).resolve().parent.parent
-THREADS = 8
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _rate(count: int, seconds: float) -> str:
-    return f"{count / seconds:8.0f}/s"
-
-
-def _http_load(port: int, path: str, bodies: list[dict], key: str) -> float:
-    """Send ``bodies`` from THREADS keep-alive connections; return the elapsed seconds."""
-    chunks = [bodies[i::THREADS] for i in range(THREADS)]
-    errors: list[str] = []
-
-    def run(chunk: list[dict]) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-        for body in chunk:
-            conn.request("POST", path, json.dumps(body), headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status not in (200, 201):
-                errors.append(f"{response.status}")
-        conn.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise SystemExit(f"{len(errors)} requests failed, e.g. {errors[:3]}")
-    return elapsed
-
-
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
 
 
 def _static_program(folder: Path) -> Path:
@@ -100,50 +39,36 @@ def _static_program(folder: Path) -> Path:
 
 def throughput(server: EmbeddedRedis, fake: FakeLine, requests: int) -> None:
     """POS API and direct earn/redeem rates against their baselines."""
-    env = {
-        **os.environ,
-        "LOYALTY_PROGRAM": str(_static_program(server.data_dir)),
-        "POS_RATE_LIMIT_PER_MINUTE": "1000000",
-        "REDIS_URL": server.url,
-        "LINE_CHANNEL_SECRET": "bench",
-        "LINE_CHANNEL_ACCESS_TOKEN": "bench",
-        "LINE_API_BASE_URL": fake.url,
-        "PUBLIC_BASE_URL": "https://bench.example",
-        "SECRET_KEY": "b" * 48,
-    }
+    env = bench_env(
+        server,
+        fake,
+        LOYALTY_PROGRAM=str(_static_program(server.data_dir)),
+        POS_RATE_LIMIT_PER_MINUTE="1000000",
+    )
     settings = Settings.from_env(env)
     client = connect(server.url)
     store = LoyaltyStore(client)
     ledger = Ledger(client, settings.program)
     key = store.add_store("B1", "Bench")
     members = [store.register_member(f"U{i:032x}", "b", "ja")[0] for i in range(200)]
-    port = _free_port()
-    web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "4", "--log-level", "warning", "bench.bench_app:app"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        _wait(port)
-        base = _http_load(port, "/bench/baseline", [{}] * requests, key)
-        earns = [
-            {"transaction_id": f"E{i}", "card_code": members[i % 200].number, "amount": 1000}
-            for i in range(requests)
-        ]
-        earn = _http_load(port, "/api/v1/transactions", earns, key)
-        redeems = [
-            {"transaction_id": f"R{i}", "card_code": members[i % 200].number,
-             "amount": 100, "points_used": 1}
-            for i in range(requests)
-        ]  # fmt: skip
-        redeem = _http_load(port, "/api/v1/transactions", redeems, key)
-    finally:
-        web.send_signal(signal.SIGTERM)
-        web.wait()
+    earns = [
+        {"transaction_id": f"E{i}", "card_code": members[i % 200].number, "amount": 1000}
+        for i in range(requests)
+    ]
+    redeems = [
+        {"transaction_id": f"R{i}", "card_code": members[i % 200].number,
+         "amount": 100, "points_used": 1}
+        for i in range(requests)
+    ]  # fmt: skip
+    pos = ["/api/v1/transactions"] * requests
+    with gunicorn(env) as port:
+        base = http_load(port, ["/bench/baseline"] * requests, bodies=[{}] * requests, key=key)
+        earn = http_load(port, pos, bodies=earns, key=key)
+        redeem = http_load(port, pos, bodies=redeems, key=key)
     print(f"POS API, {THREADS} keep-alive clients, gunicorn 2 workers x 4 threads:")
-    print(f"  baseline (1 Redis round trip) {_rate(requests, base)}")
-    print(f"  earn                          {_rate(requests, earn)}  ratio {base / earn:.2f}")
-    print(f"  redeem + earn                 {_rate(requests, redeem)}  ratio {base / redeem:.2f}")
+    print(f"  baseline (1 Redis round trip) {rate(requests, base)}")
+    print(f"  earn                          {rate(requests, earn)}  ratio {base / earn:.2f}")
+    print(f"  redeem + earn                 {rate(requests, redeem)}  ratio {base / redeem:.2f}")
 
     now = int(time.time())
     start = time.perf_counter()
@@ -158,8 +83,8 @@ def throughput(server: EmbeddedRedis, fake: FakeLine, requests: int) -> None:
         )  # fmt: skip
     direct = time.perf_counter() - start
     print("Direct, one Python client:")
-    print(f"  baseline (INCR)               {_rate(requests, base)}")
-    print(f"  redeem + earn (Lua)           {_rate(requests, direct)}  ratio {base / direct:.2f}")
+    print(f"  baseline (INCR)               {rate(requests, base)}")
+    print(f"  redeem + earn (Lua)           {rate(requests, direct)}  ratio {base / direct:.2f}")
     client.close()
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -28,6 +27,10 @@ from pathlib import Path
 
 import redis
 
+from bench.common import (
+    ROOT,
+    bench_env,
+)
 from bot import create_app
 from bot.config import MAX_PUSH_RATE, Settings
 from bot.embedded_redis import EmbeddedRedis
@@ -37,24 +40,13 @@ from bot.sandbox.fake_line import FakeLine
 from bot.services import Services
 from bot.store import keys
 
-ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400
 #: Members written per pipeline.
 CHUNK = 5000
 
 
 def _env(server: EmbeddedRedis, fake: FakeLine, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "REDIS_URL": server.url,
-        "LINE_CHANNEL_SECRET": "bench",
-        "LINE_CHANNEL_ACCESS_TOKEN": "bench",
-        "LINE_API_BASE_URL": fake.url,
-        "PUBLIC_BASE_URL": "https://bench.example",
-        "SECRET_KEY": "b" * 48,
-        "LOG_LEVEL": "WARNING",
-        **extra,
-    }
+    return bench_env(server, fake, LOG_LEVEL="WARNING", **extra)
 
 
 def _services(env: dict[str, str]) -> Services:

@@ -49,6 +49,24 @@ def postback(label: str, data: str, display: str | None = None) -> dict[str, Any
     return action
 
 
+def header(
+    design: CardDesign, title: str, note: str | None = None, *, note_above: bool = False
+) -> dict[str, Any]:
+    """A bubble header in the program's colours: a bold title and, optionally, a small note."""
+    lines: list[dict[str, Any]] = [
+        {"type": "text", "text": title, "color": design.foreground, "weight": "bold", "wrap": True}
+    ]
+    if note:
+        small = {"type": "text", "text": note, "color": design.foreground, "size": "xs"}
+        lines.insert(0 if note_above else 1, {**small, "wrap": True, "maxLines": 2})
+    return {
+        "type": "box",
+        "layout": "vertical",
+        "backgroundColor": design.background,
+        "contents": lines,
+    }
+
+
 def text_message(body: str) -> dict[str, Any]:
     """A plain text message."""
     return {"type": "text", "text": body}
@@ -234,26 +252,7 @@ def receipt_message(language: str, design: CardDesign, receipt: ReceiptView) -> 
     ]
     bubble = {
         "type": "bubble",
-        "header": {
-            "type": "box",
-            "layout": "vertical",
-            "backgroundColor": design.background,
-            "contents": [
-                {
-                    "type": "text",
-                    "text": text(language, "receipt_title"),
-                    "color": design.foreground,
-                    "weight": "bold",
-                },
-                {
-                    "type": "text",
-                    "text": text(language, "receipt_thanks"),
-                    "color": design.foreground,
-                    "size": "xs",
-                    "wrap": True,
-                },
-            ],
-        },
+        "header": header(design, text(language, "receipt_title"), text(language, "receipt_thanks")),
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": rows},
     }
     alt = text(

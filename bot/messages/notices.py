@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain.program import CardDesign
-from bot.messages.flex import postback
+from bot.messages.flex import header, postback
 from bot.messages.texts import text
 
 #: How many expiry dates an expired-points notice names (the rest are in the history).
@@ -119,28 +119,7 @@ def _bubble(
         body.append({"type": "text", "text": hint, "size": "xs", "color": "#888888", "wrap": True})
     return {
         "type": "bubble",
-        "header": {
-            "type": "box",
-            "layout": "vertical",
-            "backgroundColor": design.background,
-            "contents": [
-                {
-                    "type": "text",
-                    "text": design.store_name,
-                    "color": design.foreground,
-                    "size": "xs",
-                    "wrap": True,
-                    "maxLines": 2,
-                },
-                {
-                    "type": "text",
-                    "text": title,
-                    "color": design.foreground,
-                    "weight": "bold",
-                    "wrap": True,
-                },
-            ],
-        },
+        "header": header(design, title, design.store_name, note_above=True),
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
         "footer": {
             "type": "box",

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.program import CardDesign
-from bot.messages.flex import postback
+from bot.messages.flex import header, postback
 from bot.messages.texts import text
 
 #: Entries per history bubble and bubbles per carousel (LINE allows 12 bubbles, 50 KB).
@@ -86,19 +86,7 @@ def points_message(language: str, design: CardDesign, view: PointsView) -> dict[
     ] or [{"type": "text", "text": text(language, "nothing_expiring"), "size": "sm", "wrap": True}]
     bubble = {
         "type": "bubble",
-        "header": {
-            "type": "box",
-            "layout": "vertical",
-            "backgroundColor": design.background,
-            "contents": [
-                {
-                    "type": "text",
-                    "text": text(language, "points_title"),
-                    "color": design.foreground,
-                    "weight": "bold",
-                }
-            ],
-        },
+        "header": header(design, text(language, "points_title")),
         "body": {
             "type": "box",
             "layout": "vertical",
@@ -162,19 +150,7 @@ def _history_bubble(language: str, design: CardDesign, lines: list[HistoryLine])
         )
     return {
         "type": "bubble",
-        "header": {
-            "type": "box",
-            "layout": "vertical",
-            "backgroundColor": design.background,
-            "contents": [
-                {
-                    "type": "text",
-                    "text": text(language, "history_title"),
-                    "color": design.foreground,
-                    "weight": "bold",
-                }
-            ],
-        },
+        "header": header(design, text(language, "history_title")),
         "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": rows},
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.program import CardDesign
-from bot.messages.flex import postback
+from bot.messages.flex import header, postback
 from bot.messages.texts import text
 
 #: Colour of the "off" state (the "on" state uses the card's background colour).
@@ -48,19 +48,7 @@ def settings_message(
     ]
     bubble = {
         "type": "bubble",
-        "header": {
-            "type": "box",
-            "layout": "vertical",
-            "backgroundColor": design.background,
-            "contents": [
-                {
-                    "type": "text",
-                    "text": text(language, "settings_title"),
-                    "color": design.foreground,
-                    "weight": "bold",
-                }
-            ],
-        },
+        "header": header(design, text(language, "settings_title")),
         "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": body},
         "footer": {
             "type": "box",

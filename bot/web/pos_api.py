@@ -55,40 +55,38 @@ def _redis_down(exc: redis.RedisError) -> Response:
     return problem(503, "Service unavailable", "Points are temporarily unavailable; retry.")
 
 
-@bp.errorhandler(UnknownCardError)
-def _unknown_card(exc: UnknownCardError) -> Response:
-    return problem(404, "Unknown card", "No member has this card code; scan the card again.")
-
-
-@bp.errorhandler(MemberNumberNotAcceptedError)
-def _member_number(exc: MemberNumberNotAcceptedError) -> Response:
-    return problem(
+#: Card problems: (status, title, what the cashier should do).
+_CARD_PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
+    UnknownCardError: (404, "Unknown card", "No member has this card code; scan the card again."),
+    MemberNumberNotAcceptedError: (
         404,
         "Member number not accepted",
         "This store's cards show a code that changes every few minutes; the member number "
         "alone is not accepted. Ask the shopper to open the card in LINE and scan its barcode "
         "or QR code (or type the 16 digits under the barcode).",
-    )
-
-
-@bp.errorhandler(ExpiredCardCodeError)
-def _expired_code(exc: ExpiredCardCodeError) -> Response:
-    return problem(
+    ),
+    ExpiredCardCodeError: (
         410,
         "Card code expired",
         "This card code is no longer valid. Ask the shopper to tap 'Refresh card' (会員証を更新) "
         "in LINE and scan the new code.",
-    )
-
-
-@bp.errorhandler(UsedCardCodeError)
-def _used_code(exc: UsedCardCodeError) -> Response:
-    return problem(
+    ),
+    UsedCardCodeError: (
         410,
         "Card code already used",
         "This card code was already used for another transaction. Ask the shopper to tap "
         "'Refresh card' (会員証を更新) in LINE and scan the new code.",
-    )
+    ),
+}
+
+
+def _card_problem(exc: Exception) -> Response:
+    status, title, detail = _CARD_PROBLEMS[type(exc)]
+    return problem(status, title, detail)
+
+
+for _error in _CARD_PROBLEMS:
+    bp.register_error_handler(_error, _card_problem)
 
 
 def _json_body() -> tuple[object | None, Response | None]:

@@ -14,6 +14,7 @@ from bot.config import DEFAULT_PROGRAM
 from bot.domain.program import load_program
 from bot.messages import texts
 from bot.messages.flex import CardView, ReceiptView, card_message, receipt_message
+from tests.support.flex import texts_in
 
 DESIGN = load_program(DEFAULT_PROGRAM).card
 #: LINE's limits (PRODUCT.md §5): bubble JSON 30 KB (read strictly as 30,000 bytes), altText 1,500.
@@ -70,15 +71,6 @@ def test_card_is_valid_for_any_display_name(language, name):
     assert bubble["body"]["contents"][0]["text"] == (name or "-")
 
 
-def _texts(node) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["text"]] if isinstance(node.get("text"), str) else []
-        return found + [t for v in node.values() for t in _texts(v)]
-    if isinstance(node, list):
-        return [t for v in node for t in _texts(v)]
-    return []
-
-
 def _actions(node) -> list[dict]:
     if isinstance(node, dict):
         own = [node["action"]] if "action" in node else []
@@ -90,7 +82,7 @@ def _actions(node) -> list[dict]:
 
 def test_card_shows_rank_balance_soonest_expiry_validity_and_buttons():
     message = card_message("ja", DESIGN, _card_view("山田 花子"))
-    texts = _texts(message["contents"])
+    texts = texts_in(message["contents"])
     for expected in ("ゴールド", "123,456,789 pt", "1,234 pt（2027年11月30日まで）", "10:05"):
         assert expected in texts, expected
     assert [a["data"] for a in _actions(message["contents"])] == [
@@ -106,7 +98,7 @@ def test_card_shows_rank_balance_soonest_expiry_validity_and_buttons():
 
 def test_static_card_has_no_validity_and_nothing_expiring_is_said():
     message = card_message("en", DESIGN, _card_view("Alex", valid_until=None, expiring=None))
-    texts = _texts(message["contents"])
+    texts = texts_in(message["contents"])
     assert "None" in texts
     assert not any("valid" in t.lower() for t in texts)
     assert "valid" not in message["altText"]

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.support import events
+from tests.support.flex import texts_in
 
 #: LINE's carousel limits (PRODUCT.md §5), read strictly.
 CAROUSEL_BYTES = 50_000
@@ -44,21 +45,12 @@ def _ask(post_webhook, run_jobs, fake_line, user, data):
     return reply["messages"][0]
 
 
-def _texts(node) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["text"]] if isinstance(node.get("text"), str) else []
-        return found + [t for v in node.values() for t in _texts(v)]
-    if isinstance(node, list):
-        return [t for v in node for t in _texts(v)]
-    return []
-
-
 def test_points_summary_shows_balance_rank_next_rank_and_expiry(
     post_webhook, run_jobs, fake_line, shopper, buy
 ):
     buy("T1", 12_000)
     message = _ask(post_webhook, run_jobs, fake_line, shopper.line_user_id, "action=points")
-    texts = _texts(message["contents"])
+    texts = texts_in(message["contents"])
     assert "120 pt" in texts
     assert "レギュラー" in texts
     assert "あと¥18,000のお買い物でシルバー" in texts
@@ -86,7 +78,7 @@ def test_history_lists_entries_newest_first_with_store_and_pages_older(
     assert len(carousel["contents"]) <= CAROUSEL_BUBBLES
     size = len(json.dumps(carousel, ensure_ascii=False, separators=(",", ":")).encode())
     assert size <= CAROUSEL_BYTES
-    texts = _texts(carousel)
+    texts = texts_in(carousel)
     # Newest first: the last purchase's earn (+6 at silver), then its redemption.
     assert texts[1:3] == ["お買い上げ Shibuya", "+6 pt"]
     assert texts[4:6] == ["ポイント利用 Shibuya", "-50 pt"]
@@ -94,7 +86,7 @@ def test_history_lists_entries_newest_first_with_store_and_pages_older(
     assert older.startswith("action=history&before=")
 
     page2 = _ask(post_webhook, run_jobs, fake_line, shopper.line_user_id, older)
-    page2_texts = _texts(page2["contents"])
+    page2_texts = texts_in(page2["contents"])
     assert "お買い上げ Shibuya" in page2_texts
     # 32 entries: 24 on the first page, 8 on the second, which has no further "older" button.
     rows = sum(len(b["body"]["contents"]) for b in page2["contents"]["contents"])
@@ -127,6 +119,6 @@ def test_expired_points_leave_the_card_balance(
     buy("T1", 1000)
     services.clock = lambda: 4_000_000_000  # long after any lifetime
     message = _ask(post_webhook, run_jobs, fake_line, shopper.line_user_id, "action=card")
-    assert "0 pt" in _texts(message["contents"])
+    assert "0 pt" in texts_in(message["contents"])
     history = _ask(post_webhook, run_jobs, fake_line, shopper.line_user_id, "action=history")
-    assert "有効期限切れ" in _texts(history["contents"])
+    assert "有効期限切れ" in texts_in(history["contents"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import events
+from tests.support.flex import texts_in
 
 
 @pytest.fixture
@@ -22,15 +23,6 @@ def _ask(post_webhook, run_jobs, fake_line, user: str, event: dict) -> dict:
     return reply["messages"][0]
 
 
-def _texts(node) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["text"]] if isinstance(node.get("text"), str) else []
-        return found + [t for v in node.values() for t in _texts(v)]
-    if isinstance(node, list):
-        return [t for v in node for t in _texts(v)]
-    return []
-
-
 def _button_data(message: dict) -> str:
     return message["contents"]["footer"]["contents"][0]["action"]["data"]
 
@@ -43,7 +35,7 @@ def test_settings_show_the_reminder_state_and_toggle_it(
     assert shown["altText"] == "設定: 有効期限のお知らせ オン"
     assert _button_data(shown) == "action=settings&reminders=off"
     off = _ask(post_webhook, run_jobs, fake_line, user, events.postback(user, _button_data(shown)))
-    assert "有効期限のお知らせをオフにしました。" in _texts(off)
+    assert "有効期限のお知らせをオフにしました。" in texts_in(off)
     assert _button_data(off) == "action=settings&reminders=on"
     assert services.store.member(shopper.member_id).reminders is False
     on = _ask(post_webhook, run_jobs, fake_line, user, events.postback(user, _button_data(off)))
