@@ -82,7 +82,10 @@ class EmbeddedRedis:
         finally:
             client.close()
         self.socket_path.unlink(missing_ok=True)
-        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL)  # noqa: S603
+        # Its own session: a Ctrl-C meant for the bot must not stop Redis before the workers.
+        self.process = subprocess.Popen(  # noqa: S603
+            self.command(), stdin=subprocess.DEVNULL, start_new_session=True
+        )
         self._wait_ready()
         return self
 

@@ -35,6 +35,10 @@ The card image URL printed by `inbox` opens in a browser. Ctrl-C stops everythin
 """
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     """Run the bot until Ctrl-C."""
     env = dict(os.environ)
@@ -76,6 +80,9 @@ def main() -> int:
             cwd=PROJECT_ROOT,
             env=env,
         )
+        # SIGTERM (from a process manager or `timeout`) stops everything as Ctrl-C does: the
+        # Procfile processes first, then Redis, so no worker sees Redis vanish mid-job.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             return honcho.wait()
         except KeyboardInterrupt:
