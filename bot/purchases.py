@@ -96,9 +96,14 @@ def _apply_purchase(
     )
     if outcome.status == "conflict":
         raise TransactionConflictError(purchase.transaction_id)
-    if outcome.status == "insufficient":
-        raise InsufficientPointsError(outcome.balance, outcome.points_used)
-    if outcome.status == "no_member":
+    if outcome.status in ("insufficient", "no_member"):
+        # Refused, nothing applied: unbind the id, or a later retry of this body would skip
+        # the card check and could redeem once the balance had grown.
+        services.store.release_transaction(
+            store.store_id, purchase.transaction_id, bound, fingerprint
+        )
+        if outcome.status == "insufficient":
+            raise InsufficientPointsError(outcome.balance, outcome.points_used)
         raise UnknownCardError(purchase.card_code)
     member = services.store.member(bound)
     assert member is not None

@@ -17,6 +17,8 @@ group = AppGroup("member", help="Look up members and adjust their points.")
 
 #: Longest accepted adjustment reason; shoppers see it in their history.
 MAX_REASON = 100
+#: Largest adjustment either way, in points (the largest purchase is 100,000,000 JPY).
+MAX_ADJUSTMENT = 100_000_000
 
 
 def _member(svc: Services, number: str) -> Member:
@@ -67,8 +69,10 @@ def show(number: str, count: int) -> None:
 @click.option("--key", help="Idempotency key: repeating a command with the same key is safe.")
 def adjust(number: str, points: int, reason: str, key: str | None) -> None:
     """Add or remove points with a reason; never takes the balance below zero."""
-    if points == 0:
-        raise click.BadParameter("must not be 0", param_hint="--points")
+    if points == 0 or abs(points) > MAX_ADJUSTMENT:
+        raise click.BadParameter(
+            f"a non-zero number from -{MAX_ADJUSTMENT} to {MAX_ADJUSTMENT}", param_hint="--points"
+        )
     if not reason.strip() or len(reason) > MAX_REASON:
         raise click.BadParameter(f"1-{MAX_REASON} characters", param_hint="--reason")
     if key is not None and not (1 <= len(key) <= 64 and key.isprintable()):

@@ -26,7 +26,7 @@ from bot.domain.errors import (
     UnknownTransactionError,
     UsedCardCodeError,
 )
-from bot.domain.purchase import MAX_AMOUNT, Purchase
+from bot.domain.purchase import Purchase
 from bot.handlers.base import MessageJson
 from bot.log import user_ref
 from bot.messages.flex import text_message
@@ -42,6 +42,8 @@ from bot.store.staff_sessions import UNDO_WINDOW, StaffSessions
 
 log = logging.getLogger(__name__)
 
+#: Largest purchase staff may grant from LINE, in JPY; larger ones go through a POS.
+STAFF_MAX_AMOUNT = 1_000_000
 #: Largest photo the bot downloads, in bytes (LINE images are far smaller).
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 _AMOUNT = re.compile(r"^(\d{1,9})(?:[ /+]+(\d{1,9}))?$")
@@ -114,7 +116,9 @@ def confirm(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
     except DomainError as exc:
         ctx.sessions.clear(ctx.staff_id)
         return ctx.say(_card_problem(exc))
-    if not result.replayed:
+    if grant is pending:
+        # Also after a replay: a worker that died between the grant and this record left the
+        # session pending, and the grant must still show in the day's list and be undoable.
         record = {**grant, "earned": result.points_earned, "at": ctx.services.clock()}
         ctx.sessions.record_grant(ctx.staff_id, ctx.today(), record)
         ctx.sessions.clear(ctx.staff_id)
@@ -198,6 +202,8 @@ def _found(ctx: StaffContext, code: str) -> list[MessageJson]:
     member = ctx.services.store.member(member_id)
     if standing is None or member is None:
         return ctx.say("staff_unknown_card")
+    if member_id == ctx.staff_id:
+        return ctx.say("staff_own_card")
     ctx.sessions.put(ctx.staff_id, {"step": "amount", "code": code, "number": member.number})
     return ctx.say("staff_member_found", number=member.number, balance=f"{standing.balance:,}")
 
@@ -252,9 +258,12 @@ def _amount(ctx: StaffContext, session: dict[str, Any], cleaned: str) -> list[Me
     match = _AMOUNT.match(cleaned)
     amount = int(match.group(1)) if match else -1
     used = int(match.group(2) or 0) if match else 0
-    if not match or amount > MAX_AMOUNT or used > amount:
+    if not match or used > amount:
         return ctx.say("staff_bad_amount")
-    txn = "L" + secrets.token_hex(8)
+    if amount > STAFF_MAX_AMOUNT:
+        return ctx.say("staff_amount_too_large", limit=f"{STAFF_MAX_AMOUNT:,}")
+    # The id names the staff member (by the hash their keys use): the ledger entry says who.
+    txn = f"L{ctx.staff_id[:8]}{secrets.token_hex(6)}"
     pending = {"step": "confirm", "code": session["code"], "number": session["number"]}
     ctx.sessions.put(ctx.staff_id, {**pending, "amount": amount, "used": used, "txn": txn})
     return [confirm_message(ctx.language, session["number"], amount, used, txn)]

@@ -125,3 +125,8 @@ def line_quota() -> str:
 def api_rate(store_id: str, minute: int) -> str:
     """Counter with a TTL: POS requests of a store's key in one clock minute."""
     return f"{PREFIX}:store:{{{store_id}}}:rate:{minute}"
+
+
+def card_failures(store_id: str, minute: int) -> str:
+    """Counter with a TTL: unknown, forged or stale card codes a store's key sent in a minute."""
+    return f"{PREFIX}:store:{{{store_id}}}:cardfail:{minute}"

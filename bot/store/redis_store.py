@@ -91,6 +91,7 @@ class LoyaltyStore:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._register = client.register_script(_script("register_member"))
+        self._release_transaction = client.register_script(_script("release_transaction"))
         self._set_preference = client.register_script(_script("set_preference"))
         self._claim_code = client.register_script(_script("claim_code"))
         self._release_code = client.register_script(_script("release_code"))
@@ -263,6 +264,15 @@ class LoyaltyStore:
             return member_id
         bound_member, _, bound_fingerprint = (self.redis.get(key) or "").partition(" ")
         return bound_member if bound_fingerprint == fingerprint else None
+
+    def release_transaction(
+        self, store_id: str, transaction_id: str, member_id: str, fingerprint: str
+    ) -> None:
+        """Unbind a transaction id the ledger refused, if it is still bound to this body."""
+        self._release_transaction(
+            keys=[keys.store_transaction(store_id, transaction_id)],
+            args=[f"{member_id} {fingerprint}"],
+        )
 
     def transaction_binding(self, store_id: str, transaction_id: str) -> tuple[str, str] | None:
         """The member id and body fingerprint a store's transaction id is bound to, or None."""

@@ -19,11 +19,14 @@ from bot.domain.errors import (
 from bot.domain.purchase import TRANSACTION_ID, parse_purchase
 from bot.purchases import look_up_card, record_purchase, refund_purchase
 from bot.services import services
-from bot.store.rate_limit import within_rate
+from bot.store.rate_limit import card_failures, count_card_failure, within_rate
 from bot.web.problems import problem
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pos_api", __name__, url_prefix="/api/v1")
+
+#: Unknown, forged or stale card codes one key may send per minute before it must wait.
+CARD_FAILURE_LIMIT = 30
 
 
 @bp.before_request
@@ -44,15 +47,35 @@ def _authorize() -> Response | None:
         )
         response.headers["Retry-After"] = "60"
         return response
+    if card_failures(services().store.redis, store.store_id) >= CARD_FAILURE_LIMIT:
+        # Guessing rotating codes takes many tries; a till that really scans fails rarely.
+        response = problem(
+            429,
+            "Too many unknown cards",
+            f"This key sent {CARD_FAILURE_LIMIT} unknown or expired card codes this minute; "
+            "wait a minute. If a scanner misreads, check it.",
+        )
+        response.headers["Retry-After"] = "60"
+        return response
     g.store = store
     return None
 
 
-@bp.errorhandler(redis.RedisError)
+@bp.errorhandler(redis.ConnectionError)
+@bp.errorhandler(redis.TimeoutError)
 def _redis_down(exc: redis.RedisError) -> Response:
     # Fail closed on money: never guess a balance or a grant.
     log.error("POS request failed: Redis unavailable (%s)", type(exc).__name__)
     return problem(503, "Service unavailable", "Points are temporarily unavailable; retry.")
+
+
+@bp.errorhandler(redis.ResponseError)
+def _redis_refused(exc: redis.ResponseError) -> Response:
+    # A script error is a bug, not an outage: retrying would fail the same way.
+    log.error("POS request failed inside Redis: %s", exc, exc_info=exc)
+    return problem(
+        500, "Internal error", "The points service failed on this request; contact support."
+    )
 
 
 #: Card problems: (status, title, what the cashier should do).
@@ -81,6 +104,7 @@ _CARD_PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
 
 
 def _card_problem(exc: Exception) -> Response:
+    count_card_failure(services().store.redis, g.store.store_id)
     status, title, detail = _CARD_PROBLEMS[type(exc)]
     return problem(status, title, detail)
 
@@ -90,7 +114,10 @@ for _error in _CARD_PROBLEMS:
 
 
 def _json_body() -> tuple[object | None, Response | None]:
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting: not a body any till sends
+        payload = None
     if payload is None:
         return None, problem(
             422, "Invalid body", "The body must be JSON (Content-Type: application/json)."

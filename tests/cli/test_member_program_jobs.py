@@ -126,3 +126,19 @@ def test_app_refuses_a_redis_that_can_evict(settings, redis_client):
     finally:
         redis_client.config_set("maxmemory-policy", "noeviction")
     assert caught.value.problems[0].startswith("REDIS_URL: Redis maxmemory-policy is 'allkeys-lru'")
+
+
+@pytest.mark.parametrize("points", ["100000001", "-100000001", "100000000000000"])
+def test_adjust_is_bounded(runner, member, points):
+    result = runner.invoke(
+        args=["member", "adjust", member.number, "--points", points, "--reason", "x"]
+    )
+    assert result.exit_code != 0
+    assert "--points" in result.output
+
+
+def test_largest_adjustment_round_trips(runner, member, services):
+    args = ["member", "adjust", member.number, "--points", "100000000", "--reason", "x"]
+    assert runner.invoke(args=args).exit_code == 0
+    assert services.ledger.lots(member.member_id)[0].remaining == 100_000_000
+    assert "balance 100000000 pt" in runner.invoke(args=["member", "show", member.number]).output

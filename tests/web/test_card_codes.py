@@ -240,3 +240,17 @@ def test_static_mode_prints_the_member_number_as_ean13_and_accepts_it(static_app
     before_switch = CardCodes(svc.store, rotating_program, svc.settings.secret_key)
     assert pos(before_switch.current(member, svc.clock()).value, "T-3") == 201
     assert svc.store.member(member.member_id).balance == 30
+
+
+def test_a_refused_purchase_leaves_nothing_a_later_retry_could_ride_on(
+    pos, member, card_code, services
+):
+    # Refused for lack of points: the transaction id must not stay bound to the scanned code,
+    # or replaying the same body later would redeem without a current card.
+    code = card_code(member)
+    assert pos(code, "X-0", amount=100, used=10).status_code == 409
+    assert pos(code, "T-real", amount=10_000).status_code == 201  # 100 points now
+    services.clock = lambda: NOW + 86400  # the code is long expired
+    replay = pos(code, "X-0", amount=100, used=10)
+    assert replay.status_code in (404, 410)  # a stale code, checked like any new request
+    assert _balance(services, member) == 100

@@ -326,7 +326,8 @@ def test_lookup_errors(client, store_key, member, body, status):
     assert response.mimetype == "application/problem+json"
 
 
-def test_each_key_is_rate_limited(client, store_key, member, services, card_code):
+def test_each_key_is_rate_limited(client, store_key, member, services, card_code, monkeypatch):
+    monkeypatch.setattr("bot.store.rate_limit._window", lambda: 1)  # one minute, whatever the clock
     services.settings = dataclasses.replace(services.settings, pos_rate_limit=3)
     headers = {"Authorization": f"Bearer {store_key}"}
     statuses = [
@@ -343,3 +344,27 @@ def test_each_key_is_rate_limited(client, store_key, member, services, card_code
         headers={"Authorization": f"Bearer {other}"},
     )
     assert response.status_code == 200
+
+
+def test_absurdly_nested_json_is_422_not_500(client, store_key):
+    body = b"[" * 100_000 + b"]" * 100_000
+    headers = {"Authorization": f"Bearer {store_key}", "Content-Type": "application/json"}
+    for path in ("/api/v1/transactions", "/api/v1/members/lookup"):
+        assert client.post(path, data=body, headers=headers).status_code == 422
+
+
+def test_a_key_guessing_card_codes_is_stopped(client, store_key, member, card_code, monkeypatch):
+    monkeypatch.setattr("bot.web.pos_api.CARD_FAILURE_LIMIT", 3)
+    monkeypatch.setattr("bot.store.rate_limit._window", lambda: 1)  # one minute, whatever the clock
+    headers = {"Authorization": f"Bearer {store_key}"}
+    guesses = [
+        client.post(
+            "/api/v1/members/lookup", json={"card_code": f"{n:016d}"}, headers=headers
+        ).status_code
+        for n in range(4)
+    ]
+    assert guesses == [404, 404, 404, 429]
+    real = client.post(
+        "/api/v1/members/lookup", json={"card_code": card_code(member)}, headers=headers
+    )
+    assert real.status_code == 429  # even a real card waits for the minute to pass

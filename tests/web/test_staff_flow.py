@@ -217,3 +217,31 @@ def test_non_staff_get_nothing_from_any_staff_step(
     reply = say(events.text(stranger, member.number))
     assert "見つかりません" not in str(reply)  # treated as ordinary text: a hint, no lookup
     assert services.store.member(member.member_id).balance == 0
+
+
+def test_staff_cannot_grant_to_their_own_card(
+    say, staff_user, services, card_code, post_webhook, run_jobs
+):
+    post_webhook(events.follow(staff_user))  # the staff member is a shopper too
+    run_jobs()
+    own = services.store.member_for_user(staff_user)
+    reply = say(events.text(staff_user, card_code(own)))
+    assert "ご自分の会員証" in reply[0]["text"]
+    assert say(events.text(staff_user, "1000"))[0]["type"] == "text"  # no confirm offered
+
+
+def test_large_grants_go_through_the_pos(say, staff_user, shopper, card_code):
+    member, _ = shopper
+    say(events.text(staff_user, card_code(member)))
+    reply = say(events.text(staff_user, "1000001"))
+    assert "¥1,000,000 まで" in reply[0]["text"]
+
+
+def test_the_ledger_entry_names_the_staff_member(say, staff_user, shopper, services, card_code):
+    from bot.store import keys
+
+    member, _ = shopper
+    say(events.text(staff_user, card_code(member)))
+    say(events.postback(staff_user, _confirm_data(say(events.text(staff_user, "1000")))))
+    [entry] = services.ledger.history(member.member_id)
+    assert entry.fields["ref"].startswith("L" + keys.member_id_for(staff_user)[:8])

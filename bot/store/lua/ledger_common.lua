@@ -52,8 +52,9 @@ local function read_lot(id)
 end
 
 local function write_lot(lot)
-  redis.call('HSET', LOTDATA, lot.id, table.concat(
-    {lot.rem, lot.amount, lot.earned, lot.expires, lot.source, lot.ref}, '|'))
+  -- %d, not tostring: Lua would write 1e+14 for large numbers, which read_lot cannot parse.
+  redis.call('HSET', LOTDATA, lot.id, string.format('%d|%d|%d|%d|%s|%s',
+    lot.rem, lot.amount, lot.earned, lot.expires, lot.source, lot.ref))
 end
 
 local function drop_lot(id)
