@@ -31,7 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         check_eviction_policy(svc.store.redis)
     except UnsafeRedisError as exc:
         raise SettingsError([f"REDIS_URL: {exc}"]) from None
-    except redis.ConnectionError:
+    except (redis.ConnectionError, redis.TimeoutError):
         # Start anyway: /healthz reports it and requests fail closed until Redis is back.
         log.warning("Redis is not reachable yet; requests needing it will answer 503")
     app.extensions["loyalty"] = svc

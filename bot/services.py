@@ -13,8 +13,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from bot.cards import CardCodes
 from bot.config import Settings
 from bot.line.client import LineClient
+from bot.store.events import EventInbox
 from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
+
+#: Seconds the webhook waits for one Redis call (with the client's retries, well under LINE's
+#: 2-second limit for the whole answer).
+WEBHOOK_REDIS_TIMEOUT = 0.3
 
 
 class CardUrls:
@@ -57,6 +62,9 @@ class Services:
     card_codes: CardCodes
     #: RQ needs a client that returns bytes; the store uses one that returns str.
     queue_redis: redis.Redis
+    #: The webhook's own clients, with short timeouts: LINE waits 2 s for its answer.
+    webhook_redis: redis.Redis
+    events: EventInbox
     #: The current unix time in seconds; tests replace it to move through expiry.
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
 
@@ -73,6 +81,12 @@ class Services:
             card_urls=CardUrls(settings.secret_key, settings.public_base_url),
             card_codes=CardCodes(store, settings.program, settings.secret_key),
             queue_redis=redis.Redis.from_url(settings.redis_url, socket_timeout=5),
+            webhook_redis=redis.Redis.from_url(
+                settings.redis_url,
+                socket_timeout=WEBHOOK_REDIS_TIMEOUT,
+                socket_connect_timeout=WEBHOOK_REDIS_TIMEOUT,
+            ),
+            events=EventInbox(connect(settings.redis_url, WEBHOOK_REDIS_TIMEOUT)),
         )
 
 

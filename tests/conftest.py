@@ -17,7 +17,7 @@ from rq.registry import ScheduledJobRegistry
 from bot import create_app
 from bot.config import Settings
 from bot.embedded_redis import EmbeddedRedis
-from bot.jobs.queue import queue
+from bot.jobs.queue import event_queue, queue
 from bot.sandbox.fake_line import FakeLine
 from bot.services import Services
 from tests.support import events
@@ -114,8 +114,9 @@ def run_jobs(app: Flask):
             svc: Services = app.extensions["loyalty"]
             jobs_queue = queue(svc)
             scheduled = ScheduledJobRegistry(queue=jobs_queue)
+            both = [event_queue(svc), jobs_queue]
             for _ in range(max_rounds):
-                SimpleWorker([jobs_queue], connection=svc.queue_redis).work(burst=True)
+                SimpleWorker(both, connection=svc.queue_redis).work(burst=True)
                 due = scheduled.get_job_ids()
                 if not due:
                     break

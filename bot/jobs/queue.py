@@ -9,7 +9,13 @@ from rq import Queue, Retry
 
 from bot.services import Services
 
+#: Pushes (receipts, reminders, notices): one queue, so a worker takes jobs reliably.
 QUEUE_NAME = "loyalty"
+#: Webhook events (replies): their own queue, so a reply never waits behind a sweep's pushes
+#: (a reply token lives about a minute).
+EVENT_QUEUE_NAME = "loyalty-events"
+#: Longest an event job may run, in seconds: past a minute its reply token is useless anyway.
+EVENT_TIMEOUT = 60
 #: Webhook event jobs are retried at once (a reply token lives about a minute).
 EVENT_RETRY = Retry(max=2)
 #: A push job that raised (Redis down, a bug) or was abandoned by a dead worker runs again
@@ -25,18 +31,25 @@ RETRY_KEY_NAMESPACE = uuid.UUID("6f0c1a8e-5d43-4b8e-9a51-3c2f7d9e4b10")
 
 
 def queue(services: Services) -> Queue:
-    """The bot's job queue."""
+    """The push queue."""
     return Queue(QUEUE_NAME, connection=services.queue_redis)
+
+
+def event_queue(services: Services) -> Queue:
+    """The webhook event queue."""
+    return Queue(EVENT_QUEUE_NAME, connection=services.queue_redis)
 
 
 def enqueue_event(services: Services, event_id: str, event_json: str) -> None:
     """Queue one webhook event (its JSON text) for the worker."""
-    queue(services).enqueue(
+    # The webhook's fast connection: a slow Redis must not hold LINE's request past 2 s.
+    Queue(EVENT_QUEUE_NAME, connection=services.webhook_redis).enqueue(
         "bot.jobs.tasks.handle_event",
         event_json,
         # RQ logs the description; the default would print the event, user id and text included.
         description=f"webhook event {event_id}",
         retry=EVENT_RETRY,
+        job_timeout=EVENT_TIMEOUT,
         result_ttl=0,
         failure_ttl=FAILURE_TTL,
     )

@@ -65,9 +65,11 @@ def _script(name: str) -> str:
     return resources.files("bot.store").joinpath("lua", f"{name}.lua").read_text()
 
 
-def connect(url: str) -> redis.Redis:
-    """A client for ``url`` that returns ``str`` values."""
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+def connect(url: str, timeout: float = 5.0) -> redis.Redis:
+    """A client for ``url`` that returns ``str`` values; ``timeout`` in seconds per call."""
+    return redis.Redis.from_url(
+        url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
 
 
 def check_eviction_policy(client: redis.Redis) -> None:
@@ -296,14 +298,6 @@ class LoyaltyStore:
         self.redis.hset(keys.member_ledger(member_id)[4], f"q:{op_key}", 1)
 
     # -- webhook events ----------------------------------------------------------------
-
-    def first_delivery(self, event_id: str, ttl_seconds: int) -> bool:
-        """True the first time an event id is seen within ``ttl_seconds``."""
-        return bool(self.redis.set(keys.webhook_event(event_id), 1, nx=True, ex=ttl_seconds))
-
-    def forget_delivery(self, event_id: str) -> None:
-        """Undo ``first_delivery`` when the event could not be queued, so a redelivery works."""
-        self.redis.delete(keys.webhook_event(event_id))
 
 
 def _new_key() -> tuple[str, str]:

@@ -83,11 +83,14 @@ def _acceptable_id(event: object, now_ms: float) -> str | None:
 def _queue_once(event_id: str, event: dict) -> None:
     """Queue an event unless its id was seen before; raises ``RedisError`` if Redis fails."""
     svc = services()
-    if not svc.store.first_delivery(event_id, DEDUPE_TTL):
-        log.info("duplicate webhook event %s ignored", event_id)
-        return
     try:
+        if not svc.events.claim(event_id):
+            log.info("duplicate webhook event %s ignored", event_id)
+            return
         enqueue_event(svc, event_id, json.dumps(event, ensure_ascii=False))
     except redis.RedisError:
-        svc.store.forget_delivery(event_id)
+        # Not queued (a timed-out claim may still land): free the id now, or let the short
+        # hold lapse, so that LINE's redelivery is not taken for a duplicate.
+        svc.events.release(event_id)
         raise
+    svc.events.confirm(event_id, DEDUPE_TTL)

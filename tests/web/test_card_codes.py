@@ -14,7 +14,7 @@ from rq import SimpleWorker
 
 from bot import create_app
 from bot.cards import CardCodes
-from bot.jobs.queue import queue
+from bot.jobs.queue import event_queue, queue
 from bot.store import keys
 from tests.conftest import CHANNEL_SECRET, make_settings
 from tests.support import events
@@ -215,7 +215,7 @@ def test_static_mode_prints_the_member_number_as_ean13_and_accepts_it(static_app
         "/callback", data=raw, headers={"X-Line-Signature": events.sign(raw, CHANNEL_SECRET)}
     )
     with static_app.app_context():
-        SimpleWorker([queue(svc)], connection=svc.queue_redis).work(burst=True)
+        SimpleWorker([event_queue(svc), queue(svc)], connection=svc.queue_redis).work(burst=True)
     member = svc.store.member_for_user(user)
     assert member.number.startswith("21")
     [reply] = fake_line.replies()

@@ -11,7 +11,7 @@ from PIL import Image
 from rq import SimpleWorker
 
 from bot import create_app
-from bot.jobs.queue import queue
+from bot.jobs.queue import event_queue
 from bot.store.staff import StaffRegistry
 from tests.support import events
 
@@ -195,7 +195,7 @@ def test_session_survives_a_worker_restart(
     fake_line.reset()
     post_webhook(events.postback(staff_user, data))
     with fresh.app_context():
-        SimpleWorker([queue(fresh_services)], connection=fresh_services.queue_redis).work(
+        SimpleWorker([event_queue(fresh_services)], connection=fresh_services.queue_redis).work(
             burst=True
         )
     assert "+10 pt" in fake_line.replies()[0]["messages"][0]["text"]

@@ -11,13 +11,13 @@ import zxingcpp
 from PIL import Image
 from rq.registry import FailedJobRegistry
 
-from bot.jobs.queue import queue
+from bot.jobs.queue import event_queue
 from bot.store import keys
 from tests.support import events
 
 
 def _queued(services) -> int:
-    return queue(services).count
+    return event_queue(services).count
 
 
 def _card_bubble(messages: list[dict]) -> dict:
@@ -160,7 +160,7 @@ def test_events_the_bot_does_not_serve_are_dropped_quietly(
     run_jobs()
     assert fake_line.replies() == []
     with app.app_context():
-        assert FailedJobRegistry(queue=queue(app.extensions["loyalty"])).count == 0
+        assert FailedJobRegistry(queue=event_queue(app.extensions["loyalty"])).count == 0
 
 
 @pytest.mark.parametrize(
@@ -271,3 +271,46 @@ def test_rich_menu_tab_switch_is_silent(post_webhook, run_jobs, fake_line):
     post_webhook(event)
     run_jobs()
     assert fake_line.replies() == []
+
+
+def test_a_stalled_redis_gets_a_fast_503_and_the_redelivery_is_processed(fake_line, tmp_path):
+    import tempfile
+    import threading
+    from pathlib import Path
+
+    import redis as redis_py
+
+    from bot import create_app
+    from bot.embedded_redis import EmbeddedRedis
+    from tests.conftest import CHANNEL_SECRET, make_settings
+
+    with tempfile.TemporaryDirectory(prefix="lrs") as tmp:
+        server = EmbeddedRedis(Path(tmp)).start()
+        try:
+            app = create_app(
+                {"TESTING": True, "SETTINGS": make_settings(server.url, fake_line.url)}
+            )
+            client = app.test_client()
+            event = events.follow(events.user_id())
+            raw = events.body(event)
+            headers = {"X-Line-Signature": events.sign(raw, CHANNEL_SECRET)}
+            admin = redis_py.Redis.from_url(server.url)
+            stall = threading.Thread(target=admin.execute_command, args=("DEBUG", "SLEEP", "2.5"))
+            stall.start()
+            time.sleep(0.2)  # the server is now frozen
+            started = time.monotonic()
+            response = client.post("/callback", data=raw, headers=headers)
+            elapsed = time.monotonic() - started
+            stall.join()
+            assert response.status_code == 503
+            assert elapsed < 2.0  # LINE's limit for the whole answer
+            # Once Redis answers again, LINE's redelivery is queued, not taken for a duplicate.
+            raw = events.body(events.redelivered(event))
+            headers = {"X-Line-Signature": events.sign(raw, CHANNEL_SECRET)}
+            assert client.post("/callback", data=raw, headers=headers).status_code == 200
+            with app.app_context():
+                assert event_queue(app.extensions["loyalty"]).count == 1
+            admin.close()
+            app.extensions["loyalty"].line.close()
+        finally:
+            server.stop()
