@@ -52,6 +52,12 @@ def deliver(
     if spec is None:
         log.error("push of unknown kind %r dropped", kind)
         return None
+    first = job.meta.get("first_attempt_at") if job is not None else None
+    if first is not None and now - int(first) > RETRY_KEY_WINDOW:
+        # Whatever held it since (monthly limit, quiet hours, a dead worker): LINE may have
+        # taken the first attempt and will have forgotten its retry key, so it could arrive twice.
+        log.error("%s given up: first sent over 23 h ago, LINE forgets retry keys", kind)
+        return None
     member = svc.store.member(member_id)
     if member is None or not member.active:
         log.info("%s not pushed: member gone or unfollowed", kind)
@@ -75,6 +81,10 @@ def deliver(
     wait = _take_token(svc)
     if wait:
         return _later(job, wait, "push rate limit")
+    if job is not None and "first_attempt_at" not in job.meta:
+        # Saved before the call: a worker that dies inside it still leaves the time behind.
+        job.meta["first_attempt_at"] = now
+        job.save_meta()
     try:
         svc.line.push(member.line_user_id, [Message.from_dict(message)], retry_key)
     except ApiException as exc:

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 from rq import Queue, Retry
+from rq.job import Job
 
 from bot.services import Services
 
@@ -87,8 +88,13 @@ def queue_push(
     of one logical message carries the same key and LINE delivers it once.
     """
     jobs = queue(services)
+    job_id = f"push-{retry_key}"
+    if Job.exists(job_id, connection=services.queue_redis):
+        # Already waiting or retrying: queueing again would reset its history (the time of
+        # its first attempt, its failures) and could run it twice.
+        return
     options = {
-        "job_id": f"push-{retry_key}",
+        "job_id": job_id,
         "description": f"push {kind} {retry_key}",
         "retry": PUSH_RETRY,
         "job_timeout": PUSH_TIMEOUT,

@@ -138,7 +138,28 @@ def test_no_retry_once_line_may_have_forgotten_the_key(services, new_member, run
     fake_line.fail_next(PUSH, 500, count=5, accept_first=True)
     send_receipt(services, new_member())
     run_jobs()
-    assert statuses(fake_line) == [500, 500]
+    assert statuses(fake_line) == [500]
+
+
+def test_no_push_after_a_long_wait_on_the_monthly_limit_once_one_was_tried(
+    services, new_member, clock, run_jobs, work_queue, fake_line, monkeypatch
+):
+    # The first attempt was taken but its answer lost. Before the retry, other pushes used up
+    # the month's messages, and they were back only three days later. By then LINE has
+    # forgotten the retry key: sending again could deliver twice, so the reminder is dropped.
+    monkeypatch.setattr(push, "BACKOFF", Backoff(first=10, cap=10))
+    member = new_member()
+    fake_line.fail_next(PUSH, 500, accept_first=True)
+    reminder(services, member, at=T0 - 30 * DAY)
+    work_queue()  # the retry is scheduled 10 s on
+    LineQuota(services.store.redis).mark_reached(T0, T0 + 30 * DAY)
+    run_jobs(max_rounds=3)  # the retry waits on the limit without calling LINE
+    assert statuses(fake_line) == [500]
+    LineQuota(services.store.redis).clear()
+    services.clock = lambda: T0 + 3 * DAY
+    run_jobs()
+    assert statuses(fake_line) == [500]
+    assert len(fake_line.messages_for(member.line_user_id)) == 1  # the one LINE took
 
 
 def test_unfollowed_or_unknown_member_gets_nothing(
