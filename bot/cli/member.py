@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from bot.domain.cards import is_valid_member_number
 from bot.services import Services, services
 from bot.store.redis_store import Member
 
-group = AppGroup("member", help="Look up members and adjust their points.")
+group = AppGroup("member", help="Look up, adjust, export and delete members.")
 
 #: Longest accepted adjustment reason; shoppers see it in their history.
 MAX_REASON = 100
@@ -97,3 +98,57 @@ def adjust(number: str, points: int, reason: str, key: str | None) -> None:
         raise click.ClickException(f"key {key} was already used for a different adjustment")
     replay = " (already applied with this key)" if status == "replayed" else ""
     click.echo(f"member {member.number}: balance {balance} pt{replay}")
+
+
+@group.command("export")
+@click.argument("number")
+def export(number: str) -> None:
+    """Print everything kept about a member as JSON (for a shopper's data request)."""
+    svc = services()
+    try:
+        member = _member(svc, number)
+        standing = svc.ledger.maintain(member.member_id, svc.clock())
+        lots = svc.ledger.lots(member.member_id)
+        history = svc.ledger.history(member.member_id, count=1_000_000)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"cannot reach Redis ({exc}); is the bot running?") from None
+    assert standing is not None
+    document = {
+        "member_number": member.number,
+        "display_name": member.display_name,
+        "language": member.language,
+        "active": member.active,
+        "reminders": member.reminders,
+        "balance": standing.balance,
+        "rank": svc.settings.program.ranks.for_spend(standing.spend).key,
+        "spend_in_rank_window": standing.spend,
+        "lots": [
+            {"points": lot.remaining, "granted": lot.amount, "expires": _when(svc, lot.expires_at)}
+            for lot in lots
+        ],
+        "history": [
+            {"at": _when(svc, e.at), "kind": e.kind, "points": e.points, "balance": e.balance,
+             **e.fields}
+            for e in reversed(history)
+        ],
+    }  # fmt: skip
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+@group.command("delete")
+@click.argument("number")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete(number: str, yes: bool) -> None:
+    """Forget a member: card, points and history. Cannot be undone."""
+    svc = services()
+    try:
+        member = _member(svc, number)
+        if not yes:
+            click.confirm(
+                f"Delete member {member.number} with {member.balance} points and all history?",
+                abort=True,
+            )
+        svc.store.delete_member(member.member_id)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"cannot reach Redis ({exc}); is the bot running?") from None
+    click.echo(f"member {member.number} deleted; the card no longer works")

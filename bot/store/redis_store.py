@@ -203,6 +203,24 @@ class LoyaltyStore:
         value = "on" if enabled else "off"
         return bool(self._set_preference(keys=[keys.member(member_id)], args=["reminders", value]))
 
+    def delete_member(self, member_id: str) -> bool:
+        """Forget a member entirely: card indexes first (the card stops working), then every
+        key of theirs. False if there is no such member."""
+        data = self.redis.hgetall(keys.member(member_id))
+        if not data:
+            return False
+        for index in (
+            keys.card_number(data.get("number", "")),
+            keys.card_handle(data.get("handle", "")),
+        ):
+            if self.redis.get(index) == member_id:
+                self.redis.delete(index)
+        # Reminder markers and code uses share the member's hash tag; SCAN finds them.
+        extra = list(self.redis.scan_iter(match=f"{keys.member(member_id)}:*", count=1000))
+        self.redis.delete(*keys.member_ledger(member_id)[1:], *extra)
+        self.redis.delete(keys.member(member_id))  # last: a half-done delete can be rerun
+        return True
+
     def deactivate(self, line_user_id: str) -> bool:
         """Mark a member inactive (no pushes); points are kept. True if the member exists."""
         key = keys.member(keys.member_id_for(line_user_id))

@@ -142,3 +142,31 @@ def test_largest_adjustment_round_trips(runner, member, services):
     assert runner.invoke(args=args).exit_code == 0
     assert services.ledger.lots(member.member_id)[0].remaining == 100_000_000
     assert "balance 100000000 pt" in runner.invoke(args=["member", "show", member.number]).output
+
+
+def test_export_prints_everything_kept_about_a_member(runner, member, services):
+    import json
+
+    services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=70, reason="r")
+    result = runner.invoke(args=["member", "export", member.number])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["member_number"] == member.number
+    assert document["balance"] == 70
+    assert [e["kind"] for e in document["history"]] == ["adjust"]
+    assert member.line_user_id not in result.output  # not needed to describe the membership
+
+
+def test_delete_forgets_the_member_and_the_card_stops_working(
+    runner, member, services, redis_client
+):
+    services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=70, reason="r")
+    assert runner.invoke(args=["member", "delete", member.number], input="n\n").exit_code != 0
+    assert services.store.member(member.member_id) is not None  # declined: nothing deleted
+    result = runner.invoke(args=["member", "delete", member.number, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert services.store.member(member.member_id) is None
+    assert services.store.member_id_by_number(member.number) is None
+    left = [k for k in redis_client.scan_iter(match="*") if member.member_id in k]
+    assert left == []
+    assert "no member" in runner.invoke(args=["member", "show", member.number]).output
