@@ -112,6 +112,12 @@ class CardCodes:
         if holder != claim:
             raise UsedCardCodeError(claim)
 
+    def used(self, scan: Scan) -> bool:
+        """True once a transaction has taken this (rotating) code."""
+        if scan.code is None:
+            return False
+        return self.store.code_holder(scan.member_id, *scan.code) is not None
+
     def release(self, scan: Scan, claim: str) -> None:
         """Give the code back when its transaction was not applied."""
         if scan.code is not None:

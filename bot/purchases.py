@@ -11,6 +11,7 @@ from bot.domain.errors import (
     TransactionConflictError,
     UnknownCardError,
     UnknownTransactionError,
+    UsedCardCodeError,
 )
 from bot.domain.purchase import Purchase
 from bot.jobs.queue import enqueue_receipt, receipt_retry_key
@@ -182,5 +183,9 @@ def look_up_card(services: Services, card_code: str) -> CardLookup:
 
 
 def _resolve_card(services: Services, card_code: str) -> str:
-    """The member id a scanned card code belongs to (the code is not used up)."""
-    return services.card_codes.resolve(card_code, services.clock()).member_id
+    """The member id a scanned card code belongs to, without using the code up. A code a
+    transaction already took is refused here too, so the till asks for a fresh one at once."""
+    scan = services.card_codes.resolve(card_code, services.clock())
+    if services.card_codes.used(scan):
+        raise UsedCardCodeError(card_code)
+    return scan.member_id

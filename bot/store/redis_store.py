@@ -170,6 +170,10 @@ class LoyaltyStore:
             args=[claim, ttl],
         )
 
+    def code_holder(self, member_id: str, step: int, counter: int) -> str | None:
+        """Which transaction took a rotating code, or None while it is unused."""
+        return self.redis.get(keys.code_use(member_id, step, counter))
+
     def release_code(self, member_id: str, step: int, counter: int, claim: str) -> None:
         """Give a code back when the transaction that claimed it was not applied."""
         self._release_code(keys=[keys.code_use(member_id, step, counter)], args=[claim])

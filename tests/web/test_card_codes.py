@@ -254,3 +254,16 @@ def test_a_refused_purchase_leaves_nothing_a_later_retry_could_ride_on(
     replay = pos(code, "X-0", amount=100, used=10)
     assert replay.status_code in (404, 410)  # a stale code, checked like any new request
     assert _balance(services, member) == 100
+
+
+def test_lookup_refuses_a_code_a_transaction_already_took(
+    client, pos, member, card_code, store_key
+):
+    code = card_code(member)
+    headers = {"Authorization": f"Bearer {store_key}"}
+    before = client.post("/api/v1/members/lookup", json={"card_code": code}, headers=headers)
+    assert before.status_code == 200  # looking up does not use the code
+    assert pos(code, "T-look").status_code == 201
+    after = client.post("/api/v1/members/lookup", json={"card_code": code}, headers=headers)
+    assert after.status_code == 410
+    assert after.json["title"] == "Card code already used"
