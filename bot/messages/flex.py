@@ -67,6 +67,28 @@ def header(
     }
 
 
+def button(
+    label: str,
+    data: str,
+    *,
+    style: str = "secondary",
+    color: str | None = None,
+    height: str | None = "sm",
+    echo: bool = False,
+) -> dict[str, Any]:
+    """A postback button; ``echo`` shows the label in the chat as the user's words."""
+    made: dict[str, Any] = {
+        "type": "button",
+        "style": style,
+        "action": postback(label, data, label if echo else None),
+    }
+    if color:
+        made["color"] = color
+    if height:
+        made["height"] = height
+    return made
+
+
 def text_message(body: str) -> dict[str, Any]:
     """A plain text message."""
     return {"type": "text", "text": body}
@@ -206,29 +228,20 @@ def _card_rows(language: str, card: CardView) -> list[dict[str, Any]]:
 
 def _card_footer(language: str, design: CardDesign) -> dict[str, Any]:
     """Refresh the card (a new code), and the way to points and history."""
-
-    def secondary(label_key: str, data: str) -> dict[str, Any]:
-        action = postback(text(language, label_key), data)
-        return {"type": "button", "style": "secondary", "height": "sm", "action": action}
-
+    refresh = text(language, "refresh_card")
     return {
         "type": "box",
         "layout": "vertical",
         "spacing": "sm",
         "contents": [
-            {
-                "type": "button",
-                "style": "primary",
-                "color": design.background,
-                "action": postback(text(language, "refresh_card"), "action=card"),
-            },
+            button(refresh, "action=card", style="primary", color=design.background, height=None),
             {
                 "type": "box",
                 "layout": "horizontal",
                 "spacing": "sm",
                 "contents": [
-                    secondary("points_button", "action=points"),
-                    secondary("history_button", "action=history"),
+                    button(text(language, "points_button"), "action=points"),
+                    button(text(language, "history_button"), "action=history"),
                 ],
             },
         ],

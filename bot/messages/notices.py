@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain.program import CardDesign
-from bot.messages.flex import header, postback
+from bot.messages.flex import button, header
 from bot.messages.texts import text
 
 #: How many expiry dates an expired-points notice names (the rest are in the history).
@@ -126,19 +126,13 @@ def _bubble(
             "layout": "vertical",
             "spacing": "sm",
             "contents": [
-                {
-                    "type": "button",
-                    "style": "primary",
-                    "color": design.background,
-                    "height": "sm",
-                    "action": postback(text(language, "see_points"), "action=points"),
-                },
-                {
-                    "type": "button",
-                    "style": "link",
-                    "height": "sm",
-                    "action": postback(text(language, "notice_settings"), "action=settings"),
-                },
+                button(
+                    text(language, "see_points"),
+                    "action=points",
+                    style="primary",
+                    color=design.background,
+                ),
+                button(text(language, "notice_settings"), "action=settings", style="link"),
             ],
         },
     }

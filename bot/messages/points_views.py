@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.program import CardDesign
-from bot.messages.flex import header, postback
+from bot.messages.flex import button, header
 from bot.messages.texts import text
 
 #: Entries per history bubble and bubbles per carousel (LINE allows 12 bubbles, 50 KB).
@@ -116,17 +116,13 @@ def points_message(language: str, design: CardDesign, view: PointsView) -> dict[
             "layout": "horizontal",
             "spacing": "sm",
             "contents": [
-                _button(text(language, "history_button"), "action=history"),
-                _button(text(language, "refresh_card"), "action=card"),
+                button(text(language, "history_button"), "action=history"),
+                button(text(language, "refresh_card"), "action=card"),
             ],
         },
     }
     alt = text(language, "points_alt", balance=f"{view.balance:,}", rank=view.rank_name)
     return {"type": "flex", "altText": alt[:1500], "contents": bubble}
-
-
-def _button(label: str, data: str) -> dict[str, Any]:
-    return {"type": "button", "style": "secondary", "height": "sm", "action": postback(label, data)}
 
 
 def _history_bubble(language: str, design: CardDesign, lines: list[HistoryLine]) -> dict:
@@ -167,7 +163,7 @@ def history_message(
         bubbles[-1]["footer"] = {
             "type": "box",
             "layout": "vertical",
-            "contents": [_button(text(language, "history_older"), older)],
+            "contents": [button(text(language, "history_older"), older)],
         }
     alt = text(language, "history_alt", count=len(lines))
     return {"type": "flex", "altText": alt, "contents": {"type": "carousel", "contents": bubbles}}

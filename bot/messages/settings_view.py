@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.program import CardDesign
-from bot.messages.flex import header, postback
+from bot.messages.flex import button, header
 from bot.messages.texts import text
 
 #: Colour of the "off" state (the "on" state uses the card's background colour).
@@ -54,12 +54,12 @@ def settings_message(
             "type": "box",
             "layout": "vertical",
             "contents": [
-                {
-                    "type": "button",
-                    "style": "secondary" if reminders else "primary",
-                    "height": "sm",
-                    "action": postback(label, f"action=settings&reminders={flip}", display=label),
-                }
+                button(
+                    label,
+                    f"action=settings&reminders={flip}",
+                    style="secondary" if reminders else "primary",
+                    echo=True,
+                )
             ],
         },
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages.flex import postback, text_message
+from bot.messages.flex import button, text_message
 from bot.messages.texts import text
 
 
@@ -24,10 +24,6 @@ def scan_prompt(language: str) -> dict[str, Any]:
     return message
 
 
-def _button(style: str, label: str, data: str) -> dict[str, Any]:
-    return {"type": "button", "style": style, "action": postback(label, data, label)}
-
-
 def confirm_message(language: str, number: str, amount: int, used: int, txn: str) -> dict:
     """The purchase to grant, with Grant / Cancel buttons bound to this pending grant."""
     body = text(language, "staff_confirm", number=number, amount=f"{amount:,}", used=used)
@@ -45,8 +41,10 @@ def confirm_message(language: str, number: str, amount: int, used: int, txn: str
             "layout": "horizontal",
             "spacing": "sm",
             "contents": [
-                _button("primary", grant, f"action=staff_confirm&t={txn}"),
-                _button("secondary", cancel, "action=staff_cancel"),
+                button(
+                    grant, f"action=staff_confirm&t={txn}", style="primary", height=None, echo=True
+                ),
+                button(cancel, "action=staff_cancel", height=None, echo=True),
             ],
         },
     }
