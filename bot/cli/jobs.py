@@ -27,9 +27,9 @@ def expiry(dry_run: bool) -> None:
     verb = "would expire" if dry_run else "expired"
     queued = "would queue" if dry_run else "queued"
     click.echo(
-        f"{report.members} members due: {verb} {report.points_expired} points "
-        f"in {report.lots_expired} lots; {queued} {report.notices} expiry notices "
-        f"and {report.reminders} reminders"
+        f"{report.members} members with points due to expire: {verb} "
+        f"{report.points_expired} points in {report.lots_expired} lots; "
+        f"{queued} {report.notices} expiry notices and {report.reminders} reminders"
     )
 
 

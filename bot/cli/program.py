@@ -29,4 +29,3 @@ def check(path: Path | None) -> None:
     click.echo(f"{target}: ok")
     click.echo(f"  earn {earn.points} pt per {earn.per_yen} JPY ({earn.rounding})")
     click.echo("  ranks: " + ", ".join(f"{t.key} from {t.threshold} JPY" for t in tiers))
-    click.echo(f"  ranks: {tiers}")

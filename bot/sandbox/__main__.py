@@ -85,22 +85,44 @@ def show_inbox(settings: Settings, user: str) -> int:
         hero = message.get("contents", {}).get("hero", {})
         if hero.get("url"):
             print(f"    card image: {hero['url']}")
+        who = "" if user == SHOPPER else f" --user {user}"
+        for data in _postbacks(message):
+            print(f"    button: python -m bot.sandbox{who} tap '{data.removeprefix('action=')}'")
     if not entries:
         print("nothing yet; try: python -m bot.sandbox follow")
     return 0
 
 
+def _postbacks(node: Any) -> list[str]:
+    """The postback data of every button in a message, in order."""
+    if isinstance(node, dict):
+        action = node.get("action")
+        own = [action["data"]] if isinstance(action, dict) and "data" in action else []
+        return own + [d for key, v in node.items() if key != "action" for d in _postbacks(v)]
+    if isinstance(node, list):
+        return [d for v in node for d in _postbacks(v)]
+    return []
+
+
+def current_code(settings: Settings, user: str) -> str | None:
+    """The code the shopper's card shows now, or None without a card."""
+    store = LoyaltyStore(connect(settings.redis_url))
+    member = store.member_for_user(user)
+    if member is None:
+        return None
+    return (
+        CardCodes(store, settings.program, settings.secret_key)
+        .current(member, int(time.time()))
+        .value
+    )
+
+
 def buy(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
     """POST a purchase to the POS API with the code the shopper's card shows now."""
-    card = args.card
+    card = args.card or current_code(settings, args.user)
     if card is None:
-        store = LoyaltyStore(connect(settings.redis_url))
-        member = store.member_for_user(args.user)
-        if member is None:
-            print("the sandbox shopper has no card yet; run: python -m bot.sandbox follow")
-            return 1
-        codes = CardCodes(store, settings.program, settings.secret_key)
-        card = codes.current(member, int(time.time())).value
+        print("the sandbox shopper has no card yet; run: python -m bot.sandbox follow")
+        return 1
     body = {
         "transaction_id": args.transaction_id or f"SBX-{secrets.token_hex(4)}",
         "card_code": card,
@@ -129,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     say = commands.add_parser("say", help="send a text message, e.g. 会員証")
     say.add_argument("text")
     commands.add_parser("inbox", help="show what the shopper received")
+    commands.add_parser("code", help="print the code the shopper's card shows now")
     purchase = commands.add_parser("buy", help="a till records a purchase")
     purchase.add_argument("--key", required=True, help="the store's POS API key")
     purchase.add_argument("--amount", type=int, required=True, help="JPY, tax included")
@@ -145,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         print("LINE credentials are set: this tool only talks to the sandbox", file=sys.stderr)
         return 2
     args.bot = (args.bot or settings.public_base_url).rstrip("/")
+    if args.command == "code":
+        code = current_code(settings, args.user)
+        print(code or "the sandbox shopper has no card yet; run: python -m bot.sandbox follow")
+        return 0 if code else 1
     if args.command == "inbox":
         return show_inbox(settings, args.user)
     if args.command == "buy":
