@@ -765,14 +765,18 @@ class FakeLine:
         self._deliver([user_id], "reply", body["messages"])
         return _Answer(200, {"sentMessages": self._sent_messages(body["messages"])})
 
-    def _push(self, call: _Call) -> _Answer:
-        """POST /v2/bot/message/push: one user, group or room."""
+    def _send_body(self, call: _Call) -> tuple[JsonObject, _Answer | None]:
+        """The JSON body of a send, or the answer refusing it (bad JSON, a used retry key)."""
         body, problem = _json_object(call)
         if problem is not None:
-            return problem
-        duplicate = self._duplicate_retry_key(call)
-        if duplicate is not None:
-            return duplicate
+            return body, problem
+        return body, self._duplicate_retry_key(call)
+
+    def _push(self, call: _Call) -> _Answer:
+        """POST /v2/bot/message/push: one user, group or room."""
+        body, refused = self._send_body(call)
+        if refused is not None:
+            return refused
         to = body.get("to")
         details = [] if isinstance(to, str) else [_detail("must be specified", "to")]
         details.extend(self._checker.check(body.get("messages")))
@@ -790,12 +794,9 @@ class FakeLine:
 
     def _multicast(self, call: _Call) -> _Answer:
         """POST /v2/bot/message/multicast: up to 500 user IDs, answers {}."""
-        body, problem = _json_object(call)
-        if problem is not None:
-            return problem
-        duplicate = self._duplicate_retry_key(call)
-        if duplicate is not None:
-            return duplicate
+        body, refused = self._send_body(call)
+        if refused is not None:
+            return refused
         to = body.get("to")
         details = []
         if not isinstance(to, list) or not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
@@ -822,12 +823,9 @@ class FakeLine:
 
     def _send_to_everyone(self, call: _Call, via: str, status: int) -> _Answer:
         """Accept a broadcast-like send; recipients are unknown so the inbox has to=None."""
-        body, problem = _json_object(call)
-        if problem is not None:
-            return problem
-        duplicate = self._duplicate_retry_key(call)
-        if duplicate is not None:
-            return duplicate
+        body, refused = self._send_body(call)
+        if refused is not None:
+            return refused
         details = self._checker.check(body.get("messages"))
         if details:
             return _body_errors(details)
