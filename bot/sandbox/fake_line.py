@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import dataclasses
 import itertools
 import json
 import random
@@ -20,333 +19,62 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
 from typing import Any, Self
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request
 
-# Limits from the Messaging API reference (line-api-facts.md §2, §3, §4).
-MAX_MESSAGES = 5
-MAX_TEXT_CHARS = 5000
-MAX_ALT_TEXT_CHARS = 1500
-# "30 KB" / "50 KB" are not defined more precisely by LINE; decimal KB is the stricter reading.
-BUBBLE_MAX_BYTES = 30_000
-CAROUSEL_MAX_BYTES = 50_000
-MAX_CAROUSEL_BUBBLES = 12
-MAX_MULTICAST_RECIPIENTS = 500
-MAX_REQUEST_BYTES = 2 * 1024 * 1024
-RETRY_KEY_TTL_SECONDS = 24 * 60 * 60
-HISTORY_LIMIT = 1000
-# Reply tokens are remembered so a second use fails; bound the memory of a long-running sandbox.
-TOKEN_MEMORY_LIMIT = 100_000
-MAX_RICH_MENU_AREAS = 20
-MAX_RICH_MENU_IMAGE_BYTES = 1024 * 1024
-MAX_BULK_RICH_MENU_USERS = 500
-SHUTDOWN_POLL_SECONDS = 0.02
-
-SANDBOX_PREFIX = "/_sandbox/"
-AUTH_FAILED_MESSAGE = (
-    "Authentication failed due to the following reason: invalid token. "
-    "Confirm that the access token in the authorization header is valid."
+from bot.sandbox.fake_base import (
+    _CHAT_ID,
+    _DEFAULT_ERROR_MESSAGES,
+    _QUOTABLE_TYPES,
+    _RETRY_KEY,
+    _RETRY_KEY_PATHS,
+    _USER_ID,
+    AUTH_FAILED_MESSAGE,
+    FAILED_TO_SEND_MESSAGE,
+    HISTORY_LIMIT,
+    INVALID_REPLY_TOKEN_MESSAGE,
+    MAX_MULTICAST_RECIPIENTS,
+    MAX_REQUEST_BYTES,
+    MONTHLY_LIMIT_MESSAGE,
+    RETRY_KEY_ACCEPTED_MESSAGE,
+    RETRY_KEY_INVALID_MESSAGE,
+    RETRY_KEY_TTL_SECONDS,
+    RETRY_KEY_UNSUPPORTED_MESSAGE,
+    SANDBOX_DISPLAY_NAME,
+    SANDBOX_LANGUAGE,
+    SANDBOX_PREFIX,
+    SHUTDOWN_POLL_SECONDS,
+    Handler,
+    JsonObject,
+    RecordedRequest,
+    _AcceptedKey,
+    _Answer,
+    _body_errors,
+    _Call,
+    _Chaos,
+    _detail,
+    _error,
+    _Fault,
+    _fault_answer,
+    _json_object,
+    _MessageChecker,
+    _now_iso,
+    _path_matches,
+    _QuietRequestHandler,
+    _RichMenu,
+    _to_response,
+    _trim,
+    _with_params,
 )
-MONTHLY_LIMIT_MESSAGE = "You have reached your monthly limit."
-RETRY_KEY_ACCEPTED_MESSAGE = "The retry key is already accepted"
-RETRY_KEY_UNSUPPORTED_MESSAGE = "The retry key is not supported for this API"
-RETRY_KEY_INVALID_MESSAGE = "The value of the X-Line-Retry-Key header is not a valid UUID"
-INVALID_REPLY_TOKEN_MESSAGE = "Invalid reply token"  # noqa: S105 - an error text
-FAILED_TO_SEND_MESSAGE = "Failed to send messages"
-SANDBOX_DISPLAY_NAME = "Sandbox shopper"
-SANDBOX_LANGUAGE = "ja"
+from bot.sandbox.fake_richmenus import RichMenuEndpoints
 
-_USER_ID = re.compile(r"U[0-9a-f]{32}")
-_CHAT_ID = re.compile(r"[UCR][0-9a-f]{32}")
-_RETRY_KEY = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
-_RICH_MENU_ALIAS_ID = re.compile(r"[a-z0-9_-]{1,32}")
-_RETRY_KEY_PATHS = frozenset(
-    f"/v2/bot/message/{kind}" for kind in ("push", "multicast", "narrowcast", "broadcast")
-)
-# Message types whose sentMessages entry carries a quoteToken (they can be quoted later).
-_QUOTABLE_TYPES = frozenset({"text", "textV2", "sticker", "image", "video"})
-# Keys holding image/video URLs inside message objects; LINE requires HTTPS for all of them.
-_MEDIA_URL_KEYS = frozenset(
-    {"url", "previewUrl", "originalContentUrl", "previewImageUrl", "imageUrl", "iconUrl"}
-    | {"thumbnailImageUrl", "baseUrl"}
-)
-_DEFAULT_ERROR_MESSAGES = {
-    400: "Bad request",
-    401: AUTH_FAILED_MESSAGE,
-    403: "Access to this API is not available for your account",
-    404: "Not found",
-    409: RETRY_KEY_ACCEPTED_MESSAGE,
-    410: "Gone",
-    413: "Request entity too large",
-    415: "Unsupported media type",
-    429: "The API rate limit has been exceeded. Try again later.",
-    500: "Internal server error",
-    502: "Bad gateway",
-    503: "Service unavailable",
-    504: "Gateway timeout",
-}
-
-JsonObject = dict[str, Any]
+__all__ = ["FakeLine", "RecordedRequest"]
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the fake answered, with the answer's status and JSON body."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    json: Any | None
-    status: int
-    response_json: Any | None
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """What a route handler answers: JSON (default) or raw bytes."""
-
-    status: int
-    json: Any | None = None
-    data: bytes | None = None
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Call:
-    """A parsed incoming request handed to route handlers."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    json: Any | None
-    json_ok: bool
-    request_id: str
-    params: dict[str, str]
-
-    @property
-    def retry_key(self) -> str | None:
-        """Return the X-Line-Retry-Key header value, if any."""
-        return self.headers.get("x-line-retry-key")
-
-
-@dataclass
-class _Fault:
-    """A pending injected failure for a path (exact, or prefix ending in '/')."""
-
-    path: str
-    status: int
-    remaining: int
-    body: JsonObject | None
-    accept_first: bool
-
-
-@dataclass
-class _Chaos:
-    """Random failures for a path: a share of requests fail or answer late, from a seed."""
-
-    path: str
-    rate: float
-    statuses: tuple[int, ...]
-    accept_first: float
-    delay_rate: float
-    delay: float
-    rng: random.Random
-
-
-@dataclass
-class _AcceptedKey:
-    """A retry key the fake accepted, and what it answered the first time."""
-
-    request_id: str
-    sent_messages: list[JsonObject] | None
-    accepted_at: float
-    deliveries: int = 1
-
-
-@dataclass
-class _RichMenu:
-    """A rich menu created through the API."""
-
-    menu: JsonObject
-    image: tuple[bytes, str] | None = None
-
-
-Handler = Callable[[_Call], _Answer]
-
-
-class _QuietRequestHandler(WSGIRequestHandler):
-    """Request handler that does not log request lines (paths carry LINE user IDs)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Drop the per-request access log line."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Drop informational messages; errors still go through log_error."""
-
-
-def _error(status: int, message: str, details: list[JsonObject] | None = None) -> _Answer:
-    """Build a LINE-style error answer."""
-    body: JsonObject = {"message": message}
-    if details:
-        body["details"] = details
-    return _Answer(status, body)
-
-
-def _body_errors(details: list[JsonObject]) -> _Answer:
-    """Build the 400 answer LINE gives for request-body validation failures."""
-    return _error(400, f"The request body has {len(details)} error(s)", details)
-
-
-def _detail(message: str, prop: str) -> JsonObject:
-    """Build one entry of an error answer's `details`."""
-    return {"message": message, "property": prop}
-
-
-def _utf16_length(text: str) -> int:
-    """Count characters the way LINE does: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _compact_size(value: Any) -> int:
-    """Return the UTF-8 size of the compact JSON encoding LINE measures Flex limits on."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
-
-def _now_iso() -> str:
-    """Return the current UTC time in ISO 8601."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _path_matches(pattern: str, path: str) -> bool:
-    """Match an exact path, or any path under a prefix ending in '/'."""
-    return path == pattern or (pattern.endswith("/") and path.startswith(pattern))
-
-
-class _MessageChecker:
-    """Checks message objects against the limits LINE enforces but the SDK does not."""
-
-    def __init__(self, require_https: bool) -> None:
-        """Remember whether media URLs must use HTTPS."""
-        self._require_https = require_https
-
-    def check(self, messages: Any) -> list[JsonObject]:
-        """Return `details` entries for everything wrong with a `messages` array."""
-        if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES:
-            return [_detail(f"Size must be between 1 and {MAX_MESSAGES}", "messages")]
-        details: list[JsonObject] = []
-        for index, message in enumerate(messages):
-            details.extend(self._check_message(message, f"messages[{index}]"))
-        return details
-
-    def _check_message(self, message: Any, prop: str) -> list[JsonObject]:
-        """Check one message object."""
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            return [_detail("must be specified", f"{prop}.type")]
-        details: list[JsonObject] = []
-        kind = message["type"]
-        if kind in ("text", "textV2"):
-            details.extend(_check_text(message.get("text"), f"{prop}.text", MAX_TEXT_CHARS))
-        elif kind == "flex":
-            details.extend(
-                _check_text(message.get("altText"), f"{prop}.altText", MAX_ALT_TEXT_CHARS)
-            )
-            details.extend(_check_flex_container(message.get("contents"), f"{prop}.contents"))
-        elif kind in ("template", "imagemap"):
-            details.extend(
-                _check_text(message.get("altText"), f"{prop}.altText", MAX_ALT_TEXT_CHARS)
-            )
-        if self._require_https:
-            details.extend(
-                _detail("invalid uri scheme", url_prop)
-                for url_prop, url in _media_urls(message, prop)
-                if not url.startswith("https://")
-            )
-        return details
-
-
-def _check_text(value: Any, prop: str, limit: int) -> list[JsonObject]:
-    """Check a required string property against a UTF-16 length limit."""
-    if not isinstance(value, str):
-        return [_detail("must be specified", prop)]
-    if _utf16_length(value) > limit:
-        return [_detail(f"Length must be between 0 and {limit}", prop)]
-    return []
-
-
-def _check_flex_container(container: Any, prop: str) -> list[JsonObject]:
-    """Check a Flex bubble or carousel against LINE's size limits."""
-    if not isinstance(container, dict):
-        return [_detail("must be specified", prop)]
-    if container.get("type") == "bubble":
-        return _check_bubble_size(container, prop)
-    if container.get("type") != "carousel":
-        return [_detail("must be one of [bubble, carousel]", f"{prop}.type")]
-    bubbles = container.get("contents")
-    if not isinstance(bubbles, list) or not 1 <= len(bubbles) <= MAX_CAROUSEL_BUBBLES:
-        return [_detail(f"Size must be between 1 and {MAX_CAROUSEL_BUBBLES}", f"{prop}.contents")]
-    details: list[JsonObject] = []
-    for index, bubble in enumerate(bubbles):
-        details.extend(_check_bubble_size(bubble, f"{prop}.contents[{index}]"))
-    if _compact_size(container) > CAROUSEL_MAX_BYTES:
-        details.append(_detail(f"Size must be at most {CAROUSEL_MAX_BYTES} bytes", prop))
-    return details
-
-
-def _check_bubble_size(bubble: Any, prop: str) -> list[JsonObject]:
-    """Check one bubble against the 30 KB limit."""
-    if _compact_size(bubble) > BUBBLE_MAX_BYTES:
-        return [_detail(f"Size must be at most {BUBBLE_MAX_BYTES} bytes", prop)]
-    return []
-
-
-def _media_urls(node: Any, prop: str) -> Iterator[tuple[str, str]]:
-    """Yield (property path, url) for every image/video URL inside a message object."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            child = f"{prop}.{key}"
-            if key in _MEDIA_URL_KEYS and isinstance(value, str):
-                yield child, value
-            else:
-                yield from _media_urls(value, child)
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _media_urls(value, f"{prop}[{index}]")
-
-
-def _check_rich_menu(menu: Any) -> list[JsonObject]:
-    """Return `details` for a rich menu object that LINE would reject."""
-    if not isinstance(menu, dict):
-        return [_detail("must be an object", "")]
-    details: list[JsonObject] = []
-    size = menu.get("size")
-    width = size.get("width") if isinstance(size, dict) else None
-    height = size.get("height") if isinstance(size, dict) else None
-    if not isinstance(width, int) or not isinstance(height, int):
-        details.append(_detail("must be specified", "size"))
-    elif not 800 <= width <= 2500 or height < 250 or width / height < 1.45:
-        details.append(_detail("invalid size", "size"))
-    if not isinstance(menu.get("selected"), bool):
-        details.append(_detail("must be specified", "selected"))
-    details.extend(_check_text(menu.get("name"), "name", 300))
-    details.extend(_check_text(menu.get("chatBarText"), "chatBarText", 14))
-    areas = menu.get("areas")
-    if not isinstance(areas, list) or len(areas) > MAX_RICH_MENU_AREAS:
-        details.append(_detail(f"Size must be between 0 and {MAX_RICH_MENU_AREAS}", "areas"))
-    return details
-
-
-class FakeLine:
+class FakeLine(RichMenuEndpoints):
     """An in-process HTTP server that behaves like the LINE Messaging API platform."""
 
     def __init__(
@@ -952,211 +680,6 @@ class FakeLine:
             details.append(_detail("must be a multiple of 5 between 5 and 60", "loadingSeconds"))
         return _body_errors(details) if details else _Answer(202, {})
 
-    # -- rich menus ------------------------------------------------------------------------
-
-    def _create_rich_menu(self, call: _Call) -> _Answer:
-        """POST /v2/bot/richmenu."""
-        body, problem = _json_object(call)
-        if problem is not None:
-            return problem
-        details = _check_rich_menu(body)
-        if details:
-            return _body_errors(details)
-        menu_id = f"richmenu-{secrets.token_hex(16)}"
-        self._rich_menus[menu_id] = _RichMenu(dict(body))
-        return _Answer(200, {"richMenuId": menu_id})
-
-    def _validate_rich_menu(self, call: _Call) -> _Answer:
-        """POST /v2/bot/richmenu/validate."""
-        body, problem = _json_object(call)
-        if problem is not None:
-            return problem
-        details = _check_rich_menu(body)
-        return _body_errors(details) if details else _Answer(200, {})
-
-    def _rich_menu_json(self, menu_id: str) -> JsonObject:
-        """Return a stored rich menu as the API answers it."""
-        return {"richMenuId": menu_id, **self._rich_menus[menu_id].menu}
-
-    def _get_rich_menu(self, call: _Call) -> _Answer:
-        """GET /v2/bot/richmenu/{richMenuId}."""
-        menu_id = call.params["menu"]
-        if menu_id not in self._rich_menus:
-            return _error(404, "Not found")
-        return _Answer(200, self._rich_menu_json(menu_id))
-
-    def _list_rich_menus(self, call: _Call) -> _Answer:
-        """GET /v2/bot/richmenu/list."""
-        return _Answer(200, {"richmenus": [self._rich_menu_json(m) for m in self._rich_menus]})
-
-    def _delete_rich_menu(self, call: _Call) -> _Answer:
-        """DELETE /v2/bot/richmenu/{richMenuId}; also drops links to it."""
-        menu_id = call.params["menu"]
-        if self._rich_menus.pop(menu_id, None) is None:
-            return _error(404, "Not found")
-        if self._default_rich_menu == menu_id:
-            self._default_rich_menu = None
-        self._user_rich_menus = {u: m for u, m in self._user_rich_menus.items() if m != menu_id}
-        self._rich_menu_aliases = {a: m for a, m in self._rich_menu_aliases.items() if m != menu_id}
-        return _Answer(200, {})
-
-    def _upload(self, call: _Call) -> _Answer:
-        """POST /v2/bot/richmenu/{richMenuId}/content: PNG/JPEG, at most 1 MB, only once."""
-        menu = self._rich_menus.get(call.params["menu"])
-        if menu is None:
-            return _error(404, "Not found")
-        content_type = call.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in ("image/png", "image/jpeg"):
-            return _error(415, f"The content type, {content_type or 'none'}, is not supported")
-        if menu.image is not None:
-            return _error(400, "An image has already been uploaded to the richmenu")
-        if not call.body or len(call.body) > MAX_RICH_MENU_IMAGE_BYTES:
-            return _error(400, "The image must be between 1 byte and 1 MB")
-        menu.image = (call.body, content_type)
-        return _Answer(200, {})
-
-    def _download(self, call: _Call) -> _Answer:
-        """GET /v2/bot/richmenu/{richMenuId}/content."""
-        menu = self._rich_menus.get(call.params["menu"])
-        if menu is None or menu.image is None:
-            return _error(404, "Not found")
-        data, content_type = menu.image
-        return _Answer(200, data=data, content_type=content_type)
-
-    def _usable_menu(self, menu_id: str) -> _Answer | None:
-        """Return an error unless the menu exists and has its image."""
-        menu = self._rich_menus.get(menu_id)
-        if menu is None:
-            return _error(404, "Not found")
-        if menu.image is None:
-            return _error(400, "must upload richmenu image before applying it to user")
-        return None
-
-    def _set_default(self, call: _Call) -> _Answer:
-        """POST /v2/bot/user/all/richmenu/{richMenuId}."""
-        problem = self._usable_menu(call.params["menu"])
-        if problem is not None:
-            return problem
-        self._default_rich_menu = call.params["menu"]
-        return _Answer(200, {})
-
-    def _get_default_menu(self, call: _Call) -> _Answer:
-        """GET /v2/bot/user/all/richmenu."""
-        if self._default_rich_menu is None:
-            return _error(404, "no default richmenu")
-        return _Answer(200, {"richMenuId": self._default_rich_menu})
-
-    def _clear_default_menu(self, call: _Call) -> _Answer:
-        """DELETE /v2/bot/user/all/richmenu."""
-        self._default_rich_menu = None
-        return _Answer(200, {})
-
-    def _link(self, call: _Call) -> _Answer:
-        """POST /v2/bot/user/{userId}/richmenu/{richMenuId}."""
-        problem = self._usable_menu(call.params["menu"])
-        if problem is not None:
-            return problem
-        if not _USER_ID.fullmatch(call.params["user"]):
-            return _error(400, "The user ID is invalid")
-        self._user_rich_menus[call.params["user"]] = call.params["menu"]
-        return _Answer(200, {})
-
-    def _user_menu(self, call: _Call) -> _Answer:
-        """GET /v2/bot/user/{userId}/richmenu."""
-        menu_id = self._user_rich_menus.get(call.params["user"])
-        if menu_id is None:
-            return _error(404, "the user has no richmenu")
-        return _Answer(200, {"richMenuId": menu_id})
-
-    def _unlink(self, call: _Call) -> _Answer:
-        """DELETE /v2/bot/user/{userId}/richmenu."""
-        self._user_rich_menus.pop(call.params["user"], None)
-        return _Answer(200, {})
-
-    def _create_alias(self, call: _Call) -> _Answer:
-        """POST /v2/bot/richmenu/alias."""
-        body, problem = _json_object(call)
-        if problem is not None:
-            return problem
-        alias, menu_id = body.get("richMenuAliasId"), body.get("richMenuId")
-        if not isinstance(alias, str) or not _RICH_MENU_ALIAS_ID.fullmatch(alias):
-            return _body_errors([_detail("must match [a-z0-9_-]{1,32}", "richMenuAliasId")])
-        if not isinstance(menu_id, str):
-            return _body_errors([_detail("must be specified", "richMenuId")])
-        problem = self._usable_menu(menu_id)
-        if problem is not None:
-            return problem
-        if alias in self._rich_menu_aliases:
-            return _error(400, "conflict richmenu alias id")
-        self._rich_menu_aliases[alias] = menu_id
-        return _Answer(200, {})
-
-    def _get_alias(self, call: _Call) -> _Answer:
-        """GET /v2/bot/richmenu/alias/{richMenuAliasId}."""
-        alias = call.params["alias"]
-        if alias not in self._rich_menu_aliases:
-            return _error(404, "Not found")
-        return _Answer(
-            200, {"richMenuAliasId": alias, "richMenuId": self._rich_menu_aliases[alias]}
-        )
-
-    def _list_aliases(self, call: _Call) -> _Answer:
-        """GET /v2/bot/richmenu/alias/list."""
-        aliases = [
-            {"richMenuAliasId": a, "richMenuId": m} for a, m in self._rich_menu_aliases.items()
-        ]
-        return _Answer(200, {"aliases": aliases})
-
-    def _update_alias(self, call: _Call) -> _Answer:
-        """POST /v2/bot/richmenu/alias/{richMenuAliasId}: point an alias at another menu."""
-        body, problem = _json_object(call)
-        if problem is not None:
-            return problem
-        alias, menu_id = call.params["alias"], body.get("richMenuId")
-        if not isinstance(menu_id, str):
-            return _body_errors([_detail("must be specified", "richMenuId")])
-        if alias not in self._rich_menu_aliases:
-            return _error(404, "Not found")
-        problem = self._usable_menu(menu_id)
-        if problem is not None:
-            return problem
-        self._rich_menu_aliases[alias] = menu_id
-        return _Answer(200, {})
-
-    def _bulk_user_ids(self, body: JsonObject) -> list[str] | _Answer:
-        """Return the `userIds` of a bulk request, or the 400 LINE gives for a bad list."""
-        user_ids = body.get("userIds")
-        if not isinstance(user_ids, list) or not 1 <= len(user_ids) <= MAX_BULK_RICH_MENU_USERS:
-            return _body_errors(
-                [_detail(f"Size must be between 1 and {MAX_BULK_RICH_MENU_USERS}", "userIds")]
-            )
-        if not all(isinstance(u, str) and _USER_ID.fullmatch(u) for u in user_ids):
-            return _body_errors([_detail("must be user IDs", "userIds")])
-        return user_ids
-
-    def _bulk_link(self, call: _Call) -> _Answer:
-        """POST /v2/bot/richmenu/bulk/link: asynchronous on LINE (202); applied at once here."""
-        body, problem = _json_object(call)
-        if problem is not None:
-            return problem
-        menu_id = body.get("richMenuId")
-        if not isinstance(menu_id, str):
-            return _body_errors([_detail("must be specified", "richMenuId")])
-        user_ids = self._bulk_user_ids(body)
-        if isinstance(user_ids, _Answer):
-            return user_ids
-        problem = self._usable_menu(menu_id)
-        if problem is not None:
-            return problem
-        self._user_rich_menus.update(dict.fromkeys(user_ids, menu_id))
-        return _Answer(202, {})
-
-    def _delete_alias(self, call: _Call) -> _Answer:
-        """DELETE /v2/bot/richmenu/alias/{richMenuAliasId}."""
-        if self._rich_menu_aliases.pop(call.params["alias"], None) is None:
-            return _error(404, "Not found")
-        return _Answer(200, {})
-
     # -- sandbox inspection ----------------------------------------------------------------
 
     def _sandbox_inbox(self, call: _Call) -> _Answer:
@@ -1174,47 +697,6 @@ class FakeLine:
         if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
             return _body_errors([_detail("must be a LINE user id", "/userId")])
         return _Answer(200, {"replyToken": self.issue_reply_token(user_id)})
-
-
-def _with_params(call: _Call, params: dict[str, str]) -> _Call:
-    """Return the call with path parameters filled in."""
-    return dataclasses.replace(call, params=params)
-
-
-def _json_object(call: _Call) -> tuple[JsonObject, _Answer | None]:
-    """Return the JSON object body, or an error answer when the body is not a JSON object."""
-    if not call.json_ok:
-        return {}, _body_errors([_detail("The request body is not valid JSON", "")])
-    if not isinstance(call.json, dict):
-        return {}, _body_errors([_detail("must be a JSON object", "")])
-    return call.json, None
-
-
-def _fault_answer(fault: _Fault) -> _Answer:
-    """Build the answer for an injected fault."""
-    message = _DEFAULT_ERROR_MESSAGES.get(fault.status, "Injected failure")
-    return _Answer(fault.status, fault.body if fault.body is not None else {"message": message})
-
-
-def _trim(remembered: collections.OrderedDict[str, Any]) -> None:
-    """Drop the oldest entries beyond TOKEN_MEMORY_LIMIT."""
-    while len(remembered) > TOKEN_MEMORY_LIMIT:
-        remembered.popitem(last=False)
-
-
-def _to_response(answer: _Answer, request_id: str) -> Response:
-    """Turn an answer into a werkzeug Response carrying x-line-request-id."""
-    if answer.data is not None:
-        response = Response(answer.data, status=answer.status, content_type=answer.content_type)
-    else:
-        payload = json.dumps(answer.json if answer.json is not None else {}, ensure_ascii=False)
-        response = Response(
-            payload.encode("utf-8"), status=answer.status, content_type="application/json"
-        )
-    response.headers["x-line-request-id"] = request_id
-    for name, value in answer.headers.items():
-        response.headers[name] = value
-    return response
 
 
 def main(argv: list[str] | None = None) -> None:

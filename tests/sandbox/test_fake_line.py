@@ -50,7 +50,7 @@ from linebot.v3.messaging.exceptions import (
     UnauthorizedException,
 )
 
-from bot.sandbox import fake_line
+from bot.sandbox import fake_base, fake_line
 from bot.sandbox.fake_line import FakeLine
 from tests.support import openapi
 from tests.support.openapi import (
@@ -167,7 +167,7 @@ def _card_message(bubble: FlexBubble | FlexCarousel | None = None) -> FlexMessag
 
 def _oversize_bubble() -> FlexBubble:
     """A bubble whose compact JSON is over 30 KB."""
-    texts = [FlexText(text="x" * 1000) for _ in range(fake_line.BUBBLE_MAX_BYTES // 1000 + 1)]
+    texts = [FlexText(text="x" * 1000) for _ in range(fake_base.BUBBLE_MAX_BYTES // 1000 + 1)]
     return FlexBubble(body=FlexBox(layout="vertical", contents=texts))
 
 
