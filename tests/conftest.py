@@ -64,9 +64,9 @@ def fake_line(_fake_line_server: FakeLine) -> Iterator[FakeLine]:
         validate_recorded(_fake_line_server.recorded())
 
 
-def make_settings(redis_url: str, line_url: str, **overrides: str) -> Settings:
-    """Settings as production would read them, pointed at the test doubles."""
-    env = {
+def env_for_doubles(redis_url: str, line_url: str, **overrides: str) -> dict[str, str]:
+    """A production-shaped environment pointed at the test doubles."""
+    return {
         "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
         "LINE_API_BASE_URL": line_url,
@@ -75,7 +75,11 @@ def make_settings(redis_url: str, line_url: str, **overrides: str) -> Settings:
         "SECRET_KEY": "k" * 48,
         **overrides,
     }
-    return Settings.from_env(env)
+
+
+def make_settings(redis_url: str, line_url: str, **overrides: str) -> Settings:
+    """Settings as production would read them, pointed at the test doubles."""
+    return Settings.from_env(env_for_doubles(redis_url, line_url, **overrides))
 
 
 @pytest.fixture

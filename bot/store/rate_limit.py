@@ -16,14 +16,17 @@ def _window() -> int:
     return int(time.time() // 60)
 
 
-def within_rate(client: redis.Redis, store_id: str, per_minute: int) -> bool:
-    """Count one request for the store's key; False once this minute's limit is passed."""
-    key = keys.api_rate(store_id, _window())
-    with client.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_TTL)
-        count, _ = pipe.execute()
-    return int(count) <= per_minute
+def count_request(client: redis.Redis, store_id: str) -> tuple[int, int]:
+    """Count one request for the store's key; returns this minute's requests and card
+    failures so far, in one round trip."""
+    minute = _window()
+    requests = keys.api_rate(store_id, minute)
+    with client.pipeline(transaction=False) as pipe:
+        pipe.incr(requests)
+        pipe.expire(requests, WINDOW_TTL)
+        pipe.get(keys.card_failures(store_id, minute))
+        count, _, failures = pipe.execute()
+    return int(count), int(failures or 0)
 
 
 def count_card_failure(client: redis.Redis, store_id: str) -> None:
@@ -33,8 +36,3 @@ def count_card_failure(client: redis.Redis, store_id: str) -> None:
         pipe.incr(key)
         pipe.expire(key, WINDOW_TTL)
         pipe.execute()
-
-
-def card_failures(client: redis.Redis, store_id: str) -> int:
-    """Card failures of the store's key in this minute."""
-    return int(client.get(keys.card_failures(store_id, _window())) or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import redis
@@ -17,9 +18,15 @@ from bot.domain.errors import (
     UsedCardCodeError,
 )
 from bot.domain.purchase import TRANSACTION_ID, parse_purchase
-from bot.purchases import look_up_card, record_purchase, refund_purchase
+from bot.purchases import (
+    PurchaseResult,
+    RefundResult,
+    look_up_card,
+    record_purchase,
+    refund_purchase,
+)
 from bot.services import services
-from bot.store.rate_limit import card_failures, count_card_failure, within_rate
+from bot.store.rate_limit import count_card_failure, count_request
 from bot.web.problems import problem
 
 log = logging.getLogger(__name__)
@@ -41,24 +48,24 @@ def _authorize() -> Response | None:
             401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
         )
     limit = services().settings.pos_rate_limit
-    if not within_rate(services().store.redis, store.store_id, limit):
-        response = problem(
-            429, "Too many requests", f"This key may make {limit} requests a minute; retry shortly."
-        )
-        response.headers["Retry-After"] = "60"
-        return response
-    if card_failures(services().store.redis, store.store_id) >= CARD_FAILURE_LIMIT:
+    requests, card_failures = count_request(services().store.redis, store.store_id)
+    if requests > limit:
+        return _too_many(f"This key may make {limit} requests a minute; retry shortly.")
+    if card_failures >= CARD_FAILURE_LIMIT:
         # Guessing rotating codes takes many tries; a till that really scans fails rarely.
-        response = problem(
-            429,
-            "Too many unknown cards",
+        return _too_many(
             f"This key sent {CARD_FAILURE_LIMIT} unknown or expired card codes this minute; "
             "wait a minute. If a scanner misreads, check it.",
+            title="Too many unknown cards",
         )
-        response.headers["Retry-After"] = "60"
-        return response
     g.store = store
     return None
+
+
+def _too_many(detail: str, title: str = "Too many requests") -> Response:
+    response = problem(429, title, detail)
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 @bp.errorhandler(redis.ConnectionError)
@@ -125,7 +132,11 @@ def _json_body() -> tuple[object | None, Response | None]:
     return payload, None
 
 
-def _replayed(response: Response, replayed: bool) -> tuple[Response, int]:
+def _recorded(result: PurchaseResult | RefundResult) -> tuple[Response, int]:
+    """201 with the result's fields; a replay of an earlier request says so in a header."""
+    fields = dataclasses.asdict(result)
+    replayed = fields.pop("replayed")
+    response = jsonify(fields)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response, 201
@@ -161,14 +172,7 @@ def create_transaction() -> Response | tuple[Response, int]:
             f"The member has {exc.balance} points; points_used must not exceed that.",
             balance=exc.balance,
         )
-    response = jsonify(
-        member_number=result.member_number,
-        points_earned=result.points_earned,
-        points_used=result.points_used,
-        balance=result.balance,
-        rank=result.rank,
-    )
-    return _replayed(response, result.replayed)
+    return _recorded(result)
 
 
 @bp.post("/transactions/<transaction_id>/refund")
@@ -181,15 +185,7 @@ def refund_transaction(transaction_id: str) -> Response | tuple[Response, int]:
         result = refund_purchase(services(), g.store, transaction_id)
     except UnknownTransactionError:
         return unknown
-    response = jsonify(
-        member_number=result.member_number,
-        points_reversed=result.points_reversed,
-        points_restored=result.points_restored,
-        shortfall=result.shortfall,
-        balance=result.balance,
-        rank=result.rank,
-    )
-    return _replayed(response, result.replayed)
+    return _recorded(result)
 
 
 @bp.post("/members/lookup")

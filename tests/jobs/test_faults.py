@@ -17,7 +17,7 @@ from bot.jobs.clock import reap_abandoned
 from bot.jobs.queue import PUSH_TIMEOUT, enqueue_receipt, queue, receipt_retry_key
 from bot.jobs.sweep import sweep
 from bot.line.client import LineClient
-from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL
+from tests.conftest import ACCESS_TOKEN, env_for_doubles
 from tests.jobs.conftest import DAY, LIFETIME_DAYS, PROGRAM, grant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,16 +37,7 @@ def program_file(tmp_path: Path) -> Path:
 
 def _start_worker(redis_url: str, line_url: str, program: Path, log: Path) -> subprocess.Popen:
     """The production worker process (`python -m bot.jobs.worker`) against the test doubles."""
-    env = {
-        **os.environ,
-        "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
-        "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
-        "LINE_API_BASE_URL": line_url,
-        "REDIS_URL": redis_url,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "SECRET_KEY": "k" * 48,
-        "LOYALTY_PROGRAM": str(program),
-    }
+    env = {**os.environ, **env_for_doubles(redis_url, line_url, LOYALTY_PROGRAM=str(program))}
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "bot.jobs.worker"],
