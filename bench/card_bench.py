@@ -20,10 +20,10 @@ from bench.common import THREADS, bench_env, gunicorn, http_load, rate
 from bot.config import Settings
 from bot.domain import card_codes
 from bot.domain.cards import new_member_number
-from bot.embedded_redis import EmbeddedRedis
-from bot.messages.card_image import CardFace, render_card_png
-from bot.sandbox.fake_line import FakeLine
+from bot.imaging.card_image import CardFace, render_card_png
 from bot.services import CardUrls
+from sandbox.embedded_redis import EmbeddedRedis
+from sandbox.fake_line import FakeLine
 
 LANGUAGES = ("ja", "en")
 

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.sandbox.fake_line import FakeLine
+from sandbox.embedded_redis import EmbeddedRedis
+from sandbox.fake_line import FakeLine
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Keep-alive client connections of an HTTP load.

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from bench.common import ROOT, THREADS, bench_env, gunicorn, http_load, rate
 from bot.config import Settings
-from bot.embedded_redis import EmbeddedRedis
-from bot.sandbox.fake_line import FakeLine
 from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
+from sandbox.embedded_redis import EmbeddedRedis
+from sandbox.fake_line import FakeLine
 
 
 def _static_program(folder: Path) -> Path:

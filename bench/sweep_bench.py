@@ -33,12 +33,12 @@ from bench.common import (
 )
 from bot import create_app
 from bot.config import MAX_PUSH_RATE, Settings
-from bot.embedded_redis import EmbeddedRedis
 from bot.jobs.queue import enqueue_receipt, queue, receipt_retry_key
 from bot.jobs.sweep import sweep
-from bot.sandbox.fake_line import FakeLine
 from bot.services import Services
 from bot.store import keys
+from sandbox.embedded_redis import EmbeddedRedis
+from sandbox.fake_line import FakeLine
 
 DAY = 86400
 #: Members written per pipeline.

@@ -16,9 +16,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
 #: The bundled example program, used when LOYALTY_PROGRAM is unset.
 DEFAULT_PROGRAM = PROJECT_ROOT / "assets" / "program.example.toml"
-#: The embedded Redis listens here when REDIS_URL is unset (see bot/embedded_redis.py).
+#: The embedded Redis listens here when REDIS_URL is unset (see sandbox/embedded_redis.py).
 DEFAULT_REDIS_SOCKET = VAR_DIR / "redis" / "redis.sock"
-#: Where the sandbox's stand-in for the LINE platform listens (see bot/sandbox/).
+#: Where the sandbox's stand-in for the LINE platform listens (see sandbox/).
 SANDBOX_LINE_URL = "http://127.0.0.1:8081"
 #: Sandbox web port when PORT is unset (the launcher serves the web process there).
 SANDBOX_PORT = 8000

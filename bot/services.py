@@ -10,12 +10,16 @@ import redis
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from bot.cards import CardCodes
 from bot.config import Settings
 from bot.line.client import LineClient
+from bot.operations.cards import CardCodes
 from bot.store.events import EventInbox
 from bot.store.ledger import Ledger
+from bot.store.notice_state import NoticeState
+from bot.store.push_limits import LineQuota
 from bot.store.redis_store import LoyaltyStore, connect
+from bot.store.staff import StaffRegistry
+from bot.store.staff_sessions import StaffSessions
 
 #: Seconds the webhook waits for one Redis call (with the client's retries, well under LINE's
 #: 2-second limit for the whole answer).
@@ -57,6 +61,10 @@ class Services:
     settings: Settings
     store: LoyaltyStore
     ledger: Ledger
+    staff: StaffRegistry
+    staff_sessions: StaffSessions
+    notices: NoticeState
+    quota: LineQuota
     line: LineClient
     card_urls: CardUrls
     card_codes: CardCodes
@@ -77,6 +85,10 @@ class Services:
             settings=settings,
             store=store,
             ledger=Ledger(client, settings.program),
+            staff=StaffRegistry(client),
+            staff_sessions=StaffSessions(client),
+            notices=NoticeState(client),
+            quota=LineQuota(client),
             line=LineClient(settings.channel_access_token, settings.line_api_base_url),
             card_urls=CardUrls(settings.secret_key, settings.public_base_url),
             card_codes=CardCodes(store, settings.program, settings.secret_key),

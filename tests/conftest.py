@@ -16,10 +16,10 @@ from rq.registry import ScheduledJobRegistry
 
 from bot import create_app
 from bot.config import Settings
-from bot.embedded_redis import EmbeddedRedis
 from bot.jobs.queue import event_queue, queue
-from bot.sandbox.fake_line import FakeLine
 from bot.services import Services
+from sandbox.embedded_redis import EmbeddedRedis
+from sandbox.fake_line import FakeLine
 from tests.support import events
 from tests.support.openapi import MessagingApiValidator, messaging_spec_path, validate_recorded
 

@@ -53,7 +53,7 @@ def sandbox(redis_server, redis_client):
         WEB_CONCURRENCY="1",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.launcher"],
+        [sys.executable, "-m", "sandbox.launcher"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -75,7 +75,7 @@ def sandbox(redis_server, redis_client):
 
 def _cli(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.sandbox", *args],
+        [sys.executable, "-m", "sandbox", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

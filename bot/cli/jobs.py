@@ -10,7 +10,6 @@ from flask.cli import AppGroup
 
 from bot.jobs.sweep import sweep
 from bot.services import services
-from bot.store.push_limits import LineQuota
 
 group = AppGroup("jobs", help="Run scheduled jobs now.")
 
@@ -38,7 +37,7 @@ def expiry(dry_run: bool) -> None:
 def quota(clear: bool) -> None:
     """Whether LINE said the monthly message limit is reached (pushes then wait)."""
     svc = services()
-    state = LineQuota(svc.store.redis)
+    state = svc.quota
     try:
         since = state.reached_since()
         if clear and since is not None:

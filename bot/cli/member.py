@@ -11,8 +11,9 @@ import redis
 from flask.cli import AppGroup
 
 from bot.domain.cards import is_valid_member_number
+from bot.domain.records import Member, Outcome
 from bot.services import Services, services
-from bot.store.redis_store import Member
+from bot.store import keys
 
 group = AppGroup("member", help="Look up, adjust, export and delete members.")
 
@@ -84,19 +85,19 @@ def adjust(number: str, points: int, reason: str, key: str | None) -> None:
         status, balance = svc.ledger.adjust(
             member_id=member.member_id,
             now=svc.clock(),
-            op_key=f"a:{key or uuid.uuid4()}",
+            op_key=keys.adjustment_op(key or str(uuid.uuid4())),
             amount=points,
             reason=reason.strip(),
         )
     except redis.RedisError as exc:
         raise click.ClickException(f"cannot reach Redis ({exc}); is the bot running?") from None
-    if status == "insufficient":
+    if status is Outcome.INSUFFICIENT:
         raise click.ClickException(
             f"the balance is {balance} pt; removing {-points} would take it below zero"
         )
-    if status == "conflict":
+    if status is Outcome.CONFLICT:
         raise click.ClickException(f"key {key} was already used for a different adjustment")
-    replay = " (already applied with this key)" if status == "replayed" else ""
+    replay = " (already applied with this key)" if status is Outcome.REPLAYED else ""
     click.echo(f"member {member.number}: balance {balance} pt{replay}")
 
 

@@ -105,7 +105,7 @@ def _check_user_id(line_user_id: str) -> None:
 
 def _registry() -> StaffRegistry:
     """The staff registry on the app's Redis."""
-    return StaffRegistry(services().store.redis)
+    return services().staff
 
 
 def _rich_menus() -> RichMenuApi:

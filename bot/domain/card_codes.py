@@ -18,7 +18,7 @@ slightly), then older steps up to ``EXPIRED_WINDOWS`` windows back, which make a
 stale code *expired* (410) rather than *forged* (404).
 
 A code from another member's screenshot is useless once its window has passed; within it, the
-first till to use it claims it for one transaction (see ``bot/cards.py``).
+first till to use it claims it for one transaction (see ``bot/operations/cards.py``).
 """
 
 from __future__ import annotations

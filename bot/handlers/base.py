@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.records import Member
 from bot.messages.texts import DEFAULT_LANGUAGE
 from bot.services import Services
-from bot.store.redis_store import Member
 
 MessageJson = dict[str, Any]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain.records import Member
 from bot.handlers.base import Context, MessageJson
-from bot.messages.card_image import CardFace
+from bot.imaging.card_image import CardFace
 from bot.messages.flex import CardView, card_message, text_message
 from bot.messages.texts import text
 from bot.services import Services
-from bot.store.redis_store import Member
 
 #: A card image URL stays valid this long after its rotating code has expired, in seconds:
 #: LINE fetches the image when the message is shown, a little after it was sent.

@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
+from bot.domain.records import Entry
 from bot.handlers.base import Context, MessageJson
 from bot.messages.flex import text_message
 from bot.messages.points_views import (
@@ -17,7 +18,6 @@ from bot.messages.points_views import (
     points_message,
 )
 from bot.messages.texts import text
-from bot.store.ledger import Entry
 
 #: How many expiry dates the summary lists.
 EXPIRING_SHOWN = 3

@@ -12,7 +12,6 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,22 +22,19 @@ from bot.domain.errors import (
     ExpiredCardCodeError,
     InsufficientPointsError,
     MemberNumberNotAcceptedError,
-    UnknownTransactionError,
     UsedCardCodeError,
 )
-from bot.domain.purchase import Purchase
+from bot.domain.records import Store
 from bot.handlers.base import MessageJson
+from bot.imaging.scanning import decode_card_codes
 from bot.log import user_ref
 from bot.messages.flex import text_message
 from bot.messages.staff_views import confirm_message, scan_prompt
 from bot.messages.texts import DEFAULT_LANGUAGE, text
-from bot.purchases import _resolve_card, record_purchase, refund_purchase
-from bot.scanning import decode_card_codes
+from bot.operations import staff_grants
+from bot.operations.purchases import resolve_card
 from bot.services import Services
 from bot.store import keys
-from bot.store.redis_store import Store
-from bot.store.staff import StaffRegistry
-from bot.store.staff_sessions import UNDO_WINDOW, StaffSessions
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +54,7 @@ class StaffContext:
         self.user_id = user_id
         self.staff_id = keys.member_id_for(user_id)
         self.store = Store(store_id, services.store.store_name(store_id))
-        self.sessions = StaffSessions(services.store.redis)
+        self.sessions = services.staff_sessions
         member = services.store.member_for_user(user_id)
         self.language = member.language if member else DEFAULT_LANGUAGE
 
@@ -66,17 +62,10 @@ class StaffContext:
         """One text message from the catalogue."""
         return [text_message(text(self.language, key, **values))]
 
-    def today(self) -> str:
-        """The local date, for the day's grant list."""
-        zone = self.services.settings.program.timezone
-        return (
-            datetime.fromtimestamp(self.services.clock(), UTC).astimezone(zone).date().isoformat()
-        )
-
 
 def staff_context(services: Services, user_id: str) -> StaffContext | None:
     """The context of a registered staff member, or None for anyone else."""
-    store_id = StaffRegistry(services.store.redis).is_staff(user_id)
+    store_id = services.staff.is_staff(user_id)
     return StaffContext(services, user_id, store_id) if store_id else None
 
 
@@ -107,9 +96,10 @@ def confirm(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
         grant = last  # a double tap: the transaction id makes the grant idempotent
     else:
         return ctx.say("staff_nothing_pending")
-    purchase = Purchase(grant["txn"], grant["code"], grant["amount"], grant["used"], (), None)
     try:
-        result = record_purchase(ctx.services, ctx.store, purchase)
+        result = staff_grants.grant(
+            ctx.services, ctx.staff_id, ctx.store, grant, first=grant is pending
+        )
     except InsufficientPointsError as exc:
         ctx.sessions.clear(ctx.staff_id)
         return ctx.say("staff_too_many_points", balance=exc.balance)
@@ -117,10 +107,6 @@ def confirm(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
         ctx.sessions.clear(ctx.staff_id)
         return ctx.say(_card_problem(exc))
     if grant is pending:
-        # Also after a replay: a worker that died between the grant and this record left the
-        # session pending, and the grant must still show in the day's list and be undoable.
-        record = {**grant, "earned": result.points_earned, "at": ctx.services.clock()}
-        ctx.sessions.record_grant(ctx.staff_id, ctx.today(), record)
         ctx.sessions.clear(ctx.staff_id)
         log.info("staff %s granted %d pt", user_ref(ctx.user_id), result.points_earned)
     return ctx.say(
@@ -140,14 +126,8 @@ def cancel(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
 
 def undo(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
     """Refund the last grant if it is at most UNDO_WINDOW old."""
-    last = ctx.sessions.last_grant(ctx.staff_id)
-    if last is None or ctx.services.clock() - last.get("at", 0) > UNDO_WINDOW:
-        return ctx.say("staff_undo_expired")
-    if not ctx.sessions.forget_last_grant(ctx.staff_id):
-        return ctx.say("staff_undo_expired")  # a concurrent undo took it
-    try:
-        result = refund_purchase(ctx.services, ctx.store, last["txn"])
-    except UnknownTransactionError:
+    result = staff_grants.undo_last_grant(ctx.services, ctx.staff_id, ctx.store)
+    if result is None:
         return ctx.say("staff_undo_expired")
     log.info("staff %s undid a grant", user_ref(ctx.user_id))
     return ctx.say(
@@ -160,12 +140,12 @@ def undo(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
 
 def today(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
     """Count and totals of this staff member's grants today."""
-    grants = ctx.sessions.day(ctx.staff_id, ctx.today())
+    totals = staff_grants.day_totals(ctx.services, ctx.staff_id)
     return ctx.say(
         "staff_today",
-        count=len(grants),
-        amount=f"{sum(g['amount'] for g in grants):,}",
-        earned=f"{sum(g.get('earned', 0) for g in grants):,}",
+        count=totals.count,
+        amount=f"{totals.amount:,}",
+        earned=f"{totals.earned:,}",
     )
 
 
@@ -195,7 +175,7 @@ def on_staff_postback(services: Services, user_id: str, data: str) -> list[Messa
 def _found(ctx: StaffContext, code: str) -> list[MessageJson]:
     """Look the card up and ask for the amount."""
     try:
-        member_id = _resolve_card(ctx.services, code)
+        member_id = resolve_card(ctx.services, code)
     except DomainError as exc:
         return ctx.say(_card_problem(exc))
     standing = ctx.services.ledger.maintain(member_id, ctx.services.clock())

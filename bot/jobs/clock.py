@@ -24,7 +24,6 @@ from bot.domain.schedule import sweep_day
 from bot.jobs.queue import queue
 from bot.jobs.sweep import SweepReport, sweep
 from bot.services import Services, services
-from bot.store.notice_state import NoticeState
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def tick(svc: Services, now: int, owner: str) -> SweepReport | None:
     day = due_day(now, svc.settings.program)
     if day is None:
         return None
-    state = NoticeState(svc.store.redis)
+    state = svc.notices
     if not state.claim_run(day, owner, RUN_LOCK_TTL):
         return None
     try:

@@ -55,7 +55,7 @@ def offset_label(offset: Duration) -> str:
 def queue_reminders(services: Services, now: int, stagger: Stagger, *, dry_run: bool) -> int:
     """Queue the reminders due at ``now`` for every offset; returns how many (would be) queued."""
     program = services.settings.program
-    state = NoticeState(services.store.redis)
+    state = services.notices
     queued = 0
     for offset in program.reminders.offsets:
         label = offset_label(offset)
@@ -135,7 +135,7 @@ def queue_expired_notice(
 
     A dry run expires nothing, so it says whether a notice would go, ``expiring`` (lots due
     now) counting as expiry entries."""
-    state = NoticeState(services.store.redis)
+    state = services.notices
     start = state.notified_upto(member_id)
     read = services.ledger.entries_from(member_id, start if start is not None else -NOTICE_SCAN)
     recent = read if start is not None else [e for e in read if e.at >= now - NOTICE_LOOKBACK]

@@ -22,7 +22,7 @@ from bot.jobs.backoff import Backoff
 from bot.jobs.push_content import KINDS
 from bot.log import user_ref
 from bot.services import Services, services
-from bot.store.push_limits import LineQuota, PushRateLimiter
+from bot.store.push_limits import PushRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def deliver(
     if spec.optional and not member.reminders:
         log.info("%s not pushed: %s turned reminders off", kind, user_ref(member.line_user_id))
         return None
-    quota = LineQuota(svc.store.redis)
+    quota = svc.quota
     if not urgent:
         # Receipts still try (once an hour); the rest wait without calling LINE at all.
         if quota.reached_since() is not None:
@@ -118,7 +118,7 @@ def _refused(
     if status == 429 and MONTHLY_LIMIT_TEXT in _message(exc).lower():
         zone = svc.settings.program.timezone
         until = int(start_of_next_month(datetime.fromtimestamp(now, UTC), zone).timestamp())
-        if LineQuota(svc.store.redis).mark_reached(now, until):
+        if svc.quota.mark_reached(now, until):
             log.warning(
                 "LINE monthly message limit reached: reminders and notices wait, receipts "
                 "retry hourly, until %s or `flask --app wsgi jobs quota --clear`",

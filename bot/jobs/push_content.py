@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.domain.records import Member
 from bot.domain.schedule import last_day_of_use
 from bot.messages.flex import ReceiptView, receipt_message
 from bot.messages.notices import ExpiredView, ReminderView, expired_message, reminder_message
 from bot.services import Services
-from bot.store.redis_store import Member
 
 #: An expired-points notice older than this (seconds; held back by LINE's monthly limit, say)
 #: is news no more and is dropped.

@@ -7,6 +7,7 @@ touches a single slot; keys of one store share ``{<store id>}``.
 from __future__ import annotations
 
 import hashlib
+from typing import NamedTuple
 
 PREFIX = "loyalty"
 
@@ -21,10 +22,49 @@ def member(member_id: str) -> str:
     return f"{PREFIX}:m:{{{member_id}}}"
 
 
-def member_ledger(member_id: str) -> list[str]:
+class LedgerKeys(NamedTuple):
     """The keys every ledger script receives, in the order ledger_common.lua expects."""
-    tag = f"{PREFIX}:m:{{{member_id}}}"
-    return [tag, f"{tag}:lots", f"{tag}:lotdata", f"{tag}:ledger", f"{tag}:ops", f"{tag}:spend"]
+
+    #: Hash: the member (see ``member``).
+    member: str
+    #: Sorted set: lot id -> expiry (unix s).
+    lots: str
+    #: Hash: lot id -> "remaining|amount|earned_at|expires_at|source|ref".
+    lot_data: str
+    #: List: the append-only history, oldest first (JSON entries).
+    history: str
+    #: Hash: operation key -> JSON outcome (idempotency), and receipt markers ``q:<op key>``.
+    ops: str
+    #: Sorted set: "<op key>|<amount>" -> time of purchases inside the rank window.
+    spend: str
+
+
+def member_ledger(member_id: str) -> LedgerKeys:
+    """The ledger keys of one member; all share the member's hash tag."""
+    tag = member(member_id)
+    return LedgerKeys(
+        tag, f"{tag}:lots", f"{tag}:lotdata", f"{tag}:ledger", f"{tag}:ops", f"{tag}:spend"
+    )
+
+
+def purchase_op(store_id: str, transaction_id: str) -> str:
+    """The ledger operation key of a POS purchase (a field of ``LedgerKeys.ops``)."""
+    return f"p:{store_id}:{transaction_id}"
+
+
+def refund_op(store_id: str, transaction_id: str) -> str:
+    """The ledger operation key of the refund of a POS purchase."""
+    return f"r:{store_id}:{transaction_id}"
+
+
+def adjustment_op(key: str) -> str:
+    """The ledger operation key of an admin adjustment (the admin's key, or a random one)."""
+    return f"a:{key}"
+
+
+def receipt_marker(op_key: str) -> str:
+    """Field of ``LedgerKeys.ops``: the receipt of this operation was queued."""
+    return f"q:{op_key}"
 
 
 def due_index() -> str:

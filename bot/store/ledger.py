@@ -7,78 +7,24 @@ idempotency key inside the script. Times are unix seconds passed in by the calle
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 
 import redis
 
 from bot.domain.program import Program
+from bot.domain.records import (
+    Entry,
+    Lot,
+    Outcome,
+    PurchaseOutcome,
+    RefundOutcome,
+    Standing,
+)
 from bot.store import keys
+from bot.store.scripts import script
 
 #: How many history entries one page holds.
 HISTORY_PAGE = 10
-
-
-@dataclass(frozen=True)
-class PurchaseOutcome:
-    """What a purchase did (or did the first time, when replayed)."""
-
-    status: str
-    balance: int
-    points_earned: int
-    points_used: int
-    spend: int
-
-
-@dataclass(frozen=True)
-class RefundOutcome:
-    """What a refund did: points taken back, restored, and what could not be taken back."""
-
-    status: str
-    balance: int
-    reversed: int
-    restored: int
-    shortfall: int
-    spend: int
-
-
-@dataclass(frozen=True)
-class Lot:
-    """A live grant of points."""
-
-    lot_id: str
-    remaining: int
-    amount: int
-    earned_at: int
-    expires_at: int
-    source: str
-    ref: str
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of a member's history."""
-
-    entry_id: str
-    kind: str
-    points: int
-    balance: int
-    at: int
-    fields: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Standing:
-    """A member's balance and rank-window spend, after maintenance."""
-
-    balance: int
-    spend: int
-
-
-def _load(name: str) -> str:
-    folder = resources.files("bot.store").joinpath("lua")
-    return folder.joinpath("ledger_common.lua").read_text() + folder.joinpath(name).read_text()
 
 
 class Ledger:
@@ -87,10 +33,10 @@ class Ledger:
     def __init__(self, client: redis.Redis, program: Program) -> None:
         self.redis = client
         self.program = program
-        self._purchase = client.register_script(_load("purchase.lua"))
-        self._refund = client.register_script(_load("refund.lua"))
-        self._adjust = client.register_script(_load("adjust.lua"))
-        self._maintain = client.register_script(_load("maintain.lua"))
+        self._purchase = script(client, "purchase")
+        self._refund = script(client, "refund")
+        self._adjust = script(client, "adjust")
+        self._maintain = script(client, "maintain")
         ranks = program.ranks
         self._common = [
             ranks.window.approx_seconds(),
@@ -150,7 +96,9 @@ class Ledger:
                 transaction_id,
             ),
         )
-        return PurchaseOutcome(_str(status), int(balance), int(earned), int(used), int(spend))
+        return PurchaseOutcome(
+            Outcome(_str(status)), int(balance), int(earned), int(used), int(spend)
+        )
 
     def refund(
         self, *, member_id: str, now: int, op_key: str, purchase_key: str, store_id: str, ref: str
@@ -160,15 +108,15 @@ class Ledger:
             keys=keys.member_ledger(member_id),
             args=self._args(now, op_key, purchase_key, store_id, ref),
         )
-        outcome = RefundOutcome(_str(result[0]), *(int(v) for v in result[1:]))
-        if outcome.status == "applied" and outcome.restored:
+        outcome = RefundOutcome(Outcome(_str(result[0])), *(int(v) for v in result[1:]))
+        if outcome.status is Outcome.APPLIED and outcome.restored:
             # Restored lots keep their old expiry, whose index entry may already be gone.
             self._mark_due(member_id, *(lot.expires_at for lot in self.lots(member_id)))
         return outcome
 
     def adjust(
         self, *, member_id: str, now: int, op_key: str, amount: int, reason: str
-    ) -> tuple[str, int]:
+    ) -> tuple[Outcome, int]:
         """Add (positive) or remove (negative) points once per ``op_key``; never below zero."""
         expires = self._expiry(now)
         if amount > 0:
@@ -178,7 +126,7 @@ class Ledger:
             keys=keys.member_ledger(member_id),
             args=self._args(now, op_key, fingerprint, amount, expires, reason),
         )
-        return _str(status), int(balance)
+        return Outcome(_str(status)), int(balance)
 
     def maintain(self, member_id: str, now: int) -> Standing | None:
         """Expire due lots and age the rank window; None if there is no such member."""
@@ -189,7 +137,8 @@ class Ledger:
 
     def lots(self, member_id: str) -> list[Lot]:
         """The member's live lots, the one expiring first first (as stored; call maintain first)."""
-        _, lots_key, data_key, *_ = keys.member_ledger(member_id)
+        ledger_keys = keys.member_ledger(member_id)
+        lots_key, data_key = ledger_keys.lots, ledger_keys.lot_data
         ids = self.redis.zrange(lots_key, 0, -1)
         if not ids:
             return []
@@ -213,7 +162,7 @@ class Ledger:
         self, member_id: str, before: str | None = None, count: int = HISTORY_PAGE
     ) -> list[Entry]:
         """History entries, newest first; ``before`` (an entry id) pages to older ones."""
-        ledger_key = keys.member_ledger(member_id)[3]
+        ledger_key = keys.member_ledger(member_id).history
         # Entry ids are list positions: the list only ever grows at its tail.
         end = int(before) - 1 if before and before.isdigit() else -1
         if end == -1 and before:
@@ -228,7 +177,7 @@ class Ledger:
 
     def entries_from(self, member_id: str, start: int) -> list[Entry]:
         """History entries from list index ``start`` (negative: from the end), oldest first."""
-        ledger_key = keys.member_ledger(member_id)[3]
+        ledger_key = keys.member_ledger(member_id).history
         length = self.redis.llen(ledger_key)
         first = max(start if start >= 0 else length + start, 0)
         raw = self.redis.lrange(ledger_key, first, length - 1)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import redis
 
 from bot.store import keys
+from bot.store.scripts import script
 
 #: Member hash field: the ledger index up to which expired points were notified.
 NOTIFIED_FIELD = "expiry_notified"
@@ -17,8 +16,7 @@ class NoticeState:
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
-        script = resources.files("bot.store").joinpath("lua", "set_preference.lua").read_text()
-        self._set_field = client.register_script(script)
+        self._set_field = script(client, "set_preference")
 
     def reminded(self, member_id: str, identity: str) -> bool:
         """True once the reminder ``identity`` was queued for the member."""

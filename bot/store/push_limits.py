@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import redis
 
 from bot.store import keys
+from bot.store.scripts import script
 
 #: Microseconds per second (the token bucket script counts in Redis microseconds).
 _MICROS = 1_000_000
@@ -22,8 +21,7 @@ class PushRateLimiter:
     def __init__(self, client: redis.Redis, rate: int) -> None:
         self.rate = rate
         self.burst = max(1, rate // 10)
-        script = resources.files("bot.store").joinpath("lua", "token_bucket.lua").read_text()
-        self._take = client.register_script(script)
+        self._take = script(client, "token_bucket")
 
     def acquire(self) -> float:
         """Take a token: 0.0 when taken, else the seconds to wait before asking again."""

@@ -6,14 +6,14 @@ import hashlib
 import logging
 import secrets
 import time
-from dataclasses import dataclass
-from importlib import resources
 
 import redis
 
 from bot.domain.card_codes import Credentials, new_handle, new_secret
 from bot.domain.cards import DEFAULT_PREFIX, new_member_number
+from bot.domain.records import Member, Store
 from bot.store import keys
+from bot.store.scripts import script
 
 log = logging.getLogger(__name__)
 
@@ -36,33 +36,6 @@ class UnsafeRedisError(StoreError):
 
 class DuplicateStoreError(StoreError):
     """A store with this id already exists."""
-
-
-@dataclass(frozen=True)
-class Member:
-    """A registered shopper."""
-
-    member_id: str
-    line_user_id: str
-    number: str
-    display_name: str
-    language: str
-    balance: int
-    active: bool
-    #: Whether the shopper wants expiry reminders and expired-points notices (a setting).
-    reminders: bool = True
-
-
-@dataclass(frozen=True)
-class Store:
-    """A shop that grants points through the POS API."""
-
-    store_id: str
-    name: str
-
-
-def _script(name: str) -> str:
-    return resources.files("bot.store").joinpath("lua", f"{name}.lua").read_text()
 
 
 def connect(url: str, timeout: float = 5.0) -> redis.Redis:
@@ -92,11 +65,11 @@ class LoyaltyStore:
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
-        self._register = client.register_script(_script("register_member"))
-        self._release_transaction = client.register_script(_script("release_transaction"))
-        self._set_preference = client.register_script(_script("set_preference"))
-        self._claim_code = client.register_script(_script("claim_code"))
-        self._release_code = client.register_script(_script("release_code"))
+        self._register = script(client, "register_member")
+        self._release_transaction = script(client, "release_transaction")
+        self._set_preference = script(client, "set_preference")
+        self._claim_code = script(client, "claim_code")
+        self._release_code = script(client, "release_code")
 
     # -- members -----------------------------------------------------------------------
 
@@ -313,11 +286,11 @@ class LoyaltyStore:
 
     def receipt_queued(self, member_id: str, op_key: str) -> bool:
         """True once the receipt push for an operation has been queued."""
-        return self.redis.hexists(keys.member_ledger(member_id)[4], f"q:{op_key}")
+        return self.redis.hexists(keys.member_ledger(member_id).ops, keys.receipt_marker(op_key))
 
     def mark_receipt_queued(self, member_id: str, op_key: str) -> None:
         """Record that the receipt push for an operation is queued."""
-        self.redis.hset(keys.member_ledger(member_id)[4], f"q:{op_key}", 1)
+        self.redis.hset(keys.member_ledger(member_id).ops, keys.receipt_marker(op_key), 1)
 
     # -- webhook events ----------------------------------------------------------------
 

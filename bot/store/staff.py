@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
 
+from bot.domain.records import StaffMember
 from bot.store import keys
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    """A registered staff member; the raw user id is kept because linking a menu needs it."""
-
-    line_user_id: str
-    store_id: str
-    added_at: datetime
 
 
 class StaffRegistry:

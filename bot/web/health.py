@@ -8,7 +8,6 @@ import redis
 from flask import Blueprint, jsonify
 
 from bot.services import services
-from bot.store.push_limits import LineQuota
 
 bp = Blueprint("health", __name__)
 
@@ -19,7 +18,7 @@ def healthz():
     svc = services()
     try:
         svc.store.redis.ping()
-        since = LineQuota(svc.store.redis).reached_since()
+        since = svc.quota.reached_since()
     except redis.RedisError:
         return jsonify(status="unavailable", redis="unreachable"), 503
     quota = {"line_quota": "ok"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 
-from bot.messages.card_image import CardFace, render_card_png
+from bot.imaging.card_image import CardFace, render_card_png
 from bot.services import services
 
 bp = Blueprint("media", __name__)

@@ -18,7 +18,7 @@ from bot.domain.errors import (
     UsedCardCodeError,
 )
 from bot.domain.purchase import TRANSACTION_ID, parse_purchase
-from bot.purchases import (
+from bot.operations.purchases import (
     PurchaseResult,
     RefundResult,
     look_up_card,

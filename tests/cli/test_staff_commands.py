@@ -9,11 +9,11 @@ from linebot.v3.messaging import RichMenuRequest
 from PIL import Image
 
 from bot.log import user_ref
-from bot.sandbox.fake_line import FakeLine
 from bot.services import Services
 from bot.store.staff import StaffRegistry
 from richmenu import STAFF_MENU_ALIAS
 from richmenu.line_ops import RichMenuApi
+from sandbox.fake_line import FakeLine
 
 USER = "U" + "a" * 32
 OTHER = "U" + "b" * 32

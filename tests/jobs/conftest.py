@@ -12,11 +12,11 @@ from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
 from bot.config import Settings
+from bot.domain.records import Member
 from bot.jobs import push
 from bot.jobs.backoff import Backoff
 from bot.jobs.queue import queue
 from bot.services import Services
-from bot.store.redis_store import Member
 from tests.conftest import make_settings
 from tests.support.events import user_id
 

@@ -11,11 +11,11 @@ import redis
 from bot.config import DEFAULT_PROGRAM
 from bot.domain.program import CardDesign, load_program
 from bot.line.client import LineClient
-from bot.sandbox.fake_line import FakeLine
 from bot.store.staff import StaffRegistry
 from richmenu.build import DesiredMenu, build_menus
 from richmenu.line_ops import RichMenuApi
 from richmenu.model import Page, load_definitions
+from sandbox.fake_line import FakeLine
 from tests.conftest import ACCESS_TOKEN
 
 

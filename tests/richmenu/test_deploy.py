@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import pytest
 from linebot.v3.messaging import MessagingApi
 
-from bot.sandbox.fake_line import FakeLine, RecordedRequest
 from bot.store.staff import StaffRegistry
 from richmenu import STAFF_MENU_ALIAS
 from richmenu.build import DesiredMenu
@@ -16,6 +15,7 @@ from richmenu.deploy import DeployOptions, deploy
 from richmenu.errors import RichMenuError
 from richmenu.line_ops import RichMenuApi
 from richmenu.plan import Plan
+from sandbox.fake_line import FakeLine, RecordedRequest
 
 CREATE = "/v2/bot/richmenu"
 VALIDATE = "/v2/bot/richmenu/validate"

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.sandbox.fake_line import FakeLine
 from bot.store.staff import StaffRegistry
 from richmenu.__main__ import main
 from richmenu.build import DesiredMenu
+from sandbox.embedded_redis import EmbeddedRedis
+from sandbox.fake_line import FakeLine
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL
 
 STAFF = "U" + "5" * 32

@@ -50,8 +50,8 @@ from linebot.v3.messaging.exceptions import (
     UnauthorizedException,
 )
 
-from bot.sandbox import fake_base, fake_line
-from bot.sandbox.fake_line import FakeLine
+from sandbox import fake_base, fake_line
+from sandbox.fake_line import FakeLine
 from tests.support import openapi
 from tests.support.openapi import (
     MessagingApiValidator,

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.program import parse_program
-from bot.embedded_redis import EmbeddedRedis
 from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
+from sandbox.embedded_redis import EmbeddedRedis
 from tests.support.events import user_id
 
 T0 = 1_800_000_000

@@ -144,7 +144,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert [(lot.expires_at, lot.lot_id) for lot in lots] == sorted(
             (lot.expires_at, lot.lot_id) for lot in lots
         )
-        member_key = keys.member_ledger(self.member_id)[0]
+        member_key = keys.member_ledger(self.member_id).member
         balance = int(self.ledger.redis.hget(member_key, "balance"))
         assert balance == sum(lot.remaining for lot in lots) == self.model.balance >= 0
         history = self.ledger.history(self.member_id, count=10_000)

@@ -13,8 +13,8 @@ from PIL import Image
 from rq import SimpleWorker
 
 from bot import create_app
-from bot.cards import CardCodes
 from bot.jobs.queue import event_queue, queue
+from bot.operations.cards import CardCodes
 from bot.store import keys
 from tests.conftest import CHANNEL_SECRET, make_settings
 from tests.support import events

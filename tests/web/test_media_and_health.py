@@ -11,7 +11,7 @@ from PIL import Image
 from bot import create_app
 from bot.domain.cards import new_member_number
 from bot.handlers.card import IMAGE_GRACE
-from bot.messages.card_image import CardFace
+from bot.imaging.card_image import CardFace
 from tests.conftest import PUBLIC_BASE_URL, make_settings
 from tests.support import events
 

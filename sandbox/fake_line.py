@@ -25,7 +25,7 @@ from typing import Any, Self
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
-from bot.sandbox.fake_base import (
+from sandbox.fake_base import (
     _CHAT_ID,
     _DEFAULT_ERROR_MESSAGES,
     _QUOTABLE_TYPES,
@@ -69,7 +69,7 @@ from bot.sandbox.fake_base import (
     _trim,
     _with_params,
 )
-from bot.sandbox.fake_richmenus import RichMenuEndpoints
+from sandbox.fake_richmenus import RichMenuEndpoints
 
 __all__ = ["FakeLine", "RecordedRequest"]
 

@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 from bot.domain import card_codes
 from bot.domain.cards import is_valid_member_number
 from bot.domain.program import CardDesign, Program, RankTier
-from bot.messages.fonts import drawable, fitted, font
+from bot.imaging.fonts import drawable, fitted, font
 from bot.messages.texts import CATALOGUE, text
 
 WIDTH, HEIGHT = 1024, 640

@@ -19,7 +19,8 @@ from bot.domain.errors import (
     UsedCardCodeError,
 )
 from bot.domain.program import Program
-from bot.store.redis_store import LoyaltyStore, Member
+from bot.domain.records import Member
+from bot.store.redis_store import LoyaltyStore
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from bot.sandbox.fake_base import (
+from sandbox.fake_base import (
     _RICH_MENU_ALIAS_ID,
     _USER_ID,
     MAX_BULK_RICH_MENU_USERS,

@@ -14,9 +14,10 @@ from bot.domain.errors import (
     UsedCardCodeError,
 )
 from bot.domain.purchase import Purchase
+from bot.domain.records import Outcome, Store
 from bot.jobs.queue import enqueue_receipt, receipt_retry_key
 from bot.services import Services
-from bot.store.redis_store import Store
+from bot.store import keys
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,6 @@ class RefundResult:
     balance: int
     rank: str
     replayed: bool
-
-
-def purchase_key(store_id: str, transaction_id: str) -> str:
-    """The ledger idempotency key of a POS purchase."""
-    return f"p:{store_id}:{transaction_id}"
 
 
 def record_purchase(services: Services, store: Store, purchase: Purchase) -> PurchaseResult:
@@ -84,7 +80,7 @@ def _apply_purchase(
     )
     if bound is None:
         raise TransactionConflictError(purchase.transaction_id)
-    op_key = purchase_key(store.store_id, purchase.transaction_id)
+    op_key = keys.purchase_op(store.store_id, purchase.transaction_id)
     outcome = services.ledger.purchase(
         member_id=bound,
         now=services.clock(),
@@ -95,15 +91,15 @@ def _apply_purchase(
         store_id=store.store_id,
         transaction_id=purchase.transaction_id,
     )
-    if outcome.status == "conflict":
+    if outcome.status is Outcome.CONFLICT:
         raise TransactionConflictError(purchase.transaction_id)
-    if outcome.status in ("insufficient", "no_member"):
+    if outcome.status in (Outcome.INSUFFICIENT, Outcome.NO_MEMBER):
         # Refused, nothing applied: unbind the id, or a later retry of this body would skip
         # the card check and could redeem once the balance had grown.
         services.store.release_transaction(
             store.store_id, purchase.transaction_id, bound, fingerprint
         )
-        if outcome.status == "insufficient":
+        if outcome.status is Outcome.INSUFFICIENT:
             raise InsufficientPointsError(outcome.balance, outcome.points_used)
         raise UnknownCardError(purchase.card_code)
     member = services.store.member(bound)
@@ -130,7 +126,7 @@ def _apply_purchase(
         points_used=outcome.points_used,
         balance=outcome.balance,
         rank=services.settings.program.ranks.for_spend(outcome.spend).key,
-        replayed=outcome.status == "replayed",
+        replayed=outcome.status is Outcome.REPLAYED,
     )
 
 
@@ -142,13 +138,13 @@ def refund_purchase(services: Services, store: Store, transaction_id: str) -> Re
     outcome = services.ledger.refund(
         member_id=member_id,
         now=services.clock(),
-        op_key=f"r:{store.store_id}:{transaction_id}",
-        purchase_key=purchase_key(store.store_id, transaction_id),
+        op_key=keys.refund_op(store.store_id, transaction_id),
+        purchase_key=keys.purchase_op(store.store_id, transaction_id),
         store_id=store.store_id,
         ref=transaction_id,
     )
     member = services.store.member(member_id)
-    if outcome.status in ("not_found", "no_member") or member is None:
+    if outcome.status in (Outcome.NOT_FOUND, Outcome.NO_MEMBER) or member is None:
         # Claimed but never applied (the purchase failed), or the member was deleted.
         raise UnknownTransactionError(transaction_id)
     return RefundResult(
@@ -158,7 +154,7 @@ def refund_purchase(services: Services, store: Store, transaction_id: str) -> Re
         shortfall=outcome.shortfall,
         balance=outcome.balance,
         rank=services.settings.program.ranks.for_spend(outcome.spend).key,
-        replayed=outcome.status == "replayed",
+        replayed=outcome.status is Outcome.REPLAYED,
     )
 
 
@@ -173,7 +169,7 @@ class CardLookup:
 
 def look_up_card(services: Services, card_code: str) -> CardLookup:
     """The member behind a scanned code, with the balance after expiring due points."""
-    member_id = _resolve_card(services, card_code)
+    member_id = resolve_card(services, card_code)
     standing = services.ledger.maintain(member_id, services.clock())
     member = services.store.member(member_id)
     if standing is None or member is None:
@@ -182,7 +178,7 @@ def look_up_card(services: Services, card_code: str) -> CardLookup:
     return CardLookup(member.number, rank, standing.balance)
 
 
-def _resolve_card(services: Services, card_code: str) -> str:
+def resolve_card(services: Services, card_code: str) -> str:
     """The member id a scanned card code belongs to, without using the code up. A code a
     transaction already took is refused here too, so the till asks for a fresh one at once."""
     scan = services.card_codes.resolve(card_code, services.clock())

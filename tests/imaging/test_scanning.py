@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
-from bot.scanning import decode_card_codes
+from bot.imaging.scanning import decode_card_codes
 from tests.conftest import make_settings
 from tests.support import events
 from tests.support.photos import VARIANTS

@@ -13,7 +13,7 @@ from PIL import Image
 from bot.config import DEFAULT_PROGRAM
 from bot.domain import card_codes
 from bot.domain.program import load_program
-from bot.messages.card_image import HEIGHT, WIDTH, CardFace, render_card_png
+from bot.imaging.card_image import HEIGHT, WIDTH, CardFace, render_card_png
 from bot.messages.flex import CARD_ASPECT_RATIO
 
 PROGRAM = load_program(DEFAULT_PROGRAM)

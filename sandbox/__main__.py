@@ -1,4 +1,4 @@
-"""``python -m bot.sandbox``: act as a shopper or a till against the running sandbox bot."""
+"""``python -m sandbox``: act as a shopper or a till against the running sandbox bot."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from bot.cards import CardCodes
 from bot.config import Settings, SettingsError
+from bot.operations.cards import CardCodes
 from bot.store.redis_store import LoyaltyStore, connect
 
 #: The sandbox shopper's LINE user id (any U + 32 hex digits works).
@@ -87,9 +87,9 @@ def show_inbox(settings: Settings, user: str) -> int:
             print(f"    card image: {hero['url']}")
         who = "" if user == SHOPPER else f" --user {user}"
         for data in _postbacks(message):
-            print(f"    button: python -m bot.sandbox{who} tap '{data.removeprefix('action=')}'")
+            print(f"    button: python -m sandbox{who} tap '{data.removeprefix('action=')}'")
     if not entries:
-        print("nothing yet; try: python -m bot.sandbox follow")
+        print("nothing yet; try: python -m sandbox follow")
     return 0
 
 
@@ -121,7 +121,7 @@ def buy(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
     """POST a purchase to the POS API with the code the shopper's card shows now."""
     card = args.card or current_code(settings, args.user)
     if card is None:
-        print("the sandbox shopper has no card yet; run: python -m bot.sandbox follow")
+        print("the sandbox shopper has no card yet; run: python -m sandbox follow")
         return 1
     body = {
         "transaction_id": args.transaction_id or f"SBX-{secrets.token_hex(4)}",
@@ -140,7 +140,7 @@ def buy(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and act."""
-    parser = argparse.ArgumentParser(prog="python -m bot.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--bot", help="the bot's base URL (default: PUBLIC_BASE_URL)")
     parser.add_argument("--user", default=SHOPPER, help="the shopper's LINE user id")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args.bot = (args.bot or settings.public_base_url).rstrip("/")
     if args.command == "code":
         code = current_code(settings, args.user)
-        print(code or "the sandbox shopper has no card yet; run: python -m bot.sandbox follow")
+        print(code or "the sandbox shopper has no card yet; run: python -m sandbox follow")
         return 0 if code else 1
     if args.command == "inbox":
         return show_inbox(settings, args.user)

@@ -18,18 +18,18 @@ from bot.config import (
     Settings,
     SettingsError,
 )
-from bot.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from sandbox.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 NEXT_STEPS = """
 Sandbox mode: no LINE credentials, so LINE calls go to a local stand-in at {line}.
 Try it from another terminal in {root}:
 
-  .venv/bin/python -m bot.sandbox follow          # a shopper adds the bot as a friend
-  .venv/bin/python -m bot.sandbox inbox           # what the shopper got: welcome + card
+  .venv/bin/python -m sandbox follow          # a shopper adds the bot as a friend
+  .venv/bin/python -m sandbox inbox           # what the shopper got: welcome + card
   .venv/bin/flask --app wsgi store add S001 --name "Shibuya"   # prints a POS API key
-  .venv/bin/python -m bot.sandbox buy --key <key> --amount 1280  # the till scans the card
-  .venv/bin/python -m bot.sandbox inbox           # the electronic receipt
-  .venv/bin/python -m bot.sandbox tap card        # the shopper taps "card"
+  .venv/bin/python -m sandbox buy --key <key> --amount 1280  # the till scans the card
+  .venv/bin/python -m sandbox inbox           # the electronic receipt
+  .venv/bin/python -m sandbox tap card        # the shopper taps "card"
 
 The card image URL printed by `inbox` opens in a browser. Ctrl-C stops everything.
 """
@@ -60,7 +60,7 @@ def main() -> int:
             print(f"REDIS_URL: unset and the embedded Redis failed: {exc}", file=sys.stderr)
             return 2
         if settings.sandbox:
-            from bot.sandbox.fake_line import FakeLine
+            from sandbox.fake_line import FakeLine
 
             line_url = urlsplit(settings.line_api_base_url or "")
             fake = FakeLine(host=line_url.hostname or "127.0.0.1", port=line_url.port or 8081)

@@ -1,0 +1,115 @@
+"""The records the layers pass to each other: members, stores, lots, history, outcomes.
+
+Plain frozen values: the store builds them from Redis, operations and handlers read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """What a ledger step did; the Lua scripts return these names."""
+
+    APPLIED = "applied"
+    #: The same operation key was applied before: the first result is returned again.
+    REPLAYED = "replayed"
+    #: The operation key was applied before with a different body.
+    CONFLICT = "conflict"
+    #: Fewer points than the step wants to take; nothing changed.
+    INSUFFICIENT = "insufficient"
+    NO_MEMBER = "no_member"
+    #: A refund of a purchase the ledger never applied.
+    NOT_FOUND = "not_found"
+    #: The card code was already taken by another transaction; nothing changed.
+    CODE_USED = "code_used"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A registered shopper."""
+
+    member_id: str
+    line_user_id: str
+    number: str
+    display_name: str
+    language: str
+    balance: int
+    active: bool
+    #: Whether the shopper wants expiry reminders and expired-points notices (a setting).
+    reminders: bool = True
+
+
+@dataclass(frozen=True)
+class Store:
+    """A shop that grants points through the POS API."""
+
+    store_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A registered staff member; the raw user id is kept because linking a menu needs it."""
+
+    line_user_id: str
+    store_id: str
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class Lot:
+    """A live grant of points."""
+
+    lot_id: str
+    remaining: int
+    amount: int
+    earned_at: int
+    expires_at: int
+    source: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a member's history."""
+
+    entry_id: str
+    kind: str
+    points: int
+    balance: int
+    at: int
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's balance and rank-window spend, after maintenance."""
+
+    balance: int
+    spend: int
+
+
+@dataclass(frozen=True)
+class PurchaseOutcome:
+    """What a purchase did (or did the first time, when replayed)."""
+
+    status: Outcome
+    balance: int
+    points_earned: int
+    points_used: int
+    spend: int
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """What a refund did: points taken back, restored, and what could not be taken back."""
+
+    status: Outcome
+    balance: int
+    reversed: int
+    restored: int
+    shortfall: int
+    spend: int
