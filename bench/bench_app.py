@@ -12,6 +12,13 @@ from bot.services import services
 app = create_app()
 
 
+@app.after_request
+def _name_worker(response):
+    """Which gunicorn worker answered: benchmarks report how connections were split."""
+    response.headers["X-Worker-Pid"] = str(os.getpid())
+    return response
+
+
 @app.post("/bench/baseline")
 def baseline():
     """One Redis round trip and a JSON answer: the floor any POS request stands on."""

@@ -50,11 +50,13 @@ def rate(count: int, seconds: float) -> str:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[int]:
-    """Serve ``bench.bench_app:app`` (2 workers x 4 threads) for the block; yields its port."""
+def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[int]:
+    """Serve ``bench.bench_app:app`` with the Procfile's command (``workers`` x 4 threads)
+    for the block; yields its port."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-               "2", "--threads", "4", "--log-level", "warning", "bench.bench_app:app"]  # fmt: skip
+               str(workers), "--threads", "4", "--log-level", "warning",
+               "bench.bench_app:app"]  # fmt: skip
     web = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         _wait_healthy(port)
