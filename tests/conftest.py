@@ -16,6 +16,7 @@ from rq.registry import ScheduledJobRegistry
 
 from bot import create_app
 from bot.config import Settings
+from bot.jobs.outbox import relay
 from bot.jobs.queue import event_queue, queue
 from bot.services import Services
 from sandbox.embedded_redis import EmbeddedRedis
@@ -121,8 +122,11 @@ def run_jobs(app: Flask):
             both = [event_queue(svc), jobs_queue]
             for _ in range(max_rounds):
                 SimpleWorker(both, connection=svc.queue_redis).work(burst=True)
+                # As the pushes worker's relay thread does: receipts the jobs (a staff grant)
+                # or requests wrote to outboxes go on the queue.
+                relayed = relay(svc, svc.clock())
                 due = scheduled.get_job_ids()
-                if not due:
+                if not due and not relayed:
                     break
                 for job_id in due:
                     scheduled.remove(job_id)

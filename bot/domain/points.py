@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from bot.domain.program import EarnRule
+from bot.domain.program import EarnRule, Ranks
 
 
 def earned_points(
@@ -26,3 +26,9 @@ def _round(value: Fraction, rounding: str) -> int:
     if rounding == "round" and remainder * 2 >= value.denominator:
         return quotient + 1
     return quotient
+
+
+def earned_by_tier(rule: EarnRule, ranks: Ranks, amount: int, points_used: int = 0) -> list[int]:
+    """Points a purchase earns at each rank tier, in tier order: the ledger script picks the
+    entry of the tier the member's window spend reaches when it applies the purchase."""
+    return [earned_points(rule, amount, points_used, tier.multiplier) for tier in ranks.tiers]

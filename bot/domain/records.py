@@ -101,6 +101,11 @@ class PurchaseOutcome:
     points_earned: int
     points_used: int
     spend: int
+    member_number: str = ""
+    #: Whether the member follows the account (a receipt can be pushed).
+    active: bool = False
+    #: Whether this call wrote the purchase's receipt to the member's outbox.
+    receipt_written: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,3 +118,15 @@ class RefundOutcome:
     restored: int
     shortfall: int
     spend: int
+
+
+@dataclass(frozen=True)
+class PushIntent:
+    """A push a ledger step decided on, kept in the member's outbox until it is queued."""
+
+    kind: str
+    #: The X-Line-Retry-Key: one logical message, one key, however often it is queued.
+    retry_key: str
+    payload: dict[str, object]
+    #: Urgent pushes (receipts) ignore quiet hours.
+    urgent: bool

@@ -8,6 +8,7 @@ from datetime import timedelta
 from rq import Queue, Retry
 from rq.job import Job
 
+from bot.domain.records import PushIntent
 from bot.services import Services
 
 #: Pushes (receipts, reminders, notices): one queue, so a worker takes jobs reliably.
@@ -72,6 +73,22 @@ def expired_retry_key(member_id: str, last_entry: int) -> str:
     return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"expired:{member_id}:{last_entry}"))
 
 
+def _push_job_id(retry_key: str) -> str:
+    return f"push-{retry_key}"
+
+
+def _push_options(kind: str, retry_key: str) -> dict:
+    """RQ options of a push job: its id is its retry key, so one message is one job."""
+    return {
+        "job_id": _push_job_id(retry_key),
+        "description": f"push {kind} {retry_key}",
+        "retry": PUSH_RETRY,
+        "timeout": PUSH_TIMEOUT,
+        "result_ttl": 0,
+        "failure_ttl": FAILURE_TTL,
+    }
+
+
 def queue_push(
     services: Services,
     kind: str,
@@ -88,19 +105,12 @@ def queue_push(
     of one logical message carries the same key and LINE delivers it once.
     """
     jobs = queue(services)
-    job_id = f"push-{retry_key}"
-    if Job.exists(job_id, connection=services.queue_redis):
+    if Job.exists(_push_job_id(retry_key), connection=services.queue_redis):
         # Already waiting or retrying: queueing again would reset its history (the time of
         # its first attempt, its failures) and could run it twice.
         return
-    options = {
-        "job_id": job_id,
-        "description": f"push {kind} {retry_key}",
-        "retry": PUSH_RETRY,
-        "job_timeout": PUSH_TIMEOUT,
-        "result_ttl": 0,
-        "failure_ttl": FAILURE_TTL,
-    }
+    options = _push_options(kind, retry_key)
+    options["job_timeout"] = options.pop("timeout")
     args = ("bot.jobs.push.deliver", kind, member_id, payload, retry_key, urgent)
     if delay > 0:
         jobs.enqueue_in(timedelta(seconds=delay), *args, **options)
@@ -109,5 +119,26 @@ def queue_push(
 
 
 def enqueue_receipt(services: Services, member_id: str, receipt: dict, retry_key: str) -> None:
-    """Queue the push of an electronic receipt: urgent, so it ignores quiet hours."""
+    """Queue the push of an electronic receipt on its own (no ledger marker): for tools."""
     queue_push(services, "receipt", member_id, receipt, retry_key, urgent=True)
+
+
+def queue_pushes(services: Services, pushes: list[tuple[str, PushIntent]]) -> None:
+    """Queue many (member id, push) at once, in two round trips, skipping those whose job is
+    already waiting or retrying (see ``queue_push``)."""
+    jobs = queue(services)
+    with services.queue_redis.pipeline(transaction=False) as pipe:
+        for _, push in pushes:
+            pipe.exists(Job.key_for(_push_job_id(push.retry_key)))
+        waiting = pipe.execute()
+    fresh = [
+        Queue.prepare_data(
+            "bot.jobs.push.deliver",
+            args=(push.kind, member_id, push.payload, push.retry_key, push.urgent),
+            **_push_options(push.kind, push.retry_key),
+        )
+        for (member_id, push), exists in zip(pushes, waiting, strict=True)
+        if not exists
+    ]
+    if fresh:
+        jobs.enqueue_many(fresh)

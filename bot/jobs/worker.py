@@ -7,11 +7,13 @@ watches both, events first, for small set-ups.
 from __future__ import annotations
 
 import sys
+import threading
 
 from rq import SimpleWorker
 
 from bot import create_app
 from bot.config import SettingsError
+from bot.jobs.outbox import Relay
 from bot.jobs.queue import event_queue, queue
 from bot.services import services
 
@@ -37,7 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         # SimpleWorker runs jobs in this process: the LINE connection pool and the app
         # context survive between jobs, where a forking worker would rebuild both per job.
         worker = SimpleWorker(queues, connection=svc.queue_redis)
-        worker.work(with_scheduler=True)
+        stop = threading.Event()
+        if args != ["events"]:
+            # Receipts wait in members' outboxes until a relay queues them (bot/jobs/outbox.py).
+            Relay(svc, stop).start()
+        try:
+            worker.work(with_scheduler=True)
+        finally:
+            stop.set()
     return 0
 
 

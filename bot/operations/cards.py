@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.domain import card_codes
-from bot.domain.card_codes import Verdict
+from bot.domain.card_codes import Credentials, Verdict
 from bot.domain.cards import is_valid_member_number
 from bot.domain.errors import (
     ExpiredCardCodeError,
@@ -20,6 +20,7 @@ from bot.domain.errors import (
 )
 from bot.domain.program import Program
 from bot.domain.records import Member
+from bot.store import keys
 from bot.store.redis_store import LoyaltyStore
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,8 @@ class CardCodes:
         issued = card_codes.issue(self._key, credentials, now, self.window)
         return ShownCode("rotating", issued.code, issued.expires_at)
 
-    def resolve(self, card_code: str, now: int) -> Scan:
-        """The member a scanned code belongs to, or the error that tells the till what to do.
+    def index_key(self, card_code: str) -> str:
+        """The index that names the member behind ``card_code``, or the error for the till.
 
         A current rotating code is accepted in both modes (cards shown just before a switch to
         ``static`` keep working). A member number is accepted only in ``static`` mode: it is
@@ -78,27 +79,45 @@ class CardCodes:
         photo of a card work forever.
         """
         if card_codes.looks_like_code(card_code):
-            return self._resolve_rotating(card_code, now)
+            return keys.card_handle(card_codes.handle_of(card_code))
         if is_valid_member_number(card_code):
             if self.program.code_mode != "static":
                 raise MemberNumberNotAcceptedError(card_code)
-            member_id = self.store.member_id_by_number(card_code)
-            if member_id is not None:
-                return Scan(member_id)
+            return keys.card_number(card_code)
         raise UnknownCardError(card_code)
 
-    def _resolve_rotating(self, code: str, now: int) -> Scan:
-        member_id = self.store.member_id_by_handle(card_codes.handle_of(code))
-        credentials = self.store.code_credentials(member_id) if member_id else None
-        if member_id is None or credentials is None:
-            raise UnknownCardError(code)
-        result = card_codes.check(self._key, credentials, code, now, self.window)
+    def verify(
+        self, card_code: str, member_id: str, credentials: Credentials | None, now: int
+    ) -> Scan:
+        """Check a code against its member's ``credentials`` (read after ``index_key``; not
+        needed for a member number), or raise the error for the till."""
+        if not card_codes.looks_like_code(card_code):
+            return Scan(member_id)
+        if credentials is None:
+            raise UnknownCardError(card_code)
+        result = card_codes.check(self._key, credentials, card_code, now, self.window)
         if result.verdict is Verdict.FORGED:
             log.warning("refused a forged card code")
-            raise UnknownCardError(code)
+            raise UnknownCardError(card_code)
         if result.verdict is Verdict.EXPIRED:
-            raise ExpiredCardCodeError(code)
+            raise ExpiredCardCodeError(card_code)
         return Scan(member_id, (result.step, result.counter))
+
+    def resolve(self, card_code: str, now: int) -> Scan:
+        """The member a scanned code belongs to, or the error that tells the till what to do."""
+        member_id = self.store.member_id_indexed(self.index_key(card_code))
+        if member_id is None:
+            raise UnknownCardError(card_code)
+        credentials = None
+        if card_codes.looks_like_code(card_code):
+            credentials = self.store.code_credentials(member_id)
+        return self.verify(card_code, member_id, credentials, now)
+
+    @property
+    def claim_ttl(self) -> int:
+        """How long a code's use record is kept: long enough to outlive the code, which is
+        refused as expired after that anyway (seconds)."""
+        return self.window + 2 * card_codes.step_seconds(self.window)
 
     def claim(self, scan: Scan, claim: str) -> None:
         """Record that ``claim`` (store and transaction) uses this code; a code has one user.
@@ -107,9 +126,7 @@ class CardCodes:
         """
         if scan.code is None:
             return
-        # Long enough to outlive the code: it is refused as expired after that anyway.
-        ttl = self.window + 2 * card_codes.step_seconds(self.window)
-        holder = self.store.claim_code(scan.member_id, *scan.code, claim, ttl)
+        holder = self.store.claim_code(scan.member_id, *scan.code, claim, self.claim_ttl)
         if holder != claim:
             raise UsedCardCodeError(claim)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.domain import card_codes
 from bot.domain.errors import (
     DomainError,
     InsufficientPointsError,
@@ -14,10 +16,12 @@ from bot.domain.errors import (
     UsedCardCodeError,
 )
 from bot.domain.purchase import Purchase
-from bot.domain.records import Outcome, Store
-from bot.jobs.queue import enqueue_receipt, receipt_retry_key
+from bot.domain.records import Outcome, PushIntent, Store
+from bot.jobs.outbox import OUTBOX_GRACE
+from bot.jobs.queue import receipt_retry_key
 from bot.services import Services
 from bot.store import keys
+from bot.store.ledger import CodeClaim
 
 
 @dataclass(frozen=True)
@@ -50,78 +54,122 @@ def record_purchase(services: Services, store: Store, purchase: Purchase) -> Pur
 
     A new transaction needs a current card code and claims it: a rotating code serves one
     transaction. A retry of a transaction already bound to the same body skips the card check:
-    its code was checked the first time and may have expired since.
+    its code was checked the first time and may have expired since. Five Redis round trips for
+    a new sale (with the key check): the binding and the card index; the binding, the due
+    index and the code credentials; the ledger step; the receipt.
     """
     fingerprint = purchase.fingerprint()
-    binding = services.store.transaction_binding(store.store_id, purchase.transaction_id)
+    codes, txn = services.card_codes, purchase.transaction_id
+    index = codes.index_key(purchase.card_code)
+    binding, member_id = services.store.sale_lookup(store.store_id, txn, index)
+    receipt = _receipt(store, purchase)
     if binding is not None:
-        if binding[1] != fingerprint:
-            raise TransactionConflictError(purchase.transaction_id)
-        return _apply_purchase(services, store, purchase, binding[0], fingerprint)
-    scan = services.card_codes.resolve(purchase.card_code, services.clock())
-    # The body's fingerprint too: a concurrent request with the same id and another body
-    # (a 409) must not give back the code of the request that won.
-    claim = f"{store.store_id} {purchase.transaction_id} {fingerprint}"
-    services.card_codes.claim(scan, claim)
+        return _apply(services, store, purchase, _bound(binding, fingerprint, txn), None, receipt)
+    if member_id is None:
+        raise UnknownCardError(purchase.card_code)
+    now = services.clock()
+    indexed_at = time.monotonic()
+    binding, credentials = services.store.bind_sale(
+        store.store_id, txn, member_id, fingerprint,
+        credentials=card_codes.looks_like_code(purchase.card_code),
+        indexes=services.ledger.indexes_before_purchase(member_id, now, receipt),
+    )  # fmt: skip
+    bound = _bound(binding, fingerprint, txn)
+    if bound != member_id:
+        # Bound first by a concurrent request with this body and, since, another member's code.
+        return _apply(services, store, purchase, bound, None, receipt)
     try:
-        return _apply_purchase(services, store, purchase, scan.member_id, fingerprint)
+        scan = codes.verify(purchase.card_code, member_id, credentials, now)
     except DomainError:
-        # Not applied (id conflict, too few points): the shopper may use the same code again.
-        services.card_codes.release(scan, claim)
+        services.store.release_transaction(store.store_id, txn, member_id, fingerprint)
         raise
-
-
-def _apply_purchase(
-    services: Services, store: Store, purchase: Purchase, member_id: str, fingerprint: str
-) -> PurchaseResult:
-    """Bind the transaction id to this member and body, apply it once, queue the receipt."""
-    bound = services.store.claim_transaction(
-        store.store_id, purchase.transaction_id, member_id, fingerprint
+    claim = None
+    if scan.code is not None:
+        # The body's fingerprint too: a concurrent request with the same id and another body
+        # (a 409) must not give back the code of the request that won.
+        holder = f"{store.store_id} {txn} {fingerprint}"
+        claim = CodeClaim(scan.code, holder, codes.claim_ttl)
+    return _apply(
+        services, store, purchase, member_id, claim, receipt, indexed_at=indexed_at, now=now
     )
-    if bound is None:
-        raise TransactionConflictError(purchase.transaction_id)
+
+
+def _bound(binding: tuple[str, str], fingerprint: str, transaction_id: str) -> str:
+    """The member a transaction id is bound to; a conflict if it was bound to another body."""
+    if binding[1] != fingerprint:
+        raise TransactionConflictError(transaction_id)
+    return binding[0]
+
+
+#: Ledger refusals that leave nothing applied, and what they mean for the till.
+_REFUSED = (Outcome.INSUFFICIENT, Outcome.NO_MEMBER, Outcome.CODE_USED)
+
+
+def _receipt(store: Store, purchase: Purchase) -> PushIntent:
+    """The receipt push of a purchase; the ledger adds the points when it applies it."""
+    occurred = purchase.occurred_at or datetime.now(UTC)
+    payload = {
+        "store_name": store.name,
+        "occurred_at": occurred.isoformat(),
+        "amount": purchase.amount,
+    }
+    key = receipt_retry_key(store.store_id, purchase.transaction_id)
+    return PushIntent("receipt", key, payload, urgent=True)
+
+
+def _apply(
+    services: Services,
+    store: Store,
+    purchase: Purchase,
+    member_id: str,
+    code: CodeClaim | None,
+    receipt: PushIntent,
+    *,
+    indexed_at: float | None = None,
+    now: int | None = None,
+) -> PurchaseResult:
+    """Apply the purchase once, claiming ``code`` and writing ``receipt`` to the member's
+    outbox in the same step. ``indexed_at`` (monotonic): when the caller wrote the indexes the
+    step needs, at ``now``; else they are written here first."""
+    fingerprint = purchase.fingerprint()
     op_key = keys.purchase_op(store.store_id, purchase.transaction_id)
+    now = services.clock() if now is None else now
     outcome = services.ledger.purchase(
-        member_id=bound,
-        now=services.clock(),
+        member_id=member_id,
+        now=now,
         op_key=op_key,
         fingerprint=fingerprint,
         amount=purchase.amount,
         points_used=purchase.points_used,
         store_id=store.store_id,
         transaction_id=purchase.transaction_id,
+        code=code,
+        receipt=receipt,
+        indexed=indexed_at is not None,
     )
     if outcome.status is Outcome.CONFLICT:
         raise TransactionConflictError(purchase.transaction_id)
-    if outcome.status in (Outcome.INSUFFICIENT, Outcome.NO_MEMBER):
+    if outcome.status in _REFUSED:
         # Refused, nothing applied: unbind the id, or a later retry of this body would skip
         # the card check and could redeem once the balance had grown.
         services.store.release_transaction(
-            store.store_id, purchase.transaction_id, bound, fingerprint
+            store.store_id, purchase.transaction_id, member_id, fingerprint
         )
         if outcome.status is Outcome.INSUFFICIENT:
             raise InsufficientPointsError(outcome.balance, outcome.points_used)
+        if outcome.status is Outcome.CODE_USED:
+            raise UsedCardCodeError(purchase.card_code)
         raise UnknownCardError(purchase.card_code)
-    member = services.store.member(bound)
-    assert member is not None
-    if not services.store.receipt_queued(bound, op_key):
-        # Queue first, then mark: a crash in between re-queues on the POS's retry, and the
-        # deterministic retry key makes LINE deliver the receipt once anyway.
-        if member.active:
-            occurred = purchase.occurred_at or datetime.now(UTC)
-            receipt = {
-                "store_name": store.name,
-                "occurred_at": occurred.isoformat(),
-                "amount": purchase.amount,
-                "points_earned": outcome.points_earned,
-                "points_used": outcome.points_used,
-                "balance": outcome.balance,
-            }
-            key = receipt_retry_key(store.store_id, purchase.transaction_id)
-            enqueue_receipt(services, bound, receipt, key)
-        services.store.mark_receipt_queued(bound, op_key)
+    if (
+        outcome.receipt_written
+        and indexed_at is not None
+        and time.monotonic() - indexed_at > OUTBOX_GRACE / 2
+    ):
+        # This process stalled between the index and the ledger step: the relay may have
+        # given the entry up already. Index it again, now that the receipt is in the outbox.
+        services.ledger.index_outbox(member_id, receipt, services.clock())
     return PurchaseResult(
-        member_number=member.number,
+        member_number=outcome.member_number,
         points_earned=outcome.points_earned,
         points_used=outcome.points_used,
         balance=outcome.balance,

@@ -62,9 +62,17 @@ def adjustment_op(key: str) -> str:
     return f"a:{key}"
 
 
-def receipt_marker(op_key: str) -> str:
-    """Field of ``LedgerKeys.ops``: the receipt of this operation was queued."""
-    return f"q:{op_key}"
+def outbox(member_id: str) -> str:
+    """Hash: pushes the member's ledger steps decided on (retry key -> JSON job), written in
+    the same script as the step and moved to the push queue by the relay (bot/jobs/outbox.py)."""
+    return f"{member(member_id)}:outbox"
+
+
+def outbox_index() -> str:
+    """Sorted set: ``<member id>|<retry key>`` of pushes that may be in an outbox, scored by
+    when (unix s). Written before the ledger step, so a crash can never leave a push out of it;
+    the relay drops an entry once it moved the push, or found none long enough after."""
+    return f"{PREFIX}:outbox"
 
 
 def due_index() -> str:
@@ -162,11 +170,11 @@ def line_quota() -> str:
     return f"{PREFIX}:line:quota"
 
 
-def api_rate(store_id: str, minute: int) -> str:
-    """Counter with a TTL: POS requests of a store's key in one clock minute."""
-    return f"{PREFIX}:store:{{{store_id}}}:rate:{minute}"
+def api_rate(key_hash: str, minute: int) -> str:
+    """Counter with a TTL: POS requests made with one API key (by its hash) in a clock minute."""
+    return f"{PREFIX}:apikey:{key_hash}:rate:{minute}"
 
 
-def card_failures(store_id: str, minute: int) -> str:
-    """Counter with a TTL: unknown, forged or stale card codes a store's key sent in a minute."""
-    return f"{PREFIX}:store:{{{store_id}}}:cardfail:{minute}"
+def card_failures(key_hash: str, minute: int) -> str:
+    """Counter with a TTL: unknown, forged or stale card codes one API key sent in a minute."""
+    return f"{PREFIX}:apikey:{key_hash}:cardfail:{minute}"

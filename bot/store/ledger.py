@@ -7,16 +7,19 @@ idempotency key inside the script. Times are unix seconds passed in by the calle
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
 
+from bot.domain.points import earned_by_tier
 from bot.domain.program import Program
 from bot.domain.records import (
     Entry,
     Lot,
     Outcome,
     PurchaseOutcome,
+    PushIntent,
     RefundOutcome,
     Standing,
 )
@@ -25,6 +28,15 @@ from bot.store.scripts import script
 
 #: How many history entries one page holds.
 HISTORY_PAGE = 10
+
+
+@dataclass(frozen=True)
+class CodeClaim:
+    """A rotating card code a purchase takes: its (step, counter), who claims it, for how long."""
+
+    step_counter: tuple[int, int]
+    claim: str
+    ttl: int
 
 
 class Ledger:
@@ -40,18 +52,37 @@ class Ledger:
         ranks = program.ranks
         self._common = [
             ranks.window.approx_seconds(),
-            ";".join(
-                f"{t.threshold}:{t.multiplier.numerator}:{t.multiplier.denominator}"
-                for t in ranks.tiers
-            ),
+            ";".join(str(t.threshold) for t in ranks.tiers),
         ]
 
     def _args(self, now: int, *rest: object) -> list[object]:
         return [now, *self._common, *rest]
 
-    def _expiry(self, now: int) -> int:
+    def lot_expiry(self, now: int) -> int:
+        """When a lot granted at ``now`` expires (unix s)."""
         earned = datetime.fromtimestamp(now, UTC)
         return int(self.program.points.expiry_for(earned, self.program.timezone).timestamp())
+
+    @staticmethod
+    def due_entries(member_id: str, *times: int) -> dict[str, int]:
+        """The due-index members (``<member id>|<time>``) and scores for these expiry times."""
+        return {f"{member_id}|{t}": t for t in times}
+
+    def indexes_before_purchase(
+        self, member_id: str, now: int, receipt: PushIntent | None
+    ) -> list[tuple[str, dict[str, int]]]:
+        """The index entries (sorted set key, members and scores) a purchase at ``now`` needs
+        in place before its script runs: the new lot's expiry, and its receipt's outbox entry.
+        Written first, a crash after can never leave either out; stale entries are dropped by
+        their readers (the sweep, the relay)."""
+        found = [(keys.due_index(), self.due_entries(member_id, self.lot_expiry(now)))]
+        if receipt is not None:
+            found.append((keys.outbox_index(), {outbox_entry(member_id, receipt.retry_key): now}))
+        return found
+
+    def index_outbox(self, member_id: str, push: PushIntent, now: int) -> None:
+        """(Re)index a push that is in the member's outbox, as seen at ``now``."""
+        self.redis.zadd(keys.outbox_index(), {outbox_entry(member_id, push.retry_key): now})
 
     def _mark_due(self, member_id: str, *times: int) -> None:
         """Index the member under each time a lot of theirs expires.
@@ -61,7 +92,7 @@ class Ledger:
         # Before the script: a crash after it can then never leave a lot out of the index.
         if not times:
             return
-        self.redis.zadd(keys.due_index(), {f"{member_id}|{t}": t for t in times}, nx=True)
+        self.redis.zadd(keys.due_index(), self.due_entries(member_id, *times), nx=True)
 
     def purchase(
         self,
@@ -74,30 +105,53 @@ class Ledger:
         points_used: int,
         store_id: str,
         transaction_id: str,
+        code: CodeClaim | None = None,
+        receipt: PushIntent | None = None,
+        indexed: bool = False,
     ) -> PurchaseOutcome:
-        """Redeem ``points_used`` and earn on ``amount`` once per ``op_key``."""
-        rule = self.program.earn
-        expires = self._expiry(now)
-        self._mark_due(member_id, expires)
-        status, balance, earned, used, spend = self._purchase(
-            keys=keys.member_ledger(member_id),
+        """Redeem ``points_used`` and earn on ``amount`` once per ``op_key``, claiming ``code``
+        and writing ``receipt`` to the member's outbox in the same step (the receipt only if
+        the purchase is applied now and the member follows the account). ``indexed``: the
+        caller already wrote ``indexes_before_purchase`` at ``now``."""
+        expires = self.lot_expiry(now)
+        if not indexed:
+            with self.redis.pipeline(transaction=False) as pipe:
+                for key, entries in self.indexes_before_purchase(member_id, now, receipt):
+                    pipe.zadd(key, entries, nx=True)
+                pipe.execute()
+        ledger_keys = keys.member_ledger(member_id)
+        earned = earned_by_tier(self.program.earn, self.program.ranks, amount, points_used)
+        use_key = (
+            keys.code_use(member_id, *code.step_counter) if code else keys.code_use(member_id, 0, 0)
+        )
+        result = self._purchase(
+            keys=[*ledger_keys, use_key, keys.outbox(member_id)],
             args=self._args(
                 now,
                 op_key,
                 fingerprint,
                 amount,
                 points_used,
-                rule.points,
-                rule.per_yen,
-                rule.rounding,
-                int(rule.exclude_points_used),
+                ";".join(map(str, earned)),
                 expires,
                 store_id,
                 transaction_id,
+                code.claim if code else "",
+                code.ttl if code else 0,
+                receipt.retry_key if receipt else "",
+                _job_json(receipt) if receipt else "",
             ),
         )
+        status, balance, points, used, spend, number, active, written = result
         return PurchaseOutcome(
-            Outcome(_str(status)), int(balance), int(earned), int(used), int(spend)
+            status=Outcome(_str(status)),
+            balance=int(balance),
+            points_earned=int(points),
+            points_used=int(used),
+            spend=int(spend),
+            member_number=_str(number),
+            active=bool(int(active)),
+            receipt_written=bool(int(written)),
         )
 
     def refund(
@@ -118,7 +172,7 @@ class Ledger:
         self, *, member_id: str, now: int, op_key: str, amount: int, reason: str
     ) -> tuple[Outcome, int]:
         """Add (positive) or remove (negative) points once per ``op_key``; never below zero."""
-        expires = self._expiry(now)
+        expires = self.lot_expiry(now)
         if amount > 0:
             self._mark_due(member_id, expires)
         fingerprint = json.dumps([amount, reason], ensure_ascii=False)
@@ -209,6 +263,17 @@ class Ledger:
         """Remove processed index entries."""
         if entries:
             self.redis.zrem(keys.due_index(), *entries)
+
+
+def outbox_entry(member_id: str, retry_key: str) -> str:
+    """A member of the outbox index (see keys.outbox_index)."""
+    return f"{member_id}|{retry_key}"
+
+
+def _job_json(push: PushIntent) -> str:
+    """An outbox value: what the relay needs to queue the push (bot/jobs/outbox.py reads it)."""
+    job = {"kind": push.kind, "urgent": push.urgent, "payload": push.payload}
+    return json.dumps(job, ensure_ascii=False, separators=(",", ":"))
 
 
 def _entry(index: int, item: str) -> Entry:

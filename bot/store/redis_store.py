@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import time
@@ -13,6 +12,7 @@ from bot.domain.card_codes import Credentials, new_handle, new_secret
 from bot.domain.cards import DEFAULT_PREFIX, new_member_number
 from bot.domain.records import Member, Store
 from bot.store import keys
+from bot.store.rate_limit import hash_key
 from bot.store.scripts import script
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 #: about once in 10^10 tries, a handle once in 9 x 10^7 / members.
 NUMBER_ATTEMPTS = 8
 #: maxmemory policies that never evict keys without a TTL; ledger keys never have one.
+#: How long a process keeps a store's record (name) before reading it again, in seconds.
+STORE_CACHE_SECONDS = 60
 SAFE_EVICTION_POLICIES = frozenset(
     {"noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}
 )
@@ -65,6 +67,8 @@ class LoyaltyStore:
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        #: store id -> (monotonic time the entry expires, the store)
+        self._stores: dict[str, tuple[float, Store]] = {}
         self._register = script(client, "register_member")
         self._release_transaction = script(client, "release_transaction")
         self._set_preference = script(client, "set_preference")
@@ -171,6 +175,10 @@ class LoyaltyStore:
         """The member registered for a LINE user, or None."""
         return self.member(keys.member_id_for(line_user_id))
 
+    def member_id_indexed(self, index_key: str) -> str | None:
+        """The member id a card index key (a member number's or a code handle's) names."""
+        return self.redis.get(index_key)
+
     def member_id_by_number(self, number: str) -> str | None:
         """The member id owning a member number, or None."""
         return self.redis.get(keys.card_number(number))
@@ -214,36 +222,54 @@ class LoyaltyStore:
         api_key, key_hash = _new_key()
         if not self.redis.hsetnx(keys.store(store_id), "name", name):
             raise DuplicateStoreError(store_id)
-        self.redis.hset(keys.store(store_id), "key_hash", key_hash)
-        self.redis.set(keys.api_key(key_hash), store_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.store(store_id), "key_hash", key_hash)
+            pipe.set(keys.api_key(key_hash), store_id)
+            pipe.execute()
         return api_key
 
     def rotate_key(self, store_id: str) -> str | None:
-        """Replace a store's API key; the old one stops working at once. None if no store."""
-        data = self.redis.hgetall(keys.store(store_id))
-        if not data:
-            return None
+        """Replace a store's API key; the old one stops working at once. None if no store.
+
+        One transaction (watched, against a concurrent rotation), so a key maps to a store
+        exactly while it is that store's key."""
         api_key, key_hash = _new_key()
-        self.redis.set(keys.api_key(key_hash), store_id)
-        self.redis.hset(keys.store(store_id), "key_hash", key_hash)
-        if data.get("key_hash"):
-            self.redis.delete(keys.api_key(data["key_hash"]))
+        store_key = keys.store(store_id)
+
+        def swap(pipe: redis.client.Pipeline) -> bool:
+            old = pipe.hget(store_key, "key_hash")
+            if not pipe.exists(store_key):
+                return False
+            pipe.multi()
+            pipe.set(keys.api_key(key_hash), store_id)
+            pipe.hset(store_key, "key_hash", key_hash)
+            if old:
+                pipe.delete(keys.api_key(old))
+            return True
+
+        if not self.redis.transaction(swap, store_key, value_from_callable=True):
+            return None
         return api_key
 
     def store_name(self, store_id: str) -> str:
         """A store's name, or its id if it has none."""
         return self.redis.hget(keys.store(store_id), "name") or store_id
 
+    def store(self, store_id: str, now: float | None = None) -> Store:
+        """A store's record, kept in this process for STORE_CACHE_SECONDS: the POS path reads
+        it on every request, and a store's name rarely changes."""
+        now = time.monotonic() if now is None else now
+        cached = self._stores.get(store_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = Store(store_id=store_id, name=self.store_name(store_id))
+        self._stores[store_id] = (now + STORE_CACHE_SECONDS, found)
+        return found
+
     def store_for_api_key(self, api_key: str) -> Store | None:
         """The store an API key belongs to, or None for an unknown or revoked key."""
-        key_hash = _hash_key(api_key)
-        store_id = self.redis.get(keys.api_key(key_hash))
-        if store_id is None:
-            return None
-        data = self.redis.hgetall(keys.store(store_id))
-        if data.get("key_hash") != key_hash:
-            return None
-        return Store(store_id=store_id, name=data.get("name", store_id))
+        store_id = self.redis.get(keys.api_key(hash_key(api_key)))
+        return None if store_id is None else self.store(store_id)
 
     # -- transactions ------------------------------------------------------------------
 
@@ -271,35 +297,71 @@ class LoyaltyStore:
             args=[f"{member_id} {fingerprint}"],
         )
 
+    def sale_lookup(
+        self, store_id: str, transaction_id: str, card_index: str
+    ) -> tuple[tuple[str, str] | None, str | None]:
+        """In one round trip: the (member id, fingerprint) a store's transaction id is bound
+        to, or None, and the member id the card index key names, or None."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(keys.store_transaction(store_id, transaction_id))
+            pipe.get(card_index)
+            claim, member_id = pipe.execute()
+        return _binding(claim), member_id
+
+    def bind_sale(
+        self,
+        store_id: str,
+        transaction_id: str,
+        member_id: str,
+        fingerprint: str,
+        *,
+        credentials: bool,
+        indexes: list[tuple[str, dict[str, int]]],
+    ) -> tuple[tuple[str, str], Credentials | None]:
+        """In one round trip: bind a transaction id to this member and body unless it is bound
+        already, add the ``indexes`` entries the ledger step needs first (sorted set key,
+        members and scores; see Ledger.indexes_before_purchase), and read the member's card
+        code credentials.
+
+        Returns the binding in place (this one, or the one another request made first) and the
+        credentials (None when not asked for, or when the member has none yet)."""
+        key = keys.store_transaction(store_id, transaction_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, f"{member_id} {fingerprint}", nx=True)
+            pipe.get(key)
+            for index, entries in indexes:
+                pipe.zadd(index, entries, nx=True)
+            if credentials:
+                pipe.hmget(keys.member(member_id), "handle", "code_secret", "code_counter")
+            results = pipe.execute()
+        binding = _binding(results[1]) or (member_id, fingerprint)
+        found = None
+        if credentials:
+            handle, secret, counter = results[-1]
+            if handle and secret:
+                found = Credentials(handle=handle, secret=secret, counter=int(counter or 0))
+        return binding, found
+
     def transaction_binding(self, store_id: str, transaction_id: str) -> tuple[str, str] | None:
         """The member id and body fingerprint a store's transaction id is bound to, or None."""
-        claim = self.redis.get(keys.store_transaction(store_id, transaction_id))
-        if not claim:
-            return None
-        member_id, _, fingerprint = claim.partition(" ")
-        return member_id, fingerprint
+        return _binding(self.redis.get(keys.store_transaction(store_id, transaction_id)))
 
     def transaction_member(self, store_id: str, transaction_id: str) -> str | None:
         """The member a store's transaction id was applied to, or None if never seen."""
         claim = self.redis.get(keys.store_transaction(store_id, transaction_id))
         return claim.partition(" ")[0] if claim else None
 
-    def receipt_queued(self, member_id: str, op_key: str) -> bool:
-        """True once the receipt push for an operation has been queued."""
-        return self.redis.hexists(keys.member_ledger(member_id).ops, keys.receipt_marker(op_key))
-
-    def mark_receipt_queued(self, member_id: str, op_key: str) -> None:
-        """Record that the receipt push for an operation is queued."""
-        self.redis.hset(keys.member_ledger(member_id).ops, keys.receipt_marker(op_key), 1)
-
     # -- webhook events ----------------------------------------------------------------
+
+
+def _binding(claim: str | None) -> tuple[str, str] | None:
+    """A transaction binding's member id and body fingerprint."""
+    if not claim:
+        return None
+    member_id, _, fingerprint = claim.partition(" ")
+    return member_id, fingerprint
 
 
 def _new_key() -> tuple[str, str]:
     api_key = "sk_" + secrets.token_urlsafe(32)
-    return api_key, _hash_key(api_key)
-
-
-def _hash_key(api_key: str) -> str:
-    # API keys carry 256 random bits, so a plain SHA-256 is enough: no salt or KDF needed.
-    return hashlib.sha256(api_key.encode()).hexdigest()
+    return api_key, hash_key(api_key)

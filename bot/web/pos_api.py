@@ -26,7 +26,7 @@ from bot.operations.purchases import (
     refund_purchase,
 )
 from bot.services import services
-from bot.store.rate_limit import count_card_failure, count_request
+from bot.store.rate_limit import count_card_failure, use_key
 from bot.web.problems import problem
 
 log = logging.getLogger(__name__)
@@ -38,27 +38,27 @@ CARD_FAILURE_LIMIT = 30
 
 @bp.before_request
 def _authorize() -> Response | None:
-    """Every POS call needs a store key, within that key's rate limit."""
+    """Every POS call needs a store key, within that key's rate limit (one Redis round trip)."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    store = None
+    use = None
     if scheme.lower() == "bearer" and key.strip():
-        store = services().store.store_for_api_key(key.strip())
-    if store is None:
+        use = use_key(services().store.redis, key.strip())
+    if use is None or use.store_id is None:
         return problem(
             401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
         )
     limit = services().settings.pos_rate_limit
-    requests, card_failures = count_request(services().store.redis, store.store_id)
-    if requests > limit:
+    if use.requests > limit:
         return _too_many(f"This key may make {limit} requests a minute; retry shortly.")
-    if card_failures >= CARD_FAILURE_LIMIT:
+    if use.card_failures >= CARD_FAILURE_LIMIT:
         # Guessing rotating codes takes many tries; a till that really scans fails rarely.
         return _too_many(
             f"This key sent {CARD_FAILURE_LIMIT} unknown or expired card codes this minute; "
             "wait a minute. If a scanner misreads, check it.",
             title="Too many unknown cards",
         )
-    g.store = store
+    g.store = services().store.store(use.store_id)
+    g.key_hash = use.key_hash
     return None
 
 
@@ -111,7 +111,7 @@ _CARD_PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
 
 
 def _card_problem(exc: Exception) -> Response:
-    count_card_failure(services().store.redis, g.store.store_id)
+    count_card_failure(services().store.redis, g.key_hash)
     status, title, detail = _CARD_PROBLEMS[type(exc)]
     return problem(status, title, detail)
 

@@ -5,38 +5,21 @@
 -- KEYS[4] ledger list          (append-only history, oldest first, JSON entries)
 -- KEYS[5] operations hash      (idempotency key -> JSON outcome)
 -- KEYS[6] spend sorted set     ("<op key>|<amount>" -> time, unix s)
--- ARGV[1] now (unix s), ARGV[2] rank window (s), ARGV[3] tiers "threshold:num:den;..." (rising)
+-- ARGV[1] now (unix s), ARGV[2] rank window (s), ARGV[3] rank thresholds "t1;t2;..." (rising, JPY)
 -- A lot is live while now < its expiry. The balance is the sum of live lots' remainders.
 local MEMBER, LOTS, LOTDATA, LEDGER, OPS, SPEND = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local NOW = tonumber(ARGV[1])
 local WINDOW = tonumber(ARGV[2])
 
-local function tiers()
-  local list = {}
-  for threshold, num, den in string.gmatch(ARGV[3], '(%d+):(%d+):(%d+)') do
-    list[#list + 1] = {tonumber(threshold), tonumber(num), tonumber(den)}
-  end
-  return list
-end
-
--- The tier (index, multiplier num, den) that a spend reaches.
+-- The rank tier (1-based, as in the program) that a window spend reaches: the last threshold
+-- it is at or above. bot/domain/program.py Ranks.for_spend is the same rule.
 local function tier_for(spend)
-  local index, num, den = 1, 1, 1
-  for i, tier in ipairs(tiers()) do
-    if spend >= tier[1] then index, num, den = i, tier[2], tier[3] end
+  local index, i = 1, 0
+  for threshold in string.gmatch(ARGV[3], '%d+') do
+    i = i + 1
+    if spend >= tonumber(threshold) then index = i end
   end
-  return index, num, den
-end
-
--- Exact integer division of non-negative integers with the program's rounding.
-local function divide(a, b, rounding)
-  local q = math.floor(a / b)
-  local r = a - q * b
-  while r < 0 do q = q - 1; r = r + b end
-  while r >= b do q = q + 1; r = r - b end
-  if rounding == 'ceil' and r > 0 then return q + 1 end
-  if rounding == 'round' and r * 2 >= b then return q + 1 end
-  return q
+  return index
 end
 
 local function get_int(field)
