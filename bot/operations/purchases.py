@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from bot.jobs.queue import receipt_retry_key
 from bot.services import Services
 from bot.store import keys
 from bot.store.ledger import CodeClaim
+from bot.store.rate_limit import KeyCheck, KeyUse, use_key
 
 
 @dataclass(frozen=True)
@@ -49,35 +51,65 @@ class RefundResult:
     replayed: bool
 
 
-def record_purchase(services: Services, store: Store, purchase: Purchase) -> PurchaseResult:
-    """Apply a purchase exactly once per (store, transaction id) and queue its receipt.
+#: Called with what a sale's first round trip read about the request's API key; raises to
+#: refuse the request (nothing has been written then).
+Admit = Callable[[KeyUse], None]
+
+
+def record_purchase(
+    services: Services,
+    store: Store,
+    purchase: Purchase,
+    key: KeyCheck | None = None,
+    admit: Admit | None = None,
+) -> PurchaseResult:
+    """Apply a purchase exactly once per (store, transaction id); its receipt goes to the
+    member's outbox in the same step (bot/jobs/outbox.py queues it).
 
     A new transaction needs a current card code and claims it: a rotating code serves one
     transaction. A retry of a transaction already bound to the same body skips the card check:
-    its code was checked the first time and may have expired since. Five Redis round trips for
-    a new sale (with the key check): the binding and the card index; the binding, the due
-    index and the code credentials; the ledger step; the receipt.
+    its code was checked the first time and may have expired since.
+
+    With ``key`` (the request's API key check, not yet made) and ``admit``, the key is checked
+    in the sale's own round trips: three for a new sale, reads first, then two writes (each
+    waits for an fsync under ``appendfsync always``).
     """
     fingerprint = purchase.fingerprint()
     codes, txn = services.card_codes, purchase.transaction_id
-    index = codes.index_key(purchase.card_code)
-    binding, member_id = services.store.sale_lookup(store.store_id, txn, index)
+    try:
+        index = codes.index_key(purchase.card_code)
+    except DomainError:
+        if key is not None and admit is not None:
+            admit(use_key(services.store.redis, key))  # a bad key hears 401 first
+        raise
+    binding, member_id, use = services.store.sale_lookup(store.store_id, txn, index, key)
+    if use is not None and admit is not None:
+        admit(use)
     receipt = _receipt(store, purchase)
+    now, indexed_at = services.clock(), time.monotonic()
     if binding is not None:
-        return _apply(services, store, purchase, _bound(binding, fingerprint, txn), None, receipt)
+        bound = _bound(binding, fingerprint, txn)
+        indexes = services.ledger.indexes_before_purchase(bound, now, receipt)
+        services.store.bind_sale(
+            store.store_id, txn, None, fingerprint, credentials=False, indexes=indexes, key=key
+        )
+        return _apply(services, store, purchase, bound, None, receipt, indexed_at, now)
     if member_id is None:
         raise UnknownCardError(purchase.card_code)
-    now = services.clock()
-    indexed_at = time.monotonic()
     binding, credentials = services.store.bind_sale(
         store.store_id, txn, member_id, fingerprint,
         credentials=card_codes.looks_like_code(purchase.card_code),
-        indexes=services.ledger.indexes_before_purchase(member_id, now, receipt),
+        indexes=services.ledger.indexes_before_purchase(member_id, now, receipt), key=key,
     )  # fmt: skip
+    assert binding is not None
     bound = _bound(binding, fingerprint, txn)
     if bound != member_id:
         # Bound first by a concurrent request with this body and, since, another member's code.
-        return _apply(services, store, purchase, bound, None, receipt)
+        indexes = services.ledger.indexes_before_purchase(bound, now, receipt)
+        services.store.bind_sale(
+            store.store_id, txn, None, fingerprint, credentials=False, indexes=indexes
+        )
+        return _apply(services, store, purchase, bound, None, receipt, indexed_at, now)
     try:
         scan = codes.verify(purchase.card_code, member_id, credentials, now)
     except DomainError:
@@ -89,9 +121,7 @@ def record_purchase(services: Services, store: Store, purchase: Purchase) -> Pur
         # (a 409) must not give back the code of the request that won.
         holder = f"{store.store_id} {txn} {fingerprint}"
         claim = CodeClaim(scan.code, holder, codes.claim_ttl)
-    return _apply(
-        services, store, purchase, member_id, claim, receipt, indexed_at=indexed_at, now=now
-    )
+    return _apply(services, store, purchase, member_id, claim, receipt, indexed_at, now)
 
 
 def _bound(binding: tuple[str, str], fingerprint: str, transaction_id: str) -> str:
@@ -124,16 +154,14 @@ def _apply(
     member_id: str,
     code: CodeClaim | None,
     receipt: PushIntent,
-    *,
-    indexed_at: float | None = None,
-    now: int | None = None,
+    indexed_at: float,
+    now: int,
 ) -> PurchaseResult:
     """Apply the purchase once, claiming ``code`` and writing ``receipt`` to the member's
     outbox in the same step. ``indexed_at`` (monotonic): when the caller wrote the indexes the
-    step needs, at ``now``; else they are written here first."""
+    step needs (Ledger.indexes_before_purchase), at ``now``."""
     fingerprint = purchase.fingerprint()
     op_key = keys.purchase_op(store.store_id, purchase.transaction_id)
-    now = services.clock() if now is None else now
     outcome = services.ledger.purchase(
         member_id=member_id,
         now=now,
@@ -145,7 +173,7 @@ def _apply(
         transaction_id=purchase.transaction_id,
         code=code,
         receipt=receipt,
-        indexed=indexed_at is not None,
+        indexed=True,
     )
     if outcome.status is Outcome.CONFLICT:
         raise TransactionConflictError(purchase.transaction_id)
@@ -160,11 +188,7 @@ def _apply(
         if outcome.status is Outcome.CODE_USED:
             raise UsedCardCodeError(purchase.card_code)
         raise UnknownCardError(purchase.card_code)
-    if (
-        outcome.receipt_written
-        and indexed_at is not None
-        and time.monotonic() - indexed_at > OUTBOX_GRACE / 2
-    ):
+    if outcome.receipt_written and time.monotonic() - indexed_at > OUTBOX_GRACE / 2:
         # This process stalled between the index and the ledger step: the relay may have
         # given the entry up already. Index it again, now that the receipt is in the outbox.
         services.ledger.index_outbox(member_id, receipt, services.clock())

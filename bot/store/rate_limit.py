@@ -38,26 +38,56 @@ def _window() -> int:
     return int(time.time() // 60)
 
 
-def use_key(client: redis.Redis, api_key: str) -> KeyUse:
+class KeyCheck:
+    """One request's key check in parts, so that a POS sale can put them in the pipelines it
+    sends anyway: ``read`` in its first (reads only), ``count`` in its first write."""
+
+    def __init__(self, api_key: str) -> None:
+        self.key_hash = hash_key(api_key)
+        self._minute = _window()
+        self._requests = keys.api_rate(self.key_hash, self._minute)
+        #: Whether ``count`` was queued (a refused sale may not have got that far).
+        self.counted = False
+
+    def read(self, pipe: redis.client.Pipeline) -> None:
+        """Queue the reads: the key's store and this minute's counters (three replies)."""
+        pipe.get(keys.api_key(self.key_hash))
+        pipe.get(self._requests)
+        pipe.get(keys.card_failures(self.key_hash, self._minute))
+
+    def settle(self, replies: list) -> KeyUse:
+        """What the three replies of ``read`` say, counting this request."""
+        store_id, count, failures = replies
+        return KeyUse(store_id, self.key_hash, int(count or 0) + 1, int(failures or 0))
+
+    def count(self, pipe: redis.client.Pipeline) -> None:
+        """Queue counting this request against the key (two replies)."""
+        self.counted = True
+        pipe.incr(self._requests)
+        pipe.expire(self._requests, WINDOW_TTL)
+
+
+def use_key(client: redis.Redis, api_key: str | KeyCheck) -> KeyUse:
     """Look the key up and count this request against it, in one round trip."""
-    key_hash, minute = hash_key(api_key), _window()
-    requests = keys.api_rate(key_hash, minute)
+    check = api_key if isinstance(api_key, KeyCheck) else KeyCheck(api_key)
     with client.pipeline(transaction=False) as pipe:
-        pipe.get(keys.api_key(key_hash))
-        pipe.incr(requests)
-        pipe.expire(requests, WINDOW_TTL)
-        pipe.get(keys.card_failures(key_hash, minute))
-        store_id, count, _, failures = pipe.execute()
-    if store_id is None:
+        check.read(pipe)
+        check.count(pipe)
+        replies = pipe.execute()
+    use = check.settle(replies[:3])
+    if use.store_id is None:
         # Counters are for keys that work: a stream of made-up keys must not fill Redis.
-        client.delete(requests)
-    return KeyUse(store_id, key_hash, int(count), int(failures or 0))
+        client.delete(keys.api_rate(check.key_hash, _window()))
+    return KeyUse(use.store_id, use.key_hash, int(replies[3]), use.card_failures)
 
 
-def count_card_failure(client: redis.Redis, key_hash: str) -> None:
-    """Count a card code the key sent that was unknown, forged or stale."""
+def count_card_failure(client: redis.Redis, key_hash: str, check: KeyCheck | None = None) -> None:
+    """Count a card code the key sent that was unknown, forged or stale (and the request
+    itself, if ``check`` did not count it yet)."""
     key = keys.card_failures(key_hash, _window())
     with client.pipeline(transaction=True) as pipe:
         pipe.incr(key)
         pipe.expire(key, WINDOW_TTL)
+        if check is not None and not check.counted:
+            check.count(pipe)
         pipe.execute()

@@ -12,7 +12,7 @@ from bot.domain.card_codes import Credentials, new_handle, new_secret
 from bot.domain.cards import DEFAULT_PREFIX, new_member_number
 from bot.domain.records import Member, Store
 from bot.store import keys
-from bot.store.rate_limit import hash_key
+from bot.store.rate_limit import KeyCheck, KeyUse, hash_key
 from bot.store.scripts import script
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 #: about once in 10^10 tries, a handle once in 9 x 10^7 / members.
 NUMBER_ATTEMPTS = 8
 #: maxmemory policies that never evict keys without a TTL; ledger keys never have one.
+#: How many API keys a process remembers the store of (a chain has one per till or store).
+KEY_CACHE_SIZE = 10_000
 #: How long a process keeps a store's record (name) before reading it again, in seconds.
 STORE_CACHE_SECONDS = 60
 SAFE_EVICTION_POLICIES = frozenset(
@@ -69,6 +71,8 @@ class LoyaltyStore:
         self.redis = client
         #: store id -> (monotonic time the entry expires, the store)
         self._stores: dict[str, tuple[float, Store]] = {}
+        #: API key hash -> store id, as last checked (see ``store_for_key_hash``)
+        self._key_stores: dict[str, str] = {}
         self._register = script(client, "register_member")
         self._release_transaction = script(client, "release_transaction")
         self._set_preference = script(client, "set_preference")
@@ -298,49 +302,76 @@ class LoyaltyStore:
         )
 
     def sale_lookup(
-        self, store_id: str, transaction_id: str, card_index: str
-    ) -> tuple[tuple[str, str] | None, str | None]:
-        """In one round trip: the (member id, fingerprint) a store's transaction id is bound
-        to, or None, and the member id the card index key names, or None."""
+        self, store_id: str, transaction_id: str, card_index: str, key: KeyCheck | None = None
+    ) -> tuple[tuple[str, str] | None, str | None, KeyUse | None]:
+        """In one round trip (reads only): the (member id, fingerprint) a store's transaction
+        id is bound to, or None; the member id the card index key names, or None; and what the
+        request's ``key`` check read (not yet counted)."""
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(keys.store_transaction(store_id, transaction_id))
             pipe.get(card_index)
-            claim, member_id = pipe.execute()
-        return _binding(claim), member_id
+            if key is not None:
+                key.read(pipe)
+            replies = pipe.execute()
+        use = key.settle(replies[2:]) if key is not None else None
+        return _binding(replies[0]), replies[1], use
 
     def bind_sale(
         self,
         store_id: str,
         transaction_id: str,
-        member_id: str,
+        member_id: str | None,
         fingerprint: str,
         *,
         credentials: bool,
         indexes: list[tuple[str, dict[str, int]]],
-    ) -> tuple[tuple[str, str], Credentials | None]:
-        """In one round trip: bind a transaction id to this member and body unless it is bound
-        already, add the ``indexes`` entries the ledger step needs first (sorted set key,
-        members and scores; see Ledger.indexes_before_purchase), and read the member's card
-        code credentials.
+        key: KeyCheck | None = None,
+    ) -> tuple[tuple[str, str] | None, Credentials | None]:
+        """In one round trip (the sale's first write): bind a transaction id to this member and
+        body unless it is bound already (no ``member_id``: it is), add the ``indexes`` entries
+        the ledger step needs first (sorted set key, members and scores; see
+        Ledger.indexes_before_purchase), count the request against its ``key``, and read the
+        member's card code credentials.
 
-        Returns the binding in place (this one, or the one another request made first) and the
-        credentials (None when not asked for, or when the member has none yet)."""
-        key = keys.store_transaction(store_id, transaction_id)
+        Returns the binding in place (this one, or the one another request made first; None
+        when not asked to bind) and the credentials (None when not asked for, or when the
+        member has none yet)."""
+        txn_key = keys.store_transaction(store_id, transaction_id)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(key, f"{member_id} {fingerprint}", nx=True)
-            pipe.get(key)
+            if member_id is not None:
+                pipe.set(txn_key, f"{member_id} {fingerprint}", nx=True)
+                pipe.get(txn_key)
             for index, entries in indexes:
                 pipe.zadd(index, entries, nx=True)
-            if credentials:
+            if key is not None:
+                key.count(pipe)
+            if credentials and member_id is not None:
                 pipe.hmget(keys.member(member_id), "handle", "code_secret", "code_counter")
-            results = pipe.execute()
-        binding = _binding(results[1]) or (member_id, fingerprint)
+            replies = pipe.execute()
+        binding = None
+        if member_id is not None:
+            binding = _binding(replies[1]) or (member_id, fingerprint)
         found = None
-        if credentials:
-            handle, secret, counter = results[-1]
+        if credentials and member_id is not None:
+            handle, secret, counter = replies[-1]
             if handle and secret:
                 found = Credentials(handle=handle, secret=secret, counter=int(counter or 0))
         return binding, found
+
+    def store_for_key_hash(self, key_hash: str) -> str | None:
+        """The store id this process last saw for an API key (by its hash), if any: a sale
+        builds its first round trip from it, and that round trip checks the key again."""
+        return self._key_stores.get(key_hash)
+
+    def forget_key(self, key_hash: str) -> None:
+        """Forget a key that turned out unknown or revoked."""
+        self._key_stores.pop(key_hash, None)
+
+    def remember_key(self, key_hash: str, store_id: str) -> None:
+        """Remember which store a checked API key belongs to (see ``store_for_key_hash``)."""
+        if len(self._key_stores) >= KEY_CACHE_SIZE:
+            self._key_stores.clear()
+        self._key_stores[key_hash] = store_id
 
     def transaction_binding(self, store_id: str, transaction_id: str) -> tuple[str, str] | None:
         """The member id and body fingerprint a store's transaction id is bound to, or None."""

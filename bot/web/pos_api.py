@@ -26,7 +26,7 @@ from bot.operations.purchases import (
     refund_purchase,
 )
 from bot.services import services
-from bot.store.rate_limit import count_card_failure, use_key
+from bot.store.rate_limit import KeyCheck, KeyUse, count_card_failure, hash_key, use_key
 from bot.web.problems import problem
 
 log = logging.getLogger(__name__)
@@ -36,30 +36,70 @@ bp = Blueprint("pos_api", __name__, url_prefix="/api/v1")
 CARD_FAILURE_LIMIT = 30
 
 
-@bp.before_request
-def _authorize() -> Response | None:
-    """Every POS call needs a store key, within that key's rate limit (one Redis round trip)."""
+class _Refused(Exception):
+    """A request the key check turned away, with the answer to give."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _bearer() -> str | None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    use = None
-    if scheme.lower() == "bearer" and key.strip():
-        use = use_key(services().store.redis, key.strip())
-    if use is None or use.store_id is None:
-        return problem(
-            401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
+    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+
+
+def _admit(use: KeyUse, store_id: str | None = None) -> None:
+    """Let a request in, or raise ``_Refused``: an unknown key (or not ``store_id``'s any more)
+    is 401, a key over its limits 429."""
+    if use.store_id is None or (store_id is not None and use.store_id != store_id):
+        services().store.forget_key(use.key_hash)
+        raise _Refused(
+            problem(
+                401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
+            )
         )
     limit = services().settings.pos_rate_limit
     if use.requests > limit:
-        return _too_many(f"This key may make {limit} requests a minute; retry shortly.")
+        raise _Refused(_too_many(f"This key may make {limit} requests a minute; retry shortly."))
     if use.card_failures >= CARD_FAILURE_LIMIT:
         # Guessing rotating codes takes many tries; a till that really scans fails rarely.
-        return _too_many(
-            f"This key sent {CARD_FAILURE_LIMIT} unknown or expired card codes this minute; "
-            "wait a minute. If a scanner misreads, check it.",
-            title="Too many unknown cards",
+        raise _Refused(
+            _too_many(
+                f"This key sent {CARD_FAILURE_LIMIT} unknown or expired card codes this minute; "
+                "wait a minute. If a scanner misreads, check it.",
+                title="Too many unknown cards",
+            )
         )
-    g.store = services().store.store(use.store_id)
-    g.key_hash = use.key_hash
+
+
+def _authorize_now() -> None:
+    """Check the request's key in a round trip of its own; sets ``g.store``."""
+    svc = services()
+    key = _bearer()
+    use = use_key(svc.store.redis, key) if key else KeyUse(None, "", 0, 0)
+    _admit(use)
+    assert use.store_id is not None
+    svc.store.remember_key(use.key_hash, use.store_id)
+    g.store, g.key_hash = svc.store.store(use.store_id), use.key_hash
+
+
+@bp.before_request
+def _authorize() -> Response | None:
+    """Every POS call needs a store key, within that key's rate limit. A sale checks it inside
+    its own round trips (see ``create_transaction``)."""
+    if request.endpoint == "pos_api.create_transaction":
+        return None
+    try:
+        _authorize_now()
+    except _Refused as refused:
+        return refused.response
     return None
+
+
+@bp.errorhandler(_Refused)
+def _refused(refused: _Refused) -> Response:
+    return refused.response
 
 
 def _too_many(detail: str, title: str = "Too many requests") -> Response:
@@ -111,7 +151,7 @@ _CARD_PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
 
 
 def _card_problem(exc: Exception) -> Response:
-    count_card_failure(services().store.redis, g.key_hash)
+    count_card_failure(services().store.redis, g.key_hash, g.get("key_check"))
     status, title, detail = _CARD_PROBLEMS[type(exc)]
     return problem(status, title, detail)
 
@@ -145,10 +185,15 @@ def _recorded(result: PurchaseResult | RefundResult) -> tuple[Response, int]:
 @bp.post("/transactions")
 def create_transaction() -> Response | tuple[Response, int]:
     """Record a purchase: earn points and use points in one atomic, idempotent step."""
+    svc = services()
+    key = _bearer()
+    store_id = svc.store.store_for_key_hash(hash_key(key)) if key else None
     payload, error = _json_body()
+    purchase, errors = parse_purchase(payload) if error is None else (None, [])
+    if store_id is None or purchase is None:
+        _authorize_now()  # 401 and 429 come before 422
     if error is not None:
         return error
-    purchase, errors = parse_purchase(payload)
     if purchase is None:
         return problem(
             422,
@@ -156,8 +201,15 @@ def create_transaction() -> Response | tuple[Response, int]:
             "Fix the fields listed in 'errors' and send the request again.",
             errors=[{"field": e.field, "message": e.message} for e in errors],
         )
+    check = None
+    if store_id is not None and "store" not in g:
+        # The key's store is known here: check the key inside the sale's own round trips.
+        check = KeyCheck(key)
+        g.store, g.key_hash, g.key_check = svc.store.store(store_id), check.key_hash, check
     try:
-        result = record_purchase(services(), g.store, purchase)
+        result = record_purchase(
+            svc, g.store, purchase, check, lambda use: _admit(use, g.store.store_id)
+        )
     except TransactionConflictError:
         return problem(
             409,
