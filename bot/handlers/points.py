@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 from bot.domain.records import Entry
 from bot.handlers.base import Context, MessageJson
+from bot.messages import postbacks
 from bot.messages.flex import text_message
 from bot.messages.points_views import (
     ENTRIES_PER_BUBBLE,
@@ -67,7 +68,7 @@ def show_history(ctx: Context) -> list[MessageJson]:
     svc.ledger.maintain(ctx.member.member_id, svc.clock())
     limit = ENTRIES_PER_BUBBLE * MAX_BUBBLES
     entries = svc.ledger.history(ctx.member.member_id, before=before, count=limit + 1)
-    older = f"action=history&before={entries[limit - 1].entry_id}" if len(entries) > limit else None
+    older = postbacks.History(before=entries[limit - 1].entry_id) if len(entries) > limit else None
     zone = svc.settings.program.timezone
     stores = _store_names(ctx, entries[:limit])
     lines = [
