@@ -13,8 +13,9 @@ from collections.abc import Iterable
 
 from PIL import Image, UnidentifiedImageError
 
+from bot.line.rich_menus import STAFF_MENU_ALIAS
 from bot.messages import postbacks
-from richmenu import ALIAS_PREFIX, STAFF_MENU_ALIAS
+from richmenu import ALIAS_PREFIX
 from richmenu.model import Bounds, Page
 from richmenu.render import missing_characters
 

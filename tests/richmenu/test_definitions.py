@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from bot.line.rich_menus import STAFF_MENU_ALIAS
 from bot.messages import postbacks
-from richmenu import STAFF_MENU_ALIAS
 from richmenu.build import menu_body
 from richmenu.model import Bounds, DefinitionError, load_definitions, parse_menu
 
