@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from linebot.v3.messaging import ApiException, MessagingApiBlob
+from linebot.v3.messaging import ApiException
 
 from bot.domain.errors import (
     DomainError,
@@ -205,11 +205,9 @@ def on_staff_image(services: Services, user_id: str, message_id: str) -> list[Me
     if ctx is None:
         return None
     try:
-        blob = MessagingApiBlob(services.line.api.api_client)
-        data = bytes(blob.get_message_content(message_id, _request_timeout=(3.05, 15)))
-    except ApiException as exc:
-        log.warning("photo download failed: status=%s", exc.status)
-        return ctx.say("staff_unreadable")
+        data = services.line.content(message_id)
+    except ApiException:
+        return ctx.say("staff_unreadable")  # LineClient logged LINE's answer
     codes = decode_card_codes(data[:MAX_PHOTO_BYTES]) if len(data) <= MAX_PHOTO_BYTES else []
     if not codes:
         return ctx.say("staff_unreadable")
