@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from urllib.parse import parse_qs
 
 from bot.domain.records import Entry
 from bot.handlers.base import Context, MessageJson
@@ -22,7 +21,6 @@ from bot.messages.texts import text
 
 #: How many expiry dates the summary lists.
 EXPIRING_SHOWN = 3
-_ENTRY_ID = "0123456789-"
 
 
 def show_points(ctx: Context) -> list[MessageJson]:
@@ -62,9 +60,8 @@ def show_history(ctx: Context) -> list[MessageJson]:
     if ctx.member is None:
         return [text_message(text(ctx.language, "not_member"))]
     svc, language = ctx.services, ctx.language
-    before = parse_qs(ctx.data).get("before", [None])[0]
-    if before is not None and (len(before) > 40 or before.strip(_ENTRY_ID)):
-        before = None  # postback data comes from the client: ignore what is not an entry id
+    # The codec let through only an entry id's shape; Redis does the rest of the checking.
+    before = ctx.postback.before if isinstance(ctx.postback, postbacks.History) else None
     svc.ledger.maintain(ctx.member.member_id, svc.clock())
     limit = ENTRIES_PER_BUBBLE * MAX_BUBBLES
     entries = svc.ledger.history(ctx.member.member_id, before=before, count=limit + 1)
