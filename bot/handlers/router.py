@@ -2,7 +2,7 @@
 
 Postbacks and messages go through ``GROUPS`` in order, as python-telegram-bot's handler
 groups: the staff conversation (for registered staff; bot/handlers/staff.py), then the
-shopper's routes.
+shopper's routes. ``dispatch`` holds the one error handler (bot/handlers/errors.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from linebot.v3.webhooks import (
 
 from bot.handlers import card, follow, info, points, settings, staff
 from bot.handlers.base import Context, Handler, Input, MessageJson
+from bot.handlers.errors import must_retry, on_error
 from bot.handlers.routes import Group, Route, Routes
 from bot.messages import postbacks
 from bot.messages.postbacks import Action
@@ -88,7 +89,11 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
 
 
 def dispatch(services: Services, event: Event) -> list[MessageJson]:
-    """The messages to reply to ``event`` with; events the bot does not serve give none."""
+    """The messages to reply to ``event`` with; events the bot does not serve give none.
+
+    A handler that raises is the error handler's: what a retry may cure is re-raised for RQ,
+    anything else is logged without PII and answered with an apology.
+    """
     if getattr(event, "mode", "active") != "active":
         return []  # standby: another channel has the chat
     if not isinstance(event.source, UserSource):
@@ -97,7 +102,14 @@ def dispatch(services: Services, event: Event) -> list[MessageJson]:
     if handler is None:
         log.info("no handler for %s event", type(event).__name__)
         return []
-    return handler(_context(Context(services, event.source.user_id, None), event))
+    ctx = Context(services, event.source.user_id, None)
+    try:
+        ctx = _context(ctx, event)
+        return handler(ctx)
+    except Exception as exc:
+        if must_retry(exc):
+            raise
+        return on_error(exc, handler, ctx)
 
 
 def _context(ctx: Context, event: Event) -> Context:
