@@ -60,7 +60,8 @@ def show_history(ctx: Context) -> list[MessageJson]:
     if ctx.member is None:
         return [text_message(text(ctx.language, "not_member"))]
     svc, language = ctx.services, ctx.language
-    # The codec let through only an entry id's shape; Redis does the rest of the checking.
+    # The codec lets through only an entry id's shape; the ledger finds nothing for one it
+    # does not hold.
     before = ctx.postback.before if isinstance(ctx.postback, postbacks.History) else None
     svc.ledger.maintain(ctx.member.member_id, svc.clock())
     limit = ENTRIES_PER_BUBBLE * MAX_BUBBLES

@@ -167,8 +167,10 @@ def look_up_code(ctx: Context) -> list[MessageJson]:
 
 def read_photo(ctx: Context) -> list[MessageJson]:
     """A photo of a card: read its barcode and look the card up."""
+    if ctx.image_id is None:
+        return ctx.say("staff_unreadable")
     try:
-        data = ctx.services.line.content(ctx.image_id or "")
+        data = ctx.services.line.content(ctx.image_id)
     except ApiException:
         return ctx.say("staff_unreadable")  # LineClient logged LINE's answer
     codes = decode_card_codes(data) if len(data) <= MAX_PHOTO_BYTES else []

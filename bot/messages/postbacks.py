@@ -1,9 +1,9 @@
 """Postback data, packed and unpacked in one place: ``action=<name>[&<field>=<value>...]``.
 
 One frozen dataclass per action carries that action's fields, typed (in the spirit of
-aiogram's CallbackData): ``History(before="1700000000000-0").pack()`` gives
-``action=history&before=1700000000000-0``. The wire format is the one that rich menus already
-deployed on LINE send, URL-encoded with the action first, so changing it strands them.
+aiogram's CallbackData): ``History(before="24").pack()`` gives ``action=history&before=24``.
+The wire format is the one that rich menus already deployed on LINE send, URL-encoded with
+the action first, so changing it strands them.
 
 Postback data comes from the client and proves nothing: unpacking never raises, and a value
 the bot itself would not have packed is refused (``None``), never passed on to a handler.
@@ -86,7 +86,8 @@ class OnOff:
         return {"on": True, "off": False}.get(raw)
 
 
-#: A ledger entry id (a Redis stream id such as ``1700000000000-0``), as the history pages by.
+#: A history entry id, as the "older" button pages by (its position in the member's history):
+#: digits, and '-' as the history has always accepted, at most 40 characters.
 ENTRY_ID = Pattern(re.compile(r"[0-9-]{1,40}"))
 #: A staff grant's transaction id (``L`` + hex digits, see bot/handlers/staff.py).
 TRANSACTION_ID = Pattern(re.compile(r"[0-9A-Za-z]{1,40}"))
