@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from linebot.v3.webhooks import Event
 
 from bot.handlers import router, staff
 from bot.handlers.base import Context, Input
@@ -10,6 +13,7 @@ from bot.handlers.routes import Conversation, Route, Routes
 from bot.handlers.staff import ANYWHERE, CONVERSATION, Step
 from bot.messages import postbacks
 from bot.messages.postbacks import Action
+from bot.store.staff import StaffRegistry
 from tests.support import events
 
 STAFF_ACTIONS = {action for action in Action if action.value.startswith("staff_")}
@@ -103,3 +107,31 @@ def test_a_conversation_routes_by_step_and_the_next_group_gets_what_it_passes():
     assert talk.handle(_ctx(text="hello")) is None
     assert after.handle(_ctx(text="hello")) == _say("keyword")(None)
     assert talk.handle(_ctx(postback=postbacks.StaffCancel())) is None  # a fallback: in a step
+
+
+_NEAR_MISSES = st.builds(
+    lambda action, extra: f"{postbacks.PREFIX}{action}{extra}",
+    st.sampled_from([*Action, "nope", ""]),
+    st.sampled_from(["", "&t=x", "&t=", "&before=1", "&before=x", "&to=card", "&reminders=on"])
+    | st.text(max_size=20),
+)
+
+
+@given(st.text(max_size=310) | _NEAR_MISSES, st.sampled_from(["stranger", "member", "staff"]))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_postback_from_anyone_gets_a_reply_list_and_no_exception(services, data, who):
+    user = events.user_id()
+    if who != "stranger":
+        services.store.register_member(user, "Hanako", "ja")
+    if who == "staff":
+        StaffRegistry(services.store.redis).add(user, "S001")
+    event = Event.from_dict(events.postback(user, data[:300]))
+
+    reply = router.dispatch(services, event)
+
+    assert isinstance(reply, list)
+    assert len(reply) <= 5
+    if who == "stranger" and data.startswith(postbacks.PREFIX + "staff_"):
+        assert reply == []
