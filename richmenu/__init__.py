@@ -8,8 +8,6 @@ from __future__ import annotations
 #: Every LINE rich menu this tool manages is named ``loyalty:<menu>-<page>:<content hash>``;
 #: menus with this prefix that the definitions no longer describe are deleted by ``deploy``.
 NAME_PREFIX = "loyalty:"
-#: Rich menu aliases this tool manages start with this; others are never touched.
+#: Rich menu aliases this tool manages start with this; others are never touched. The staff
+#: menu's alias, which the bot links staff to, is bot.line.rich_menus.STAFF_MENU_ALIAS.
 ALIAS_PREFIX = "loyalty-"
-#: The alias of the staff menu's first page: ``staff add`` links what it points at, and
-#: ``deploy`` moves it only after every staff member was linked to the new menu.
-STAFF_MENU_ALIAS = "loyalty-staff"

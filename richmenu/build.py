@@ -11,6 +11,7 @@ from typing import Any
 from linebot.v3.messaging import RichMenuRequest
 
 from bot.domain.program import CardDesign
+from bot.messages import postbacks
 from richmenu import NAME_PREFIX
 from richmenu.model import Bounds, Page
 from richmenu.render import render_page
@@ -94,7 +95,7 @@ def _switch(alias: str, page_name: str, label: str) -> dict[str, Any]:
         "type": "richmenuswitch",
         "label": label,
         "richMenuAliasId": alias,
-        "data": f"action=tab&to={page_name}",
+        "data": postbacks.Tab(to=page_name).pack(),
     }
 
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 import urllib3
 from linebot.v3.messaging import ApiException
 
-from richmenu.line_ops import describe_error
+from bot.line.rich_menus import describe_error
 
 T = TypeVar("T")
 

@@ -1,11 +1,11 @@
 """The rich-menu calls of LINE's Messaging API, through line-bot-sdk v3 and nothing else.
 
-Built on the bot's own ``LineClient.api`` (same credentials, same ``LINE_API_BASE_URL``).
+Built on the bot's own ``LineClient.api`` (same credentials, same ``LINE_API_BASE_URL``) and on
+the per-user calls the bot itself makes (bot/line/rich_menus.py).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +20,7 @@ from linebot.v3.messaging import (
 )
 
 from bot.line.client import REQUEST_TIMEOUT
+from bot.line.rich_menus import UserMenus
 
 #: (connect, read) timeout for image uploads and downloads, in seconds: up to 1 MB each way.
 IMAGE_TIMEOUT = (3.05, 30.0)
@@ -39,11 +40,11 @@ class LiveMenu:
     areas: int
 
 
-class RichMenuApi:
+class RichMenuApi(UserMenus):
     """Rich menus, aliases, the default menu and per-user links on LINE, with timeouts."""
 
     def __init__(self, api: MessagingApi) -> None:
-        self._api = api
+        super().__init__(api)
         self._blob = MessagingApiBlob(api.api_client)
 
     # -- reads -----------------------------------------------------------------------------
@@ -67,16 +68,6 @@ class RichMenuApi:
         """Every rich menu alias: alias id -> rich menu id."""
         found = self._api.get_rich_menu_alias_list(_request_timeout=REQUEST_TIMEOUT).aliases
         return {alias.rich_menu_alias_id: alias.rich_menu_id for alias in found}
-
-    def alias_target(self, alias: str) -> str | None:
-        """The rich menu an alias points at, or None when there is no such alias."""
-        try:
-            found = self._api.get_rich_menu_alias(alias, _request_timeout=REQUEST_TIMEOUT)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return found.rich_menu_id
 
     def default_menu(self) -> str | None:
         """The default rich menu set through the API, or None."""
@@ -143,35 +134,3 @@ class RichMenuApi:
         """Link up to MAX_BULK_USERS users to the menu (LINE applies it within seconds)."""
         request = RichMenuBulkLinkRequest(rich_menu_id=menu_id, user_ids=list(user_ids))
         self._api.link_rich_menu_id_to_users(request, _request_timeout=REQUEST_TIMEOUT)
-
-    def link_user(self, user_id: str, menu_id: str) -> None:
-        """Link one user to the menu, replacing their previous per-user menu."""
-        self._api.link_rich_menu_id_to_user(user_id, menu_id, _request_timeout=REQUEST_TIMEOUT)
-
-    def unlink_user(self, user_id: str) -> None:
-        """Remove the user's per-user menu; they see the default again."""
-        self._api.unlink_rich_menu_id_from_user(user_id, _request_timeout=REQUEST_TIMEOUT)
-
-
-def describe_error(exc: ApiException) -> str:
-    """LINE's answer in one line: status, message, details and request id."""
-    text = f"HTTP {exc.status}"
-    try:
-        body = json.loads(exc.body or "")
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and body.get("message"):
-        text += f" {body['message']}"
-        details = [
-            f"{d.get('property') or '-'}: {d.get('message')}"
-            for d in body.get("details") or []
-            if isinstance(d, dict)
-        ]
-        if details:
-            text += " (" + "; ".join(details) + ")"
-    elif exc.reason:
-        text += f" {exc.reason}"
-    request_id = (exc.headers or {}).get("x-line-request-id")
-    if request_id:
-        text += f" [request id {request_id}]"
-    return text

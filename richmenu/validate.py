@@ -13,7 +13,9 @@ from collections.abc import Iterable
 
 from PIL import Image, UnidentifiedImageError
 
-from richmenu import ALIAS_PREFIX, STAFF_MENU_ALIAS
+from bot.line.rich_menus import STAFF_MENU_ALIAS
+from bot.messages import postbacks
+from richmenu import ALIAS_PREFIX
 from richmenu.model import Bounds, Page
 from richmenu.render import missing_characters
 
@@ -146,14 +148,15 @@ def _check_set(pages: list[Page]) -> list[str]:
 
 
 def _check_actions(page: Page) -> list[str]:
-    """Postback data, display texts and labels within LINE's lengths."""
+    """Postback data the bot serves; display texts and labels within LINE's lengths."""
     problems = []
     for button in page.buttons:
         name = f"button {button.label!r}"
         if not 1 <= len(button.data) <= MAX_ACTION_DATA:
             problems.append(f"{name}: data must be 1-{MAX_ACTION_DATA} characters")
-        elif not button.data.startswith("action="):
-            problems.append(f"{name}: data {button.data!r} must start with 'action=' (the router)")
+        elif why := postbacks.problem(button.data):
+            # The bot ignores a postback it cannot unpack: a typo would deploy and do nothing.
+            problems.append(f"{name}: data {button.data!r} is not a postback the bot serves: {why}")
         if button.display_text is not None and not (
             1 <= len(button.display_text) <= MAX_DISPLAY_TEXT
         ):

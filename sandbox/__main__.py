@@ -15,6 +15,7 @@ import urllib.request
 from typing import Any
 
 from bot.config import Settings, SettingsError
+from bot.messages.postbacks import PREFIX
 from bot.operations.cards import CardCodes
 from bot.store.redis_store import LoyaltyStore, connect
 
@@ -87,7 +88,7 @@ def show_inbox(settings: Settings, user: str) -> int:
             print(f"    card image: {hero['url']}")
         who = "" if user == SHOPPER else f" --user {user}"
         for data in _postbacks(message):
-            print(f"    button: python -m sandbox{who} tap '{data.removeprefix('action=')}'")
+            print(f"    button: python -m sandbox{who} tap '{data.removeprefix(PREFIX)}'")
     if not entries:
         print("nothing yet; try: python -m sandbox follow")
     return 0
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "unfollow": lambda: {
             k: v for k, v in _event("unfollow", args.user).items() if k != "replyToken"
         },
-        "tap": lambda: _event("postback", args.user, postback={"data": f"action={args.action}"}),
+        "tap": lambda: _event("postback", args.user, postback={"data": PREFIX + args.action}),
         "say": lambda: _event(
             "message",
             args.user,

@@ -12,11 +12,10 @@ import urllib3
 from flask.cli import AppGroup
 from linebot.v3.messaging import ApiException
 
+from bot.line.rich_menus import STAFF_MENU_ALIAS, UserMenus, describe_error
 from bot.log import user_ref
 from bot.services import services
 from bot.store.staff import StaffRegistry
-from richmenu import STAFF_MENU_ALIAS
-from richmenu.line_ops import RichMenuApi, describe_error
 
 _USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 _REDIS_DOWN = "cannot reach Redis ({}); is the bot running?"
@@ -108,9 +107,9 @@ def _registry() -> StaffRegistry:
     return services().staff
 
 
-def _rich_menus() -> RichMenuApi:
-    """Rich menu calls through the app's LINE client."""
-    return RichMenuApi(services().line.api)
+def _rich_menus() -> UserMenus:
+    """Per-user rich menu calls through the app's LINE client."""
+    return UserMenus(services().line.api)
 
 
 def _line(what: str, call: Callable[[], T], state: str) -> T:

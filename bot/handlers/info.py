@@ -1,4 +1,4 @@
-"""Help and rewards: what the shopper can do."""
+"""Help, rewards and the hint: what the shopper can do."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ def show_help(ctx: Context) -> list[MessageJson]:
 def show_rewards(ctx: Context) -> list[MessageJson]:
     """The program offers no rewards catalogue; points pay at the till."""
     return [text_message(text(ctx.language, "no_rewards"))]
+
+
+def show_hint(ctx: Context) -> list[MessageJson]:
+    """Text the bot has no keyword for: say how to get the card."""
+    return [text_message(text(ctx.language, "fallback"))]
 
 
 def switch_tab(ctx: Context) -> list[MessageJson]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from urllib.parse import parse_qs
 
 from bot.domain.records import Entry
 from bot.handlers.base import Context, MessageJson
+from bot.messages import postbacks
 from bot.messages.flex import text_message
 from bot.messages.points_views import (
     ENTRIES_PER_BUBBLE,
@@ -21,7 +21,6 @@ from bot.messages.texts import text
 
 #: How many expiry dates the summary lists.
 EXPIRING_SHOWN = 3
-_ENTRY_ID = "0123456789-"
 
 
 def show_points(ctx: Context) -> list[MessageJson]:
@@ -61,13 +60,13 @@ def show_history(ctx: Context) -> list[MessageJson]:
     if ctx.member is None:
         return [text_message(text(ctx.language, "not_member"))]
     svc, language = ctx.services, ctx.language
-    before = parse_qs(ctx.data).get("before", [None])[0]
-    if before is not None and (len(before) > 40 or before.strip(_ENTRY_ID)):
-        before = None  # postback data comes from the client: ignore what is not an entry id
+    # The codec lets through only an entry id's shape; the ledger finds nothing for one it
+    # does not hold.
+    before = ctx.postback.before if isinstance(ctx.postback, postbacks.History) else None
     svc.ledger.maintain(ctx.member.member_id, svc.clock())
     limit = ENTRIES_PER_BUBBLE * MAX_BUBBLES
     entries = svc.ledger.history(ctx.member.member_id, before=before, count=limit + 1)
-    older = f"action=history&before={entries[limit - 1].entry_id}" if len(entries) > limit else None
+    older = postbacks.History(before=entries[limit - 1].entry_id) if len(entries) > limit else None
     zone = svc.settings.program.timezone
     stores = _store_names(ctx, entries[:limit])
     lines = [

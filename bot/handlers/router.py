@@ -1,11 +1,16 @@
-"""Routing tables: event types, postback actions and text keywords to handlers."""
+"""Routing tables: event types to handlers, and every postback and message to a route.
+
+Postbacks and messages go through ``GROUPS`` in order, as python-telegram-bot's handler
+groups: the staff conversation (for registered staff; bot/handlers/staff.py), then the
+shopper's routes. ``dispatch`` holds the one error handler (bot/handlers/errors.py).
+"""
 
 from __future__ import annotations
 
 import logging
 import unicodedata
 from collections.abc import Callable
-from urllib.parse import parse_qs
+from dataclasses import replace
 
 from linebot.v3.webhooks import (
     Event,
@@ -19,91 +24,76 @@ from linebot.v3.webhooks import (
 )
 
 from bot.handlers import card, follow, info, points, settings, staff
-from bot.handlers.base import Context, Handler, MessageJson
-from bot.messages.flex import text_message
-from bot.messages.texts import text
+from bot.handlers.base import Context, Handler, Input, MessageJson
+from bot.handlers.errors import must_retry, on_error
+from bot.handlers.routes import Group, Route, Routes
+from bot.messages import postbacks
+from bot.messages.postbacks import Action
 from bot.services import Services
 
 log = logging.getLogger(__name__)
-
-#: ``postback.data`` is ``action=<name>[&...]``; the action picks the handler.
-POSTBACK_ACTIONS: dict[str, Handler] = {
-    "card": card.show_card,
-    "points": points.show_points,
-    "history": points.show_history,
-    "help": info.show_help,
-    "rewards": info.show_rewards,
-    "tab": info.switch_tab,
-    "settings": settings.show_settings,
-}
-
-#: Text keywords (compared after NFKC normalisation and case folding).
-KEYWORDS: dict[str, Handler] = {
-    "会員証": card.show_card,
-    "カード": card.show_card,
-    "card": card.show_card,
-    "membership card": card.show_card,
-    "ポイント": points.show_points,
-    "points": points.show_points,
-    "履歴": points.show_history,
-    "ポイント履歴": points.show_history,
-    "history": points.show_history,
-    "ヘルプ": info.show_help,
-    "help": info.show_help,
-    "特典": info.show_rewards,
-    "rewards": info.show_rewards,
-    "設定": settings.show_settings,
-    "settings": settings.show_settings,
-}
-
-
-def _context(services: Services, user_id: str, data: str = "") -> Context:
-    return Context(services, user_id, services.store.member_for_user(user_id), data)
 
 
 def _normalise(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().casefold()
 
 
-def on_postback(services: Services, event: PostbackEvent) -> list[MessageJson]:
-    """Dispatch a postback by its ``action``; unknown actions are ignored."""
-    action = parse_qs(event.postback.data).get("action", [""])[0]
-    if action in staff.STAFF_ACTIONS:
-        return staff.on_staff_postback(services, event.source.user_id, event.postback.data)
-    handler = POSTBACK_ACTIONS.get(action)
-    if handler is None:
-        log.info("ignored postback with unknown action")
-        return []
-    return handler(_context(services, event.source.user_id, event.postback.data))
+def keyword(*words: str) -> Callable[[Context], bool]:
+    """A route check: the text is one of ``words`` (after NFKC and case folding)."""
+    wanted = frozenset(_normalise(word) for word in words)
+    return lambda ctx: ctx.text is not None and _normalise(ctx.text) in wanted
 
 
-def on_message(services: Services, event: MessageEvent) -> list[MessageJson]:
-    """Staff input first (card photos, codes, amounts); then text keywords; else a hint."""
-    user_id = event.source.user_id
-    if isinstance(event.message, ImageMessageContent):
-        return staff.on_staff_image(services, user_id, event.message.id) or []
-    if not isinstance(event.message, TextMessageContent):
-        return []
-    staff_reply = staff.on_staff_text(services, user_id, event.message.text)
-    if staff_reply is not None:
-        return staff_reply
-    ctx = _context(services, user_id)
-    handler = KEYWORDS.get(_normalise(event.message.text))
-    if handler is None:
-        return [text_message(text(ctx.language, "fallback"))]
-    return handler(ctx)
+#: What anyone can ask for: postback actions, then text keywords (Japanese and English), then
+#: a hint for any other text.
+SHOPPER = Routes(
+    (
+        Route(Action.CARD, card.show_card),
+        Route(Action.POINTS, points.show_points),
+        Route(Action.HISTORY, points.show_history),
+        Route(Action.HELP, info.show_help),
+        Route(Action.REWARDS, info.show_rewards),
+        Route(Action.TAB, info.switch_tab),
+        Route(Action.SETTINGS, settings.show_settings),
+        Route(Input.TEXT, card.show_card, keyword("会員証", "カード", "card", "membership card")),
+        Route(Input.TEXT, points.show_points, keyword("ポイント", "points")),
+        Route(Input.TEXT, points.show_history, keyword("履歴", "ポイント履歴", "history")),
+        Route(Input.TEXT, info.show_help, keyword("ヘルプ", "help")),
+        Route(Input.TEXT, info.show_rewards, keyword("特典", "rewards")),
+        Route(Input.TEXT, settings.show_settings, keyword("設定", "settings")),
+        Route(Input.TEXT, info.show_hint),
+    )
+)
+
+#: Tried in order; the first group that takes an input answers it.
+GROUPS: tuple[Group, ...] = (staff.CONVERSATION, SHOPPER)
 
 
-EVENT_HANDLERS: dict[type[Event], Callable[[Services, Event], list[MessageJson]]] = {
+def on_input(ctx: Context) -> list[MessageJson]:
+    """A postback or a message: the first group that takes it answers; else nothing."""
+    for group in GROUPS:
+        reply = group.handle(ctx)
+        if reply is not None:
+            return reply
+    # Unknown postback actions, stickers, a shopper's photo: no PII, just what it was.
+    log.info("ignored %s input", ctx.kind or "unknown")
+    return []
+
+
+EVENT_HANDLERS: dict[type[Event], Handler] = {
     FollowEvent: follow.on_follow,
     UnfollowEvent: follow.on_unfollow,
-    PostbackEvent: on_postback,
-    MessageEvent: on_message,
+    PostbackEvent: on_input,
+    MessageEvent: on_input,
 }
 
 
 def dispatch(services: Services, event: Event) -> list[MessageJson]:
-    """The messages to reply to ``event`` with; events the bot does not serve give none."""
+    """The messages to reply to ``event`` with; events the bot does not serve give none.
+
+    A handler that raises is the error handler's: what a retry may cure is re-raised for RQ,
+    anything else is logged without PII and answered with an apology.
+    """
     if getattr(event, "mode", "active") != "active":
         return []  # standby: another channel has the chat
     if not isinstance(event.source, UserSource):
@@ -112,4 +102,23 @@ def dispatch(services: Services, event: Event) -> list[MessageJson]:
     if handler is None:
         log.info("no handler for %s event", type(event).__name__)
         return []
-    return handler(services, event)
+    ctx = Context(services, event.source.user_id, None)
+    try:
+        ctx = _context(ctx, event)
+        return handler(ctx)
+    except Exception as exc:
+        if must_retry(exc):
+            raise
+        return on_error(exc, handler, ctx)
+
+
+def _context(ctx: Context, event: Event) -> Context:
+    """The user's member record and the event's input, decoded."""
+    ctx = replace(ctx, member=ctx.services.store.member_for_user(ctx.user_id))
+    if isinstance(event, PostbackEvent):
+        return replace(ctx, postback=postbacks.unpack_lenient(event.postback.data))
+    if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+        return replace(ctx, text=event.message.text)
+    if isinstance(event, MessageEvent) and isinstance(event.message, ImageMessageContent):
+        return replace(ctx, image_id=event.message.id)
+    return ctx

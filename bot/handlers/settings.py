@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from bot.handlers.base import Context, MessageJson
+from bot.messages import postbacks
 from bot.messages.flex import text_message
 from bot.messages.settings_view import settings_message
 from bot.messages.texts import text
 
-_CHOICES = {"on": True, "off": False}
-
 
 def show_settings(ctx: Context) -> list[MessageJson]:
-    """The settings; ``action=settings&reminders=on|off`` first changes the reminder setting."""
+    """The settings; a ``Settings(reminders=...)`` postback first changes the reminder setting."""
     if ctx.member is None:
         return [text_message(text(ctx.language, "not_member"))]
     store, design = ctx.services.store, ctx.services.settings.program.card
-    wanted = parse_qs(ctx.data).get("reminders", [None])[0]
+    wanted = ctx.postback.reminders if isinstance(ctx.postback, postbacks.Settings) else None
     enabled, note = ctx.member.reminders, None
-    if wanted in _CHOICES and store.set_reminders(ctx.member.member_id, _CHOICES[wanted]):
-        enabled = _CHOICES[wanted]
-        note = text(ctx.language, f"settings_changed_{wanted}")
+    if wanted is not None and store.set_reminders(ctx.member.member_id, wanted):
+        enabled = wanted
+        note = text(ctx.language, "settings_changed_on" if wanted else "settings_changed_off")
     return [settings_message(ctx.language, design, reminders=enabled, note=note)]

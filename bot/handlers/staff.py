@@ -1,8 +1,9 @@
 """Staff granting points from inside LINE: scan (photo or digits) → amount → confirm → grant.
 
-Only registered staff get anything: every step checks the sender against the staff registry
-on the server, because postback data comes from the client and proves nothing. The
-conversation lives in Redis (bot/store/staff_sessions.py), so a worker restart loses nothing.
+Only registered staff get anything: the conversation admits a sender only after checking the
+staff registry on the server, because postback data comes from the client and proves nothing.
+Its state lives in Redis (bot/store/staff_sessions.py), so a worker restart loses nothing.
+The steps and what each takes are the table ``CONVERSATION`` at the end.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import logging
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import replace
+from enum import StrEnum
 from typing import Any
-from urllib.parse import parse_qs
 
-from linebot.v3.messaging import ApiException, MessagingApiBlob
+from linebot.v3.messaging import ApiException
 
 from bot.domain.errors import (
     DomainError,
@@ -25,108 +27,94 @@ from bot.domain.errors import (
     UsedCardCodeError,
 )
 from bot.domain.records import Store
-from bot.handlers.base import MessageJson
+from bot.handlers.base import Context, Input, MessageJson, StaffDesk
+from bot.handlers.routes import Conversation, Route
 from bot.imaging.scanning import decode_card_codes
 from bot.log import user_ref
-from bot.messages.flex import text_message
+from bot.messages import postbacks
+from bot.messages.postbacks import Action
 from bot.messages.staff_views import confirm_message, scan_prompt
-from bot.messages.texts import DEFAULT_LANGUAGE, text
 from bot.operations import staff_grants
 from bot.operations.purchases import resolve_card
-from bot.services import Services
 from bot.store import keys
 
 log = logging.getLogger(__name__)
 
 #: Largest purchase staff may grant from LINE, in JPY; larger ones go through a POS.
 STAFF_MAX_AMOUNT = 1_000_000
-#: Largest photo the bot downloads, in bytes (LINE images are far smaller).
+#: Largest photo the bot decodes, in bytes (LINE images are far smaller).
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 _AMOUNT = re.compile(r"^(\d{1,9})(?:[ /+]+(\d{1,9}))?$")
 _CODE = re.compile(r"^\d{6,64}$")
 
 
-class StaffContext:
-    """A staff member's request: who, which store, their session storage, their language."""
+class Step(StrEnum):
+    """Where a staff member is in a grant; the values are what sessions in Redis hold, so a
+    conversation in flight survives a deploy."""
 
-    def __init__(self, services: Services, user_id: str, store_id: str) -> None:
-        self.services = services
-        self.user_id = user_id
-        self.staff_id = keys.member_id_for(user_id)
-        self.store = Store(store_id, services.store.store_name(store_id))
-        self.sessions = services.staff_sessions
-        member = services.store.member_for_user(user_id)
-        self.language = member.language if member else DEFAULT_LANGUAGE
-
-    def say(self, key: str, **values: object) -> list[MessageJson]:
-        """One text message from the catalogue."""
-        return [text_message(text(self.language, key, **values))]
+    #: Asked for a photo of the card or its digits.
+    CODE = "code"
+    #: The card was found; asked for the amount.
+    AMOUNT = "amount"
+    #: The amount was given; the Grant button waits.
+    CONFIRM = "confirm"
 
 
-def staff_context(services: Services, user_id: str) -> StaffContext | None:
-    """The context of a registered staff member, or None for anyone else."""
-    store_id = services.staff.is_staff(user_id)
-    return StaffContext(services, user_id, store_id) if store_id else None
+def admit(ctx: Context) -> Context | None:
+    """The context with the staff member's desk, or None for anyone who is not staff."""
+    store_id = ctx.services.staff.is_staff(ctx.user_id)
+    if not store_id:
+        return None
+    staff_id = keys.member_id_for(ctx.user_id)
+    store = Store(store_id, ctx.services.store.store_name(store_id))
+    session = ctx.services.staff_sessions.get(staff_id)
+    return replace(ctx, staff=StaffDesk(staff_id, store, session))
 
 
-# -- postbacks ---------------------------------------------------------------------------
+def step_of(ctx: Context) -> Step | None:
+    """The step the staff member's session is at; None without one (or with one whose step
+    this version does not know)."""
+    session = ctx.desk().session or {}
+    try:
+        return Step(session.get("step"))
+    except ValueError:
+        return None
 
 
-def start_scan(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
+def _put(ctx: Context, step: Step, **fields: object) -> None:
+    ctx.services.staff_sessions.put(ctx.desk().staff_id, {"step": step.value, **fields})
+
+
+# -- starting and ending -----------------------------------------------------------------
+
+
+def start_scan(ctx: Context) -> list[MessageJson]:
     """Ask for a photo of the card, with camera and camera-roll quick replies."""
-    ctx.sessions.put(ctx.staff_id, {"step": "code"})
+    _put(ctx, Step.CODE)
     return [scan_prompt(ctx.language)]
 
 
-def enter_code(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
+def ask_for_code(ctx: Context) -> list[MessageJson]:
     """Ask for the digits instead of a photo."""
-    ctx.sessions.put(ctx.staff_id, {"step": "code"})
+    _put(ctx, Step.CODE)
     return ctx.say("staff_enter_code")
 
 
-def confirm(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
-    """Grant the pending purchase; a second tap replays the same grant, never a new one."""
-    token = data.get("t", "")
-    session = ctx.sessions.get(ctx.staff_id) or {}
-    pending = session if session.get("step") == "confirm" else None
-    last = ctx.sessions.last_grant(ctx.staff_id)
-    if pending and pending.get("txn") == token:
-        grant = pending
-    elif last and last.get("txn") == token:
-        grant = last  # a double tap: the transaction id makes the grant idempotent
-    else:
-        return ctx.say("staff_nothing_pending")
-    try:
-        result = staff_grants.grant(
-            ctx.services, ctx.staff_id, ctx.store, grant, first=grant is pending
-        )
-    except InsufficientPointsError as exc:
-        ctx.sessions.clear(ctx.staff_id)
-        return ctx.say("staff_too_many_points", balance=exc.balance)
-    except DomainError as exc:
-        ctx.sessions.clear(ctx.staff_id)
-        return ctx.say(_card_problem(exc))
-    if grant is pending:
-        ctx.sessions.clear(ctx.staff_id)
-        log.info("staff %s granted %d pt", user_ref(ctx.user_id), result.points_earned)
-    return ctx.say(
-        "staff_granted",
-        earned=result.points_earned,
-        used=result.points_used,
-        number=result.member_number,
-        balance=result.balance,
-    )
+def repeat_code_prompt(ctx: Context) -> list[MessageJson]:
+    """Text that is no card code while one is awaited: ask again (the step stays)."""
+    return ctx.say("staff_enter_code")
 
 
-def cancel(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
+def cancel(ctx: Context) -> list[MessageJson]:
     """Drop the pending purchase."""
-    ctx.sessions.clear(ctx.staff_id)
+    ctx.services.staff_sessions.clear(ctx.desk().staff_id)
     return ctx.say("staff_cancelled")
 
 
-def undo(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
+def undo(ctx: Context) -> list[MessageJson]:
     """Refund the last grant if it is at most UNDO_WINDOW old."""
-    result = staff_grants.undo_last_grant(ctx.services, ctx.staff_id, ctx.store)
+    desk = ctx.desk()
+    result = staff_grants.undo_last_grant(ctx.services, desk.staff_id, desk.store)
     if result is None:
         return ctx.say("staff_undo_expired")
     log.info("staff %s undid a grant", user_ref(ctx.user_id))
@@ -138,9 +126,9 @@ def undo(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
     )
 
 
-def today(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
+def today(ctx: Context) -> list[MessageJson]:
     """Count and totals of this staff member's grants today."""
-    totals = staff_grants.day_totals(ctx.services, ctx.staff_id)
+    totals = staff_grants.day_totals(ctx.services, ctx.desk().staff_id)
     return ctx.say(
         "staff_today",
         count=totals.count,
@@ -149,42 +137,62 @@ def today(ctx: StaffContext, data: dict[str, str]) -> list[MessageJson]:
     )
 
 
-STAFF_ACTIONS: dict[str, Callable[[StaffContext, dict[str, str]], list[MessageJson]]] = {
-    "staff_scan": start_scan,
-    "staff_code": enter_code,
-    "staff_confirm": confirm,
-    "staff_cancel": cancel,
-    "staff_undo": undo,
-    "staff_today": today,
-}
+# -- the card ----------------------------------------------------------------------------
 
 
-def on_staff_postback(services: Services, user_id: str, data: str) -> list[MessageJson]:
-    """Run a staff action for staff; anyone else gets nothing (and nothing happens)."""
-    ctx = staff_context(services, user_id)
-    fields = {k: v[0] for k, v in parse_qs(data).items()}
-    if ctx is None:
-        log.warning("staff action refused for non-staff %s", user_ref(user_id))
-        return []
-    return STAFF_ACTIONS[fields["action"]](ctx, fields)
+def _cleaned(body: str) -> str:
+    """Staff input as typed on any keyboard: full-width digits, ``1,280``, ``¥1280``, ``1280円``."""
+    cleaned = unicodedata.normalize("NFKC", body).strip().replace(",", "").replace("¥", "")
+    return cleaned.removesuffix("円").strip()
 
 
-# -- messages ----------------------------------------------------------------------------
+def card_code_in(body: str | None) -> str | None:
+    """The card code a text spells (digits, maybe grouped with spaces or dashes), or None."""
+    if body is None:
+        return None
+    digits = _cleaned(body).replace("-", "").replace(" ", "")
+    return digits if _CODE.match(digits) else None
 
 
-def _found(ctx: StaffContext, code: str) -> list[MessageJson]:
-    """Look the card up and ask for the amount."""
+def reads_as_card_code(ctx: Context) -> bool:
+    """The route check for text that is a card code."""
+    return card_code_in(ctx.text) is not None
+
+
+def look_up_code(ctx: Context) -> list[MessageJson]:
+    """Typed digits: look the card up."""
+    code = card_code_in(ctx.text)
+    return _found(ctx, code) if code else repeat_code_prompt(ctx)
+
+
+def read_photo(ctx: Context) -> list[MessageJson]:
+    """A photo of a card: read its barcode and look the card up."""
+    if ctx.image_id is None:
+        return ctx.say("staff_unreadable")
     try:
-        member_id = resolve_card(ctx.services, code)
+        data = ctx.services.line.content(ctx.image_id)
+    except ApiException:
+        return ctx.say("staff_unreadable")  # LineClient logged LINE's answer
+    codes = decode_card_codes(data) if len(data) <= MAX_PHOTO_BYTES else []
+    if not codes:
+        return ctx.say("staff_unreadable")
+    return _found(ctx, codes[0])
+
+
+def _found(ctx: Context, code: str) -> list[MessageJson]:
+    """Look the card up and ask for the amount."""
+    svc, staff_id = ctx.services, ctx.desk().staff_id
+    try:
+        member_id = resolve_card(svc, code)
     except DomainError as exc:
         return ctx.say(_card_problem(exc))
-    standing = ctx.services.ledger.maintain(member_id, ctx.services.clock())
-    member = ctx.services.store.member(member_id)
+    standing = svc.ledger.maintain(member_id, svc.clock())
+    member = svc.store.member(member_id)
     if standing is None or member is None:
         return ctx.say("staff_unknown_card")
-    if member_id == ctx.staff_id:
+    if member_id == staff_id:
         return ctx.say("staff_own_card")
-    ctx.sessions.put(ctx.staff_id, {"step": "amount", "code": code, "number": member.number})
+    _put(ctx, Step.AMOUNT, code=code, number=member.number)
     return ctx.say("staff_member_found", number=member.number, balance=f"{standing.balance:,}")
 
 
@@ -199,43 +207,13 @@ def _card_problem(exc: DomainError) -> str:
     return "staff_unknown_card"
 
 
-def on_staff_image(services: Services, user_id: str, message_id: str) -> list[MessageJson] | None:
-    """A staff member's photo of a card; None when the sender is not staff."""
-    ctx = staff_context(services, user_id)
-    if ctx is None:
-        return None
-    try:
-        blob = MessagingApiBlob(services.line.api.api_client)
-        data = bytes(blob.get_message_content(message_id, _request_timeout=(3.05, 15)))
-    except ApiException as exc:
-        log.warning("photo download failed: status=%s", exc.status)
-        return ctx.say("staff_unreadable")
-    codes = decode_card_codes(data[:MAX_PHOTO_BYTES]) if len(data) <= MAX_PHOTO_BYTES else []
-    if not codes:
-        return ctx.say("staff_unreadable")
-    return _found(ctx, codes[0])
+# -- amount and grant --------------------------------------------------------------------
 
 
-def on_staff_text(services: Services, user_id: str, body: str) -> list[MessageJson] | None:
-    """Digits (a card code) or an amount from staff; None when this is not staff input."""
-    ctx = staff_context(services, user_id)
-    if ctx is None:
-        return None
-    cleaned = unicodedata.normalize("NFKC", body).strip().replace(",", "").replace("¥", "")
-    cleaned = cleaned.removesuffix("円").strip()
-    session = ctx.sessions.get(ctx.staff_id) or {}
-    if session.get("step") == "amount":
-        return _amount(ctx, session, cleaned)
-    digits = cleaned.replace("-", "").replace(" ", "")
-    if _CODE.match(digits):
-        return _found(ctx, digits)
-    if session.get("step") == "code":
-        return ctx.say("staff_enter_code")
-    return None
-
-
-def _amount(ctx: StaffContext, session: dict[str, Any], cleaned: str) -> list[MessageJson]:
-    match = _AMOUNT.match(cleaned)
+def take_amount(ctx: Context) -> list[MessageJson]:
+    """The purchase amount (and points to use): show the confirmation with its buttons."""
+    session: Mapping[str, Any] = ctx.desk().session or {}
+    match = _AMOUNT.match(_cleaned(ctx.text or ""))
     amount = int(match.group(1)) if match else -1
     used = int(match.group(2) or 0) if match else 0
     if not match or used > amount:
@@ -243,7 +221,73 @@ def _amount(ctx: StaffContext, session: dict[str, Any], cleaned: str) -> list[Me
     if amount > STAFF_MAX_AMOUNT:
         return ctx.say("staff_amount_too_large", limit=f"{STAFF_MAX_AMOUNT:,}")
     # The id names the staff member (by the hash their keys use): the ledger entry says who.
-    txn = f"L{ctx.staff_id[:8]}{secrets.token_hex(6)}"
-    pending = {"step": "confirm", "code": session["code"], "number": session["number"]}
-    ctx.sessions.put(ctx.staff_id, {**pending, "amount": amount, "used": used, "txn": txn})
-    return [confirm_message(ctx.language, session["number"], amount, used, txn)]
+    txn = f"L{ctx.desk().staff_id[:8]}{secrets.token_hex(6)}"
+    code, number = session["code"], session["number"]
+    _put(ctx, Step.CONFIRM, code=code, number=number, amount=amount, used=used, txn=txn)
+    return [confirm_message(ctx.language, number, amount, used, txn)]
+
+
+def confirm(ctx: Context) -> list[MessageJson]:
+    """Grant the pending purchase; a second tap replays the same grant, never a new one."""
+    desk, sessions = ctx.desk(), ctx.services.staff_sessions
+    token = ctx.postback.t if isinstance(ctx.postback, postbacks.StaffConfirm) else ""
+    pending = dict(desk.session) if step_of(ctx) is Step.CONFIRM and desk.session else None
+    last = sessions.last_grant(desk.staff_id)
+    if pending and pending.get("txn") == token:
+        grant = pending
+    elif last and last.get("txn") == token:
+        grant = last  # a double tap: the transaction id makes the grant idempotent
+    else:
+        return ctx.say("staff_nothing_pending")
+    first = grant is pending
+    try:
+        result = staff_grants.grant(ctx.services, desk.staff_id, desk.store, grant, first=first)
+    except InsufficientPointsError as exc:
+        sessions.clear(desk.staff_id)
+        return ctx.say("staff_too_many_points", balance=exc.balance)
+    except DomainError as exc:
+        sessions.clear(desk.staff_id)
+        return ctx.say(_card_problem(exc))
+    if first:
+        sessions.clear(desk.staff_id)
+        log.info("staff %s granted %d pt", user_ref(ctx.user_id), result.points_earned)
+    return ctx.say(
+        "staff_granted",
+        earned=result.points_earned,
+        used=result.points_used,
+        number=result.member_number,
+        balance=result.balance,
+    )
+
+
+# -- the conversation, as data -----------------------------------------------------------
+
+_CARD_CODE = Route(Input.TEXT, look_up_code, when=reads_as_card_code)
+
+#: What staff can do at any step and between grants. Confirm is here too: a double tap on
+#: Grant comes after the grant ended the conversation, and must find the grant again.
+ANYWHERE: tuple[Route, ...] = (
+    Route(Action.STAFF_SCAN, start_scan),
+    Route(Action.STAFF_CODE, ask_for_code),
+    Route(Input.IMAGE, read_photo),
+    _CARD_CODE,
+    Route(Action.STAFF_CONFIRM, confirm),
+    Route(Action.STAFF_CANCEL, cancel),
+    Route(Action.STAFF_UNDO, undo),
+    Route(Action.STAFF_TODAY, today),
+)
+
+#: A step's own routes come before the fallbacks: while an amount is awaited, digits are the
+#: amount, not a new card. Text no route takes (a keyword such as 会員証) goes on to the
+#: shopper's routes, as it does for anyone.
+CONVERSATION: Conversation[Step] = Conversation(
+    admit=admit,
+    step=step_of,
+    entry_points=ANYWHERE,
+    states={
+        Step.CODE: (_CARD_CODE, Route(Input.TEXT, repeat_code_prompt)),
+        Step.AMOUNT: (Route(Input.TEXT, take_amount),),
+        Step.CONFIRM: (),
+    },
+    fallbacks=ANYWHERE,
+)

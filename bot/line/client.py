@@ -11,6 +11,7 @@ from linebot.v3.messaging import (
     Configuration,
     Message,
     MessagingApi,
+    MessagingApiBlob,
     PushMessageRequest,
     ReplyMessageRequest,
 )
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 #: (connect, read) timeout for every LINE call, in seconds: the SDK has no default.
 REQUEST_TIMEOUT = (3.05, 10.0)
+#: (connect, read) timeout for downloading what a user sent (a staff member's photo of a card,
+#: a few MB at most), in seconds.
+CONTENT_TIMEOUT = (3.05, 15.0)
 
 
 @dataclass(frozen=True)
@@ -32,19 +36,23 @@ class Profile:
 
 
 class LineClient:
-    """Replies, pushes and profile look-ups through the SDK, logging failures without PII."""
+    """Replies, pushes, profiles and message content through the SDK, logging failures
+    without PII."""
 
     def __init__(
         self,
         access_token: str,
         base_url: str | None = None,
         timeout: tuple[float, float] = REQUEST_TIMEOUT,
+        content_timeout: tuple[float, float] = CONTENT_TIMEOUT,
     ) -> None:
         # A host overrides both api.line.me and api-data.line.me (the SDK then uses one host).
         configuration = Configuration(access_token=access_token, host=base_url)
         self.timeout = timeout
+        self.content_timeout = content_timeout
         self._api_client = ApiClient(configuration)
         self.api = MessagingApi(self._api_client)
+        self._blob = MessagingApiBlob(self._api_client)
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -81,6 +89,18 @@ class LineClient:
             _log_api_error("profile", exc, user_id)
             raise
         return Profile(display_name=found.display_name, language=found.language)
+
+    def content(self, message_id: str) -> bytes:
+        """What a user sent in message ``message_id`` (an image's bytes); raises
+        ``ApiException`` on an error answer (404 once LINE no longer keeps it)."""
+        try:
+            found = self._blob.get_message_content(
+                message_id, _request_timeout=self.content_timeout
+            )
+        except ApiException as exc:
+            _log_api_error("content", exc)
+            raise
+        return bytes(found)
 
 
 def _log_api_error(call: str, exc: ApiException, user_id: str | None = None) -> None:

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.program import CardDesign
+from bot.messages import postbacks
+from bot.messages.postbacks import Postback
 from bot.messages.texts import text
 
 #: The card image's aspect ratio (see card_image.py), so the hero shows it uncropped.
@@ -41,9 +43,9 @@ class ReceiptView:
     balance: int
 
 
-def postback(label: str, data: str, display: str | None = None) -> dict[str, Any]:
+def postback(label: str, data: Postback, display: str | None = None) -> dict[str, Any]:
     """A postback action; ``display`` is echoed in the chat as the shopper's words."""
-    action: dict[str, Any] = {"type": "postback", "label": label, "data": data}
+    action: dict[str, Any] = {"type": "postback", "label": label, "data": data.pack()}
     if display:
         action["displayText"] = display
     return action
@@ -69,7 +71,7 @@ def header(
 
 def button(
     label: str,
-    data: str,
+    data: Postback,
     *,
     style: str = "secondary",
     color: str | None = None,
@@ -234,14 +236,16 @@ def _card_footer(language: str, design: CardDesign) -> dict[str, Any]:
         "layout": "vertical",
         "spacing": "sm",
         "contents": [
-            button(refresh, "action=card", style="primary", color=design.background, height=None),
+            button(
+                refresh, postbacks.Card(), style="primary", color=design.background, height=None
+            ),
             {
                 "type": "box",
                 "layout": "horizontal",
                 "spacing": "sm",
                 "contents": [
-                    button(text(language, "points_button"), "action=points"),
-                    button(text(language, "history_button"), "action=history"),
+                    button(text(language, "points_button"), postbacks.Points()),
+                    button(text(language, "history_button"), postbacks.History()),
                 ],
             },
         ],

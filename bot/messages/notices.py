@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain.program import CardDesign
+from bot.messages import postbacks
 from bot.messages.flex import button, header
 from bot.messages.texts import text
 
@@ -128,11 +129,11 @@ def _bubble(
             "contents": [
                 button(
                     text(language, "see_points"),
-                    "action=points",
+                    postbacks.Points(),
                     style="primary",
                     color=design.background,
                 ),
-                button(text(language, "notice_settings"), "action=settings", style="link"),
+                button(text(language, "notice_settings"), postbacks.Settings(), style="link"),
             ],
         },
     }

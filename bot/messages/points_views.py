@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.program import CardDesign
+from bot.messages import postbacks
 from bot.messages.flex import button, header
 from bot.messages.texts import text
 
@@ -116,8 +117,8 @@ def points_message(language: str, design: CardDesign, view: PointsView) -> dict[
             "layout": "horizontal",
             "spacing": "sm",
             "contents": [
-                button(text(language, "history_button"), "action=history"),
-                button(text(language, "refresh_card"), "action=card"),
+                button(text(language, "history_button"), postbacks.History()),
+                button(text(language, "refresh_card"), postbacks.Card()),
             ],
         },
     }
@@ -152,9 +153,9 @@ def _history_bubble(language: str, design: CardDesign, lines: list[HistoryLine])
 
 
 def history_message(
-    language: str, design: CardDesign, lines: list[HistoryLine], older: str | None
+    language: str, design: CardDesign, lines: list[HistoryLine], older: postbacks.History | None
 ) -> dict[str, Any]:
-    """Up to ``MAX_BUBBLES`` pages of history; ``older`` is the postback data for the rest."""
+    """Up to ``MAX_BUBBLES`` pages of history; ``older`` is the postback for the rest."""
     if not lines:
         return {"type": "text", "text": text(language, "history_empty")}
     pages = [lines[i : i + ENTRIES_PER_BUBBLE] for i in range(0, len(lines), ENTRIES_PER_BUBBLE)]

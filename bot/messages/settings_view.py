@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.program import CardDesign
+from bot.messages import postbacks
 from bot.messages.flex import button, header
 from bot.messages.texts import text
 
@@ -56,7 +57,7 @@ def settings_message(
             "contents": [
                 button(
                     label,
-                    f"action=settings&reminders={flip}",
+                    postbacks.Settings(reminders=not reminders),
                     style="secondary" if reminders else "primary",
                     echo=True,
                 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.messages import postbacks
 from bot.messages.flex import button, text_message
 from bot.messages.texts import text
 
@@ -42,9 +43,9 @@ def confirm_message(language: str, number: str, amount: int, used: int, txn: str
             "spacing": "sm",
             "contents": [
                 button(
-                    grant, f"action=staff_confirm&t={txn}", style="primary", height=None, echo=True
+                    grant, postbacks.StaffConfirm(t=txn), style="primary", height=None, echo=True
                 ),
-                button(cancel, "action=staff_cancel", height=None, echo=True),
+                button(cancel, postbacks.StaffCancel(), height=None, echo=True),
             ],
         },
     }

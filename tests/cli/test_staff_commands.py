@@ -8,10 +8,10 @@ import pytest
 from linebot.v3.messaging import RichMenuRequest
 from PIL import Image
 
+from bot.line.rich_menus import STAFF_MENU_ALIAS
 from bot.log import user_ref
 from bot.services import Services
 from bot.store.staff import StaffRegistry
-from richmenu import STAFF_MENU_ALIAS
 from richmenu.line_ops import RichMenuApi
 from sandbox.fake_line import FakeLine
 

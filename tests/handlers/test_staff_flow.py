@@ -12,6 +12,7 @@ from rq import SimpleWorker
 
 from bot import create_app
 from bot.jobs.queue import event_queue
+from bot.store import keys
 from bot.store.staff import StaffRegistry
 from tests.support import events
 
@@ -202,6 +203,24 @@ def test_session_survives_a_worker_restart(
     fresh_services.line.close()
 
 
+def test_a_session_written_before_a_deploy_carries_on(say, staff_user, shopper, services):
+    member, _ = shopper
+    # What the previous version stored after finding the card: plain strings, no enum.
+    staff_id = keys.member_id_for(staff_user)
+    code = services.card_codes.current(member, services.clock()).value
+    services.staff_sessions.put(staff_id, {"step": "amount", "code": code, "number": member.number})
+    confirm = say(events.text(staff_user, "1000"))
+    assert confirm[0]["type"] == "flex"
+    assert services.staff_sessions.get(staff_id)["step"] == "confirm"
+    assert "+10 pt" in say(events.postback(staff_user, _confirm_data(confirm)))[0]["text"]
+
+
+def test_a_session_with_a_step_this_version_does_not_know_is_no_session(say, staff_user, services):
+    services.staff_sessions.put(keys.member_id_for(staff_user), {"step": "signature"})
+    reply = say(events.text(staff_user, "ヘルプ"))
+    assert "できること" in reply[0]["text"]  # a keyword, not "send the amount"
+
+
 def test_non_staff_get_nothing_from_any_staff_step(
     say, shopper, services, staff_user, fake_line, card_code
 ):
@@ -238,8 +257,6 @@ def test_large_grants_go_through_the_pos(say, staff_user, shopper, card_code):
 
 
 def test_the_ledger_entry_names_the_staff_member(say, staff_user, shopper, services, card_code):
-    from bot.store import keys
-
     member, _ = shopper
     say(events.text(staff_user, card_code(member)))
     say(events.postback(staff_user, _confirm_data(say(events.text(staff_user, "1000")))))

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from richmenu import STAFF_MENU_ALIAS
+from bot.line.rich_menus import STAFF_MENU_ALIAS
+from bot.messages import postbacks
 from richmenu.build import menu_body
 from richmenu.model import Bounds, DefinitionError, load_definitions, parse_menu
 
@@ -65,7 +66,7 @@ def test_staff_menu_has_four_postbacks(pages) -> None:
 
 
 def _minimal(**changes: Any) -> dict[str, Any]:
-    button = {"label": "A", "icon": "card", "bounds": [0, 0, 800, 250], "data": "action=a"}
+    button = {"label": "A", "icon": "card", "bounds": [0, 0, 800, 250], "data": "action=card"}
     raw = {
         "menu": "m",
         "role": "default",
@@ -120,3 +121,12 @@ def test_load_reports_unreadable_and_missing_files(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("menu = \n")
     with pytest.raises(DefinitionError, match=r"bad\.toml: cannot read"):
         load_definitions(tmp_path)
+
+
+def test_every_postback_of_the_bundled_menus_unpacks(pages) -> None:
+    sent = [action["data"] for page in pages for action in _areas(page)]
+
+    found = [postbacks.unpack(data) for data in sent]
+
+    assert None not in found, [postbacks.problem(data) for data in sent]
+    assert {type(postback) for postback in found} >= {postbacks.Tab, postbacks.StaffScan}

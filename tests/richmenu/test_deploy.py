@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 from linebot.v3.messaging import MessagingApi
 
+from bot.line.rich_menus import STAFF_MENU_ALIAS
 from bot.store.staff import StaffRegistry
-from richmenu import STAFF_MENU_ALIAS
 from richmenu.build import DesiredMenu
 from richmenu.deploy import DeployOptions, deploy
 from richmenu.errors import RichMenuError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from PIL import Image
 from bot.store.staff import StaffRegistry
 from richmenu.__main__ import main
 from richmenu.build import DesiredMenu
+from richmenu.model import DEFINITIONS_DIR
 from sandbox.embedded_redis import EmbeddedRedis
 from sandbox.fake_line import FakeLine
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL
@@ -112,6 +114,23 @@ def test_bad_settings_and_definitions_exit_2(
     monkeypatch.delenv("LINE_CHANNEL_ACCESS_TOKEN")
     assert main(["list"]) == 2
     assert "LINE_CHANNEL_ACCESS_TOKEN: missing" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("env")
+def test_a_typo_in_an_action_stops_preview_naming_the_button(capsys, tmp_path: Path) -> None:
+    staff = (DEFINITIONS_DIR / "staff.toml").read_text(encoding="utf-8")
+    (tmp_path / "staff.toml").write_text(staff.replace("action=staff_undo", "action=staff_udno"))
+    shutil.copy(DEFINITIONS_DIR / "shopper.toml", tmp_path)
+
+    assert main(["--definitions", str(tmp_path), "preview", "--out", str(tmp_path)]) == 2
+
+    err = capsys.readouterr().err
+    assert "the rich menus break LINE's rules:" in err
+    assert (
+        "staff-main: button '取り消し': data 'action=staff_udno' is not a postback the bot "
+        "serves: action 'staff_udno' is not one the bot knows"
+    ) in err
+    assert not list(tmp_path.glob("*.png"))
 
 
 def test_bad_usage_exits_2(capsys) -> None:

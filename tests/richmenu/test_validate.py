@@ -83,8 +83,30 @@ def test_the_bundled_definitions_pass(pages) -> None:
         ),
         pytest.param(
             {"buttons": (_button(0, data="card"),)},
-            "data 'card' must start with 'action='",
+            "button 'ボタン': data 'card' is not a postback the bot serves: has no action=",
             id="data-without-action",
+        ),
+        pytest.param(
+            {"buttons": (_button(0, data="action=staff_scna"),)},
+            "button 'ボタン': data 'action=staff_scna' is not a postback the bot serves: "
+            "action 'staff_scna' is not one the bot knows (card, points,",
+            id="unknown-action",
+        ),
+        pytest.param(
+            {"buttons": (_button(0, data="action=history&before=latest"),)},
+            "button 'ボタン': data 'action=history&before=latest' is not a postback the bot "
+            "serves: before='latest' is not valid for action 'history'",
+            id="bad-field-value",
+        ),
+        pytest.param(
+            {"buttons": (_button(0, data="action=card&size=big"),)},
+            "action 'card' takes no size",
+            id="unknown-field",
+        ),
+        pytest.param(
+            {"buttons": (_button(0, data="action=staff_confirm"),)},
+            "action 'staff_confirm' needs a valid t=",
+            id="missing-field",
         ),
         pytest.param(
             {"buttons": (_button(0, label="あ" * 21),)},
