@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,8 +40,19 @@ class Purchase:
 
     def fingerprint(self) -> str:
         """A digest of the whole request: the same id with another body is a conflict."""
-        data = asdict(self)
-        data["occurred_at"] = self.occurred_at.isoformat() if self.occurred_at else None
+        # The same document dataclasses.asdict gave (bound fingerprints outlive a deploy),
+        # built directly: asdict deep-copies every field, a tenth of a sale's Python time.
+        data = {
+            "transaction_id": self.transaction_id,
+            "card_code": self.card_code,
+            "amount": self.amount,
+            "points_used": self.points_used,
+            "items": [
+                {"name": i.name, "quantity": i.quantity, "unit_price": i.unit_price}
+                for i in self.items
+            ],
+            "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
+        }
         canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]  # 128 bits is plenty
 

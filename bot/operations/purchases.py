@@ -93,7 +93,7 @@ def record_purchase(
         services.store.bind_sale(
             store.store_id, txn, None, fingerprint, credentials=False, indexes=indexes, key=key
         )
-        return _apply(services, store, purchase, bound, None, receipt, indexed_at, now)
+        return _apply(services, store, purchase, fingerprint, bound, None, receipt, indexed_at, now)
     if member_id is None:
         raise UnknownCardError(purchase.card_code)
     binding, credentials = services.store.bind_sale(
@@ -109,7 +109,7 @@ def record_purchase(
         services.store.bind_sale(
             store.store_id, txn, None, fingerprint, credentials=False, indexes=indexes
         )
-        return _apply(services, store, purchase, bound, None, receipt, indexed_at, now)
+        return _apply(services, store, purchase, fingerprint, bound, None, receipt, indexed_at, now)
     try:
         scan = codes.verify(purchase.card_code, member_id, credentials, now)
     except DomainError:
@@ -121,7 +121,9 @@ def record_purchase(
         # (a 409) must not give back the code of the request that won.
         holder = f"{store.store_id} {txn} {fingerprint}"
         claim = CodeClaim(scan.code, holder, codes.claim_ttl)
-    return _apply(services, store, purchase, member_id, claim, receipt, indexed_at, now)
+    return _apply(
+        services, store, purchase, fingerprint, member_id, claim, receipt, indexed_at, now
+    )
 
 
 def _bound(binding: tuple[str, str], fingerprint: str, transaction_id: str) -> str:
@@ -151,6 +153,7 @@ def _apply(
     services: Services,
     store: Store,
     purchase: Purchase,
+    fingerprint: str,
     member_id: str,
     code: CodeClaim | None,
     receipt: PushIntent,
@@ -160,7 +163,6 @@ def _apply(
     """Apply the purchase once, claiming ``code`` and writing ``receipt`` to the member's
     outbox in the same step. ``indexed_at`` (monotonic): when the caller wrote the indexes the
     step needs (Ledger.indexes_before_purchase), at ``now``."""
-    fingerprint = purchase.fingerprint()
     op_key = keys.purchase_op(store.store_id, purchase.transaction_id)
     outcome = services.ledger.purchase(
         member_id=member_id,

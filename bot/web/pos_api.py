@@ -174,7 +174,7 @@ def _json_body() -> tuple[object | None, Response | None]:
 
 def _recorded(result: PurchaseResult | RefundResult) -> tuple[Response, int]:
     """201 with the result's fields; a replay of an earlier request says so in a header."""
-    fields = dataclasses.asdict(result)
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
     replayed = fields.pop("replayed")
     response = jsonify(fields)
     if replayed:
