@@ -62,86 +62,23 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``env`` (default ``os.environ``), reporting every problem at once."""
-        env = os.environ if env is None else env
-        problems: list[str] = []
-
-        def get(name: str) -> str:
-            return env.get(name, "").strip()
-
-        secret, token = get("LINE_CHANNEL_SECRET"), get("LINE_CHANNEL_ACCESS_TOKEN")
-        sandbox = not secret and not token
-        if bool(secret) != bool(token):
-            missing = "LINE_CHANNEL_ACCESS_TOKEN" if secret else "LINE_CHANNEL_SECRET"
-            problems.append(
-                f"{missing}: missing; set both channel credentials, or neither for sandbox mode"
-            )
-
-        line_api = get("LINE_API_BASE_URL").rstrip("/") or None
-        if line_api is None and sandbox:
-            line_api = SANDBOX_LINE_URL
-        if line_api is not None and not _is_http_url(line_api):
-            problems.append(f"LINE_API_BASE_URL: {line_api!r} is not an http(s) URL")
-
-        redis_url = get("REDIS_URL") or f"unix://{DEFAULT_REDIS_SOCKET}"
-        if urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
-            problems.append(
-                f"REDIS_URL: {redis_url!r} must start with redis://, rediss:// or unix://"
-            )
-
-        public = get("PUBLIC_BASE_URL").rstrip("/")
-        if not public:
-            if sandbox:
-                public = f"http://127.0.0.1:{get('PORT') or SANDBOX_PORT}"
-            else:
-                problems.append(
-                    "PUBLIC_BASE_URL: missing; LINE fetches card images from this https origin"
-                )
-        elif not _is_http_url(public):
-            problems.append(f"PUBLIC_BASE_URL: {public!r} is not an http(s) URL")
-        elif not sandbox and urlsplit(public).scheme != "https":
-            problems.append(f"PUBLIC_BASE_URL: {public!r} must be https; LINE only fetches https")
-
-        secret_key = get("SECRET_KEY")
-        if not secret_key and sandbox:
-            secret_key = _local_secret("secret_key")
-        if len(secret_key) < MIN_SECRET_KEY_LENGTH:
-            problems.append(
-                f"SECRET_KEY: must be at least {MIN_SECRET_KEY_LENGTH} characters "
-                f"(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-            )
-        if sandbox:
-            secret = _local_secret("channel_secret")
-            token = "sandbox"  # noqa: S105 - the stand-in LINE platform accepts any token
-
-        push_rate = DEFAULT_PUSH_RATE
-        if get("LINE_PUSH_RATE"):
-            raw_rate = get("LINE_PUSH_RATE")
-            push_rate = int(raw_rate) if raw_rate.isdigit() else 0
-            if not 1 <= push_rate <= MAX_PUSH_RATE:
-                problems.append(
-                    f"LINE_PUSH_RATE: {raw_rate!r} must be a whole number of pushes per second "
-                    f"from 1 to {MAX_PUSH_RATE} (LINE allows 2,000)"
-                )
-
-        pos_rate_limit = DEFAULT_POS_RATE_LIMIT
-        if get("POS_RATE_LIMIT_PER_MINUTE"):
-            raw_limit = get("POS_RATE_LIMIT_PER_MINUTE")
-            pos_rate_limit = int(raw_limit) if raw_limit.isdigit() else 0
-            if not 1 <= pos_rate_limit <= 1_000_000:
-                problems.append(
-                    f"POS_RATE_LIMIT_PER_MINUTE: {raw_limit!r} must be a whole number of "
-                    "requests per minute from 1 to 1000000"
-                )
-
-        program: Program | None = None
-        program_path = Path(get("LOYALTY_PROGRAM") or DEFAULT_PROGRAM)
-        try:
-            program = load_program(program_path)
-        except ProgramError as exc:
-            problems.extend(f"LOYALTY_PROGRAM: {line}" for line in exc.problems)
-
-        if problems or program is None:
-            raise SettingsError(problems)
+        read = _Reader(os.environ if env is None else env)
+        sandbox, secret, token = read.credentials()
+        public = read.public_base_url(sandbox)
+        secret_key = read.secret_key(sandbox)
+        redis_url = read.redis_url()
+        line_api = read.line_api_base_url(sandbox)
+        push_rate = read.whole_number(
+            "LINE_PUSH_RATE", DEFAULT_PUSH_RATE, 1, MAX_PUSH_RATE,
+            f"a whole number of pushes per second from 1 to {MAX_PUSH_RATE} (LINE allows 2,000)",
+        )  # fmt: skip
+        pos_rate_limit = read.whole_number(
+            "POS_RATE_LIMIT_PER_MINUTE", DEFAULT_POS_RATE_LIMIT, 1, 1_000_000,
+            "a whole number of requests per minute from 1 to 1000000",
+        )  # fmt: skip
+        program = read.program()
+        if read.problems or program is None:
+            raise SettingsError(read.problems)
         return cls(
             sandbox=sandbox,
             channel_secret=secret,
@@ -154,6 +91,97 @@ class Settings:
             push_rate=push_rate,
             pos_rate_limit=pos_rate_limit,
         )
+
+
+class _Reader:
+    """Reads one setting at a time from an environment, collecting every problem."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def get(self, name: str) -> str:
+        """The variable, stripped; empty when unset."""
+        return self.env.get(name, "").strip()
+
+    def credentials(self) -> tuple[bool, str, str]:
+        """(sandbox, channel secret, access token): both credentials, or neither (sandbox)."""
+        secret, token = self.get("LINE_CHANNEL_SECRET"), self.get("LINE_CHANNEL_ACCESS_TOKEN")
+        if bool(secret) != bool(token):
+            missing = "LINE_CHANNEL_ACCESS_TOKEN" if secret else "LINE_CHANNEL_SECRET"
+            self.problems.append(
+                f"{missing}: missing; set both channel credentials, or neither for sandbox mode"
+            )
+        if secret or token:
+            return False, secret, token
+        # The stand-in LINE platform accepts any token; the secret signs sandbox webhooks.
+        return True, _local_secret("channel_secret"), "sandbox"
+
+    def line_api_base_url(self, sandbox: bool) -> str | None:
+        """Where LINE calls go: LINE's hosts (None), or a stand-in (the sandbox's by default)."""
+        line_api = self.get("LINE_API_BASE_URL").rstrip("/") or None
+        if line_api is None and sandbox:
+            line_api = SANDBOX_LINE_URL
+        if line_api is not None and not _is_http_url(line_api):
+            self.problems.append(f"LINE_API_BASE_URL: {line_api!r} is not an http(s) URL")
+        return line_api
+
+    def redis_url(self) -> str:
+        """The Redis to use; the embedded one's socket when REDIS_URL is unset."""
+        redis_url = self.get("REDIS_URL") or f"unix://{DEFAULT_REDIS_SOCKET}"
+        if urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+            self.problems.append(
+                f"REDIS_URL: {redis_url!r} must start with redis://, rediss:// or unix://"
+            )
+        return redis_url
+
+    def public_base_url(self, sandbox: bool) -> str:
+        """The https origin LINE fetches images from (the local web port in the sandbox)."""
+        public = self.get("PUBLIC_BASE_URL").rstrip("/")
+        if not public:
+            if sandbox:
+                return f"http://127.0.0.1:{self.get('PORT') or SANDBOX_PORT}"
+            self.problems.append(
+                "PUBLIC_BASE_URL: missing; LINE fetches card images from this https origin"
+            )
+        elif not _is_http_url(public):
+            self.problems.append(f"PUBLIC_BASE_URL: {public!r} is not an http(s) URL")
+        elif not sandbox and urlsplit(public).scheme != "https":
+            self.problems.append(
+                f"PUBLIC_BASE_URL: {public!r} must be https; LINE only fetches https"
+            )
+        return public
+
+    def secret_key(self, sandbox: bool) -> str:
+        """SECRET_KEY, long enough; generated and kept in var/ in the sandbox."""
+        secret_key = self.get("SECRET_KEY")
+        if not secret_key and sandbox:
+            secret_key = _local_secret("secret_key")
+        if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+            self.problems.append(
+                f"SECRET_KEY: must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                f"(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return secret_key
+
+    def whole_number(self, name: str, default: int, low: int, high: int, what: str) -> int:
+        """An optional whole number from ``low`` to ``high``; ``what`` says what it must be."""
+        raw = self.get(name)
+        if not raw:
+            return default
+        value = int(raw) if raw.isdigit() else 0
+        if not low <= value <= high:
+            self.problems.append(f"{name}: {raw!r} must be {what}")
+        return value
+
+    def program(self) -> Program | None:
+        """The loyalty program file (the bundled example when LOYALTY_PROGRAM is unset)."""
+        path = Path(self.get("LOYALTY_PROGRAM") or DEFAULT_PROGRAM)
+        try:
+            return load_program(path)
+        except ProgramError as exc:
+            self.problems.extend(f"LOYALTY_PROGRAM: {line}" for line in exc.problems)
+            return None
 
 
 def _is_http_url(value: str) -> bool:
