@@ -33,7 +33,8 @@ from bench.common import (
 )
 from bot import create_app
 from bot.config import MAX_PUSH_RATE, Settings
-from bot.jobs.queue import enqueue_receipt, queue, receipt_retry_key
+from bot.domain.retry_keys import receipt_retry_key
+from bot.jobs.queue import enqueue_receipt, queue
 from bot.jobs.sweep import sweep
 from bot.services import Services
 from bot.store import keys

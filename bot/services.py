@@ -16,6 +16,7 @@ from bot.operations.cards import CardCodes
 from bot.store.events import EventInbox
 from bot.store.ledger import Ledger
 from bot.store.notice_state import NoticeState
+from bot.store.outbox import Outbox
 from bot.store.push_limits import LineQuota
 from bot.store.redis_store import LoyaltyStore, connect
 from bot.store.staff import StaffRegistry
@@ -65,6 +66,7 @@ class Services:
     staff_sessions: StaffSessions
     notices: NoticeState
     quota: LineQuota
+    outbox: Outbox
     line: LineClient
     card_urls: CardUrls
     card_codes: CardCodes
@@ -89,6 +91,7 @@ class Services:
             staff_sessions=StaffSessions(client),
             notices=NoticeState(client),
             quota=LineQuota(client),
+            outbox=Outbox(client),
             line=LineClient(settings.channel_access_token, settings.line_api_base_url),
             card_urls=CardUrls(settings.secret_key, settings.public_base_url),
             card_codes=CardCodes(store, settings.program, settings.secret_key),

@@ -55,3 +55,108 @@ def test_postback_data_is_written_only_by_the_codec():
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str):
                     assert "action=" not in node.value, f"{path.relative_to(root)}:{node.lineno}"
+
+
+#: Each room of bot/ and the rooms it may import (README, "Code map"). Anything not listed is
+#: off limits: a store that imported handlers, or a message builder that read Redis, would
+#: show up here first.
+ALLOWED: dict[str, set[str]] = {
+    "domain": {"domain"},
+    "log": set[str](),
+    "config": {"domain"},
+    "store": {"domain", "store"},
+    "line": {"domain", "line", "log"},
+    "messages": {"domain", "messages"},
+    "imaging": {"config", "domain", "imaging", "messages"},
+    "services": {"config", "domain", "line", "operations", "store"},
+    "operations": {"domain", "log", "operations", "services", "store"},
+    "handlers": {
+        "domain",
+        "handlers",
+        "imaging",
+        "line",
+        "log",
+        "messages",
+        "operations",
+        "services",
+        "store",
+    },
+    "web": {
+        "config",
+        "domain",
+        "imaging",
+        "jobs",
+        "log",
+        "messages",
+        "operations",
+        "services",
+        "store",
+        "web",
+    },
+    "jobs": {
+        "app",
+        "config",
+        "domain",
+        "handlers",
+        "jobs",
+        "line",
+        "log",
+        "messages",
+        "operations",
+        "services",
+        "store",
+    },
+    "cli": {
+        "cli",
+        "config",
+        "domain",
+        "jobs",
+        "line",
+        "log",
+        "messages",
+        "operations",
+        "services",
+        "store",
+    },
+}
+
+
+def _bot_rooms(path: Path) -> set[str]:
+    """The rooms of bot/ a module imports (``app`` for the package itself: create_app)."""
+    rooms = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "bot":
+                rooms.add(parts[1] if len(parts) > 1 else "app")
+    return rooms
+
+
+def test_every_room_imports_only_the_rooms_it_may():
+    bot = DOMAIN.parent
+    checked = set()
+    for path in bot.rglob("*.py"):
+        relative = path.relative_to(bot)
+        if relative.parts == ("__init__.py",):
+            continue  # the app factory wires every room together
+        room = relative.parts[0].removesuffix(".py")
+        assert room in ALLOWED, f"bot/{relative}: a new room? add it to ALLOWED and the README"
+        outside = _bot_rooms(path) - ALLOWED[room]
+        assert not outside, f"bot/{relative} imports {sorted(outside)}"
+        checked.add(room)
+    assert checked == set(ALLOWED)
+
+
+def test_the_rich_menu_tool_and_the_sandbox_stay_outside_the_product():
+    root = DOMAIN.parents[1]
+    for path in (root / "bot").rglob("*.py"):
+        assert "sandbox" not in _imports(path), f"{path.relative_to(root)} imports the sandbox"
+    for path in (root / "richmenu").rglob("*.py"):
+        imported = _bot_rooms(path)
+        allowed = {"config", "domain", "imaging", "line", "messages", "store"}
+        assert imported <= allowed, f"{path.relative_to(root)} imports bot {imported - allowed}"

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.durations import Duration
+from bot.domain.retry_keys import expired_retry_key, reminder_retry_key
 from bot.domain.schedule import last_day_of_use
 from bot.jobs.push import quiet_hours_end
-from bot.jobs.queue import expired_retry_key, queue_push, reminder_retry_key
+from bot.jobs.queue import queue_push
 from bot.services import Services
 from bot.store.notice_state import NoticeState
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from rq import Queue, Retry
@@ -28,8 +27,6 @@ PUSH_RETRY = Retry(max=3, interval=[10, 60, 300])
 PUSH_TIMEOUT = 60
 #: Failed jobs keep their arguments (a webhook event holds a user id and text): not for long.
 FAILURE_TTL = 7 * 24 * 3600
-#: Namespace of the deterministic retry keys: one logical message, one key, forever.
-RETRY_KEY_NAMESPACE = uuid.UUID("6f0c1a8e-5d43-4b8e-9a51-3c2f7d9e4b10")
 
 
 def queue(services: Services) -> Queue:
@@ -55,22 +52,6 @@ def enqueue_event(services: Services, event_id: str, event_json: str) -> None:
         result_ttl=0,
         failure_ttl=FAILURE_TTL,
     )
-
-
-def receipt_retry_key(store_id: str, transaction_id: str) -> str:
-    """The X-Line-Retry-Key of a transaction's receipt: the same for every attempt and re-queue."""
-    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"receipt:{store_id}:{transaction_id}"))
-
-
-def reminder_retry_key(member_id: str, offset: str, last_day: str) -> str:
-    """The retry key of the reminder for one member, offset and last day of use."""
-    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"reminder:{member_id}:{offset}:{last_day}"))
-
-
-def expired_retry_key(member_id: str, last_entry: int) -> str:
-    """The retry key of the expiry notice whose last expiry entry is at ledger index
-    ``last_entry`` (a rerun after a crash finds the same entries, so the same key)."""
-    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"expired:{member_id}:{last_entry}"))
 
 
 def _push_job_id(retry_key: str) -> str:

@@ -18,11 +18,11 @@ from bot.domain.errors import (
 )
 from bot.domain.purchase import Purchase
 from bot.domain.records import Outcome, PushIntent, Store
-from bot.jobs.outbox import OUTBOX_GRACE
-from bot.jobs.queue import receipt_retry_key
+from bot.domain.retry_keys import receipt_retry_key
 from bot.services import Services
 from bot.store import keys
 from bot.store.ledger import CodeClaim
+from bot.store.outbox import OUTBOX_GRACE
 from bot.store.rate_limit import KeyCheck, KeyUse, use_key
 
 

@@ -24,6 +24,7 @@ from bot.domain.records import (
     Standing,
 )
 from bot.store import keys
+from bot.store.outbox import index_entry, job_json
 from bot.store.scripts import script
 
 #: How many history entries one page holds.
@@ -77,12 +78,12 @@ class Ledger:
         their readers (the sweep, the relay)."""
         found = [(keys.due_index(), self.due_entries(member_id, self.lot_expiry(now)))]
         if receipt is not None:
-            found.append((keys.outbox_index(), {outbox_entry(member_id, receipt.retry_key): now}))
+            found.append((keys.outbox_index(), {index_entry(member_id, receipt.retry_key): now}))
         return found
 
     def index_outbox(self, member_id: str, push: PushIntent, now: int) -> None:
         """(Re)index a push that is in the member's outbox, as seen at ``now``."""
-        self.redis.zadd(keys.outbox_index(), {outbox_entry(member_id, push.retry_key): now})
+        self.redis.zadd(keys.outbox_index(), {index_entry(member_id, push.retry_key): now})
 
     def _mark_due(self, member_id: str, *times: int) -> None:
         """Index the member under each time a lot of theirs expires.
@@ -139,7 +140,7 @@ class Ledger:
                 code.claim if code else "",
                 code.ttl if code else 0,
                 receipt.retry_key if receipt else "",
-                _job_json(receipt) if receipt else "",
+                job_json(receipt) if receipt else "",
             ),
         )
         status, balance, points, used, spend, number, active, written = result
@@ -263,17 +264,6 @@ class Ledger:
         """Remove processed index entries."""
         if entries:
             self.redis.zrem(keys.due_index(), *entries)
-
-
-def outbox_entry(member_id: str, retry_key: str) -> str:
-    """A member of the outbox index (see keys.outbox_index)."""
-    return f"{member_id}|{retry_key}"
-
-
-def _job_json(push: PushIntent) -> str:
-    """An outbox value: what the relay needs to queue the push (bot/jobs/outbox.py reads it)."""
-    job = {"kind": push.kind, "urgent": push.urgent, "payload": push.payload}
-    return json.dumps(job, ensure_ascii=False, separators=(",", ":"))
 
 
 def _entry(index: int, item: str) -> Entry:

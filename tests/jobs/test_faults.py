@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.retry_keys import receipt_retry_key
 from bot.jobs.clock import reap_abandoned
-from bot.jobs.queue import PUSH_TIMEOUT, enqueue_receipt, queue, receipt_retry_key
+from bot.jobs.queue import PUSH_TIMEOUT, enqueue_receipt, queue
 from bot.jobs.sweep import sweep
 from bot.line.client import LineClient
 from tests.conftest import ACCESS_TOKEN, env_for_doubles

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.domain.retry_keys import receipt_retry_key
 from bot.jobs import push
 from bot.jobs.backoff import Backoff
-from bot.jobs.queue import enqueue_receipt, queue, queue_push, receipt_retry_key
+from bot.jobs.queue import enqueue_receipt, queue, queue_push
 from bot.line.client import LineClient
 from bot.store.push_limits import LineQuota, PushRateLimiter
 from tests.conftest import ACCESS_TOKEN

@@ -7,9 +7,10 @@ import json
 import pytest
 import redis
 
-from bot.jobs.outbox import OUTBOX_GRACE, relay
+from bot.jobs.outbox import relay
 from bot.jobs.queue import queue
 from bot.store import keys
+from bot.store.outbox import OUTBOX_GRACE
 from tests.support import events
 
 SALE = "/api/v1/transactions"

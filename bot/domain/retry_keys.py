@@ -1,0 +1,28 @@
+"""X-Line-Retry-Key values: one logical message, one key, however often it is queued or sent.
+
+LINE remembers a retry key for 24 hours and answers 409 to a repeat, so a deterministic key
+(a UUID5 of what the message is) makes every attempt, retry and re-queue deliver it once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+#: Namespace of the deterministic retry keys: one logical message, one key, forever.
+RETRY_KEY_NAMESPACE = uuid.UUID("6f0c1a8e-5d43-4b8e-9a51-3c2f7d9e4b10")
+
+
+def receipt_retry_key(store_id: str, transaction_id: str) -> str:
+    """The X-Line-Retry-Key of a transaction's receipt: the same for every attempt and re-queue."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"receipt:{store_id}:{transaction_id}"))
+
+
+def reminder_retry_key(member_id: str, offset: str, last_day: str) -> str:
+    """The retry key of the reminder for one member, offset and last day of use."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"reminder:{member_id}:{offset}:{last_day}"))
+
+
+def expired_retry_key(member_id: str, last_entry: int) -> str:
+    """The retry key of the expiry notice whose last expiry entry is at ledger index
+    ``last_entry`` (a rerun after a crash finds the same entries, so the same key)."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"expired:{member_id}:{last_entry}"))
