@@ -1,12 +1,8 @@
-"""Ledger throughput and memory.
+"""Ledger memory: Redis bytes per member and per ledger entry.
 
-    .venv/bin/python -m bench.ledger_bench [--members 100000] [--requests 3000]
+    .venv/bin/python -m bench.ledger_bench [--members 100000]
 
-Throughput of earn and redeem through the POS API (gunicorn, keep-alive HTTP clients) and
-directly (Python -> Redis), each next to a baseline measured in the same run: one Redis round
-trip per request through the same server, and one Redis round trip from Python. Then Redis
-memory per member and per ledger entry. Ratios, not absolute times, are what compare across
-machines.
+(POS throughput is ``bench.pos_bench``.)
 """
 
 from __future__ import annotations
@@ -16,76 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, THREADS, bench_env, gunicorn, http_load, rate
 from bot.config import Settings
 from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
 from sandbox.embedded_redis import EmbeddedRedis
-from sandbox.fake_line import FakeLine
-
-
-def _static_program(folder: Path) -> Path:
-    """The example program with static card codes: the benchmark pays with member numbers
-    (a rotating code serves one purchase, and this measures the ledger, not the codes)."""
-    path = folder / "program.toml"
-    text = (ROOT / "assets" / "program.example.toml").read_text()
-    path.write_text(
-        text.replace('code_mode = "rotating"', 'code_mode = "static"').replace(
-            'logo = "logo.png"', f'logo = "{ROOT / "assets" / "logo.png"}"'
-        )
-    )
-    return path
-
-
-def throughput(server: EmbeddedRedis, fake: FakeLine, requests: int) -> None:
-    """POS API and direct earn/redeem rates against their baselines."""
-    env = bench_env(
-        server,
-        fake,
-        LOYALTY_PROGRAM=str(_static_program(server.data_dir)),
-        POS_RATE_LIMIT_PER_MINUTE="1000000",
-    )
-    settings = Settings.from_env(env)
-    client = connect(server.url)
-    store = LoyaltyStore(client)
-    ledger = Ledger(client, settings.program)
-    key = store.add_store("B1", "Bench")
-    members = [store.register_member(f"U{i:032x}", "b", "ja")[0] for i in range(200)]
-    earns = [
-        {"transaction_id": f"E{i}", "card_code": members[i % 200].number, "amount": 1000}
-        for i in range(requests)
-    ]
-    redeems = [
-        {"transaction_id": f"R{i}", "card_code": members[i % 200].number,
-         "amount": 100, "points_used": 1}
-        for i in range(requests)
-    ]  # fmt: skip
-    pos = ["/api/v1/transactions"] * requests
-    with gunicorn(env) as port:
-        base = http_load(port, ["/bench/baseline"] * requests, bodies=[{}] * requests, key=key)
-        earn = http_load(port, pos, bodies=earns, key=key)
-        redeem = http_load(port, pos, bodies=redeems, key=key)
-    print(f"POS API, {THREADS} keep-alive clients, gunicorn 2 workers x 4 threads:")
-    print(f"  baseline (1 Redis round trip) {rate(requests, base)}")
-    print(f"  earn                          {rate(requests, earn)}  ratio {base / earn:.2f}")
-    print(f"  redeem + earn                 {rate(requests, redeem)}  ratio {base / redeem:.2f}")
-
-    now = int(time.time())
-    start = time.perf_counter()
-    for _ in range(requests):
-        client.incr("bench:direct")
-    base = time.perf_counter() - start
-    start = time.perf_counter()
-    for i in range(requests):
-        ledger.purchase(
-            member_id=members[i % 200].member_id, now=now, op_key=f"d{i}", fingerprint="f",
-            amount=1000, points_used=1, store_id="B1", transaction_id=f"d{i}",
-        )  # fmt: skip
-    direct = time.perf_counter() - start
-    print("Direct, one Python client:")
-    print(f"  baseline (INCR)               {rate(requests, base)}")
-    print(f"  redeem + earn (Lua)           {rate(requests, direct)}  ratio {base / direct:.2f}")
-    client.close()
 
 
 def memory(server: EmbeddedRedis, program_env: dict[str, str], count: int) -> None:
@@ -133,12 +63,10 @@ def main() -> None:
     """Run both benchmarks on a fresh embedded Redis."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=3000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="lb") as tmp, FakeLine() as fake:
+    with tempfile.TemporaryDirectory(prefix="lb") as tmp:
         server = EmbeddedRedis(Path(tmp)).start()
         try:
-            throughput(server, fake, args.requests)
             env = {
                 "SECRET_KEY": "b" * 48,
                 "REDIS_URL": server.url,
