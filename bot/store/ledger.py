@@ -24,7 +24,7 @@ from bot.domain.records import (
     Standing,
 )
 from bot.store import keys
-from bot.store.outbox import index_entry, job_json
+from bot.store.outbox import index_entry, open_job_json
 from bot.store.scripts import script
 
 #: How many history entries one page holds.
@@ -50,6 +50,7 @@ class Ledger:
         self._refund = script(client, "refund")
         self._adjust = script(client, "adjust")
         self._maintain = script(client, "maintain")
+        self._last_expiry = (-1, 0)
         ranks = program.ranks
         self._common = [
             ranks.window.approx_seconds(),
@@ -61,8 +62,13 @@ class Ledger:
 
     def lot_expiry(self, now: int) -> int:
         """When a lot granted at ``now`` expires (unix s)."""
+        last = self._last_expiry
+        if last[0] == now:
+            return last[1]  # a sale asks twice in a row (its indexes, then its step)
         earned = datetime.fromtimestamp(now, UTC)
-        return int(self.program.points.expiry_for(earned, self.program.timezone).timestamp())
+        expires = int(self.program.points.expiry_for(earned, self.program.timezone).timestamp())
+        self._last_expiry = (now, expires)
+        return expires
 
     @staticmethod
     def due_entries(member_id: str, *times: int) -> dict[str, int]:
@@ -140,7 +146,7 @@ class Ledger:
                 code.claim if code else "",
                 code.ttl if code else 0,
                 receipt.retry_key if receipt else "",
-                job_json(receipt) if receipt else "",
+                open_job_json(receipt) if receipt else "",
             ),
         )
         status, balance, points, used, spend, number, active, written = result

@@ -32,6 +32,12 @@ def job_json(push: PushIntent) -> str:
     return json.dumps(job, ensure_ascii=False, separators=(",", ":"))
 
 
+def open_job_json(push: PushIntent) -> str:
+    """``job_json`` without its last two closing braces, for a ledger script to append more
+    payload fields to (the purchase script adds the points)."""
+    return job_json(push).removesuffix("}}")
+
+
 class Outbox:
     """The relay's view of every member's outbox."""
 

@@ -49,14 +49,16 @@ class KeyCheck:
         #: Whether ``count`` was queued (a refused sale may not have got that far).
         self.counted = False
 
-    def read(self, pipe: redis.client.Pipeline) -> None:
-        """Queue the reads: the key's store and this minute's counters (three replies)."""
-        pipe.get(keys.api_key(self.key_hash))
-        pipe.get(self._requests)
-        pipe.get(keys.card_failures(self.key_hash, self._minute))
+    def read_keys(self) -> list[str]:
+        """What to read: the key's store and this minute's counters (three values)."""
+        return [
+            keys.api_key(self.key_hash),
+            self._requests,
+            keys.card_failures(self.key_hash, self._minute),
+        ]
 
     def settle(self, replies: list) -> KeyUse:
-        """What the three replies of ``read`` say, counting this request."""
+        """What the three values of ``read_keys`` say, counting this request."""
         store_id, count, failures = replies
         return KeyUse(store_id, self.key_hash, int(count or 0) + 1, int(failures or 0))
 
@@ -71,7 +73,8 @@ def use_key(client: redis.Redis, api_key: str | KeyCheck) -> KeyUse:
     """Look the key up and count this request against it, in one round trip."""
     check = api_key if isinstance(api_key, KeyCheck) else KeyCheck(api_key)
     with client.pipeline(transaction=False) as pipe:
-        check.read(pipe)
+        for key in check.read_keys():
+            pipe.get(key)
         check.count(pipe)
         replies = pipe.execute()
     use = check.settle(replies[:3])

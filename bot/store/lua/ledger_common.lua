@@ -106,7 +106,9 @@ end
 local function prune_spend()
   local cutoff = NOW - WINDOW
   local spend = get_int('spend')
-  for _, entry in ipairs(redis.call('ZRANGEBYSCORE', SPEND, '-inf', cutoff)) do
+  local gone = redis.call('ZRANGEBYSCORE', SPEND, '-inf', cutoff)
+  if #gone == 0 then return spend end
+  for _, entry in ipairs(gone) do
     spend = spend - tonumber(string.match(entry, '|(%d+)$'))
   end
   redis.call('ZREMRANGEBYSCORE', SPEND, '-inf', cutoff)

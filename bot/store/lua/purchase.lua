@@ -10,7 +10,8 @@
 -- id, ARGV[11] transaction id, ARGV[12] code claim ('' when the code is not claimed: a static
 -- code, or a retry of a bound transaction), ARGV[13] TTL of the code's use record (s),
 -- ARGV[14] the receipt's retry key ('' for no receipt), ARGV[15] the receipt job as JSON
--- ({kind, urgent, payload}); the script adds the points to the payload
+-- ({kind, urgent, payload}) without the closing braces of payload and job: the script adds
+-- the points to the payload and closes both
 -- Returns {status, balance, earned, used, spend, member number, active (1/0), receipt written
 -- to the outbox (1/0)}; status: applied | replayed | conflict | insufficient | no_member |
 -- code_used
@@ -63,9 +64,8 @@ redis.call('HSET', OPS, key, cjson.encode({fp = fingerprint, bal = balance, earn
 -- The receipt, in the same step as the sale: whatever crashes later, it is not lost.
 local written = 0
 if ARGV[14] ~= '' and redis.call('HGET', MEMBER, 'status') == 'active' then
-  local job = cjson.decode(ARGV[15])
-  job.payload.points_earned, job.payload.points_used, job.payload.balance = earned, used, balance
-  redis.call('HSET', KEYS[8], ARGV[14], cjson.encode(job))
+  redis.call('HSET', KEYS[8], ARGV[14], ARGV[15] .. string.format(
+    ',"points_earned":%d,"points_used":%d,"balance":%d}}', earned, used, balance))
   written = 1
 end
 return answer('applied', balance, earned, used, spend, written)
