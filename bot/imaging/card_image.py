@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw
 
 from bot.domain import card_codes
 from bot.domain.cards import is_valid_member_number
+from bot.domain.colours import ink_on
 from bot.domain.program import CardDesign, Program, RankTier
 from bot.imaging.fonts import drawable, fitted, font
 from bot.messages.texts import CATALOGUE, text
@@ -151,16 +152,9 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _ink_on(colour: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Black or white, whichever reads better on ``colour`` (WCAG relative luminance)."""
-
-    def linear(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(c) for c in colour)
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return (17, 17, 17) if luminance > 0.4 else (255, 255, 255)
+def _ink_on(colour: str) -> tuple[int, int, int]:
+    """The text colour on ``colour``: the rule the Flex messages use too."""
+    return _rgb(ink_on(colour))
 
 
 @functools.lru_cache(maxsize=8)
@@ -209,7 +203,7 @@ def _design_layer(
                 pill, radius=25 * s, fill=_rgb(rank.color), outline="white", width=3 * s
             )
             centre = ((pill[0] + pill[2]) / 2, (pill[1] + pill[3]) / 2)
-            draw.text(centre, label, fill=_ink_on(_rgb(rank.color)), font=label_font, anchor="mm")
+            draw.text(centre, label, fill=_ink_on(rank.color), font=label_font, anchor="mm")
             right = int(pill[0] / s) - 20
     store = drawable(design.store_name)
     if store:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.colours import ink_on
 from bot.domain.program import CardDesign
 from bot.messages import postbacks
 from bot.messages.postbacks import Postback
@@ -132,16 +133,10 @@ def _rank_badge(name: str, color: str) -> dict[str, Any]:
                 "text": name or "-",
                 "size": "xs",
                 "weight": "bold",
-                "color": _ink_on(color),
+                "color": ink_on(color),
             }
         ],
     }
-
-
-def _ink_on(color: str) -> str:
-    """Black or white text, whichever reads better on ``color``."""
-    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
-    return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#FFFFFF"
 
 
 def card_message(language: str, design: CardDesign, card: CardView) -> dict[str, Any]:
