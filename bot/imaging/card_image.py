@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 import barcode
@@ -28,6 +28,7 @@ from bot.domain.cards import is_valid_member_number
 from bot.domain.colours import ink_on
 from bot.domain.program import CardDesign, Program, RankTier
 from bot.imaging.fonts import drawable, fitted, font
+from bot.messages import format as fmt
 from bot.messages.texts import CATALOGUE, text
 
 WIDTH, HEIGHT = 1024, 640
@@ -251,7 +252,7 @@ def _draw_rotating(
     """Code 128 with its digits on the left of the panel, the QR code on the right."""
     panel_left, panel_top, panel_right, panel_bottom = PANEL
     # The member number, on the card colour above the panel, for reading out or typing.
-    number = f"{face.number[0]} {face.number[1:7]} {face.number[7:]}"
+    number = fmt.member_number(face.number)
     label_width = font(24).getlength(text(face.language, "member_number"))
     left = 48 + (148 if design.logo is not None else 0)
     draw.text(
@@ -278,8 +279,8 @@ def _draw_rotating(
     digits = " ".join(face.code[i : i + 4] for i in range(0, len(face.code), 4))
     centre = bars_left + len(modules) * CODE128_MODULE // 2
     draw.text((centre, panel_top + 268), digits, fill=TEXT_DARK, font=font(40), anchor="ms")
-    until = datetime.fromtimestamp(face.valid_until, UTC).astimezone(zone)
-    note = text(face.language, "valid_until", time=f"{until:%H:%M}")
+    until = fmt.local(face.valid_until, zone)
+    note = text(face.language, "valid_until", time=fmt.clock(until))
     draw.text(
         (qr_left + qr_size // 2, panel_bottom - 24),
         note,
