@@ -6,23 +6,21 @@ import functools
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageColor, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw
 
-from bot.config import PROJECT_ROOT
 from bot.domain.program import CardDesign
+from bot.imaging.fonts import fitted, font
 from richmenu.icons import PAINTERS, Colour, mix
 from richmenu.model import Bounds, Button, Page, Tab
 
-#: The Japanese font (a subset of Noto Sans CJK JP Bold, SIL OFL; see assets/fonts/README.md).
-FONT_PATH = PROJECT_ROOT / "assets" / "fonts" / "NotoSansCJKjp-Bold-subset.otf"
 #: Everything is drawn this many times larger, then scaled down: smooth edges everywhere.
 SCALE = 2
 #: Space around each tile, in image pixels (so twice this between neighbours).
 TILE_INSET = 14
 #: Corner radius of the tiles, in image pixels.
 TILE_RADIUS = 40
-#: Size used when probing whether the font has a glyph.
-_PROBE_SIZE = 48
+#: Labels shrink to fit their tile down to this size, in drawing pixels.
+SMALLEST_LABEL = 8
 
 #: (left, top, right, bottom) in drawing pixels.
 _Box = tuple[float, float, float, float]
@@ -73,33 +71,6 @@ def render_page(page: Page, design: CardDesign) -> bytes:
     return buffer.getvalue()
 
 
-def missing_characters(text: str) -> list[str]:
-    """The characters of ``text`` the font cannot draw (they would come out blank)."""
-    return [char for char in dict.fromkeys(text) if not char.isspace() and not _has_glyph(char)]
-
-
-@functools.lru_cache(maxsize=4096)
-def _has_glyph(char: str) -> bool:
-    """Say whether the font draws ``char``: the subset's missing-glyph shape is empty."""
-    return _font(_PROBE_SIZE).getmask(char).getbbox() is not None
-
-
-@functools.lru_cache(maxsize=64)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    """The font at a pixel size; basic layout so the same input gives the same bytes anywhere."""
-    return ImageFont.truetype(str(FONT_PATH), size, layout_engine=ImageFont.Layout.BASIC)
-
-
-def _fitted(text: str, size: int, max_width: float) -> ImageFont.FreeTypeFont:
-    """The font at ``size``, or smaller until ``text`` fits in ``max_width``."""
-    size = max(1, size)
-    font = _font(size)
-    while size > 8 and font.getlength(text) > max_width:
-        size = int(size * 0.92)
-        font = _font(size)
-    return font
-
-
 def _scaled(bounds: Bounds, inset: float = 0) -> _Box:
     """Bounds in drawing pixels, shrunk by ``inset`` image pixels on every side."""
     return (
@@ -144,7 +115,7 @@ def _wide_tile(draw: ImageDraw.ImageDraw, button: Button, box: _Box, palette: _P
     width, height = right - left, bottom - top
     icon = height * 0.5
     icon_box = (left + width * 0.12, top + (height - icon) / 2, icon)
-    PAINTERS[button.icon](draw, icon_box, palette.brand, palette.tile, _font(int(icon)))
+    PAINTERS[button.icon](draw, icon_box, palette.brand, palette.tile, font(int(icon)))
     text_left = left + width * 0.12 + icon * 1.3
     _draw_labels(
         draw,
@@ -168,7 +139,7 @@ def _tall_tile(draw: ImageDraw.ImageDraw, button: Button, box: _Box, palette: _P
     labels = _labels_height(size, button.label_en)
     icon_top = top + (height - icon * 1.3 - labels) / 2
     icon_box = (left + (width - icon) / 2, icon_top, icon)
-    PAINTERS[button.icon](draw, icon_box, palette.brand, palette.tile, _font(int(icon)))
+    PAINTERS[button.icon](draw, icon_box, palette.brand, palette.tile, font(int(icon)))
     _draw_labels(
         draw,
         button.label,
@@ -199,11 +170,11 @@ def _draw_labels(
     anchor: str = "m",
 ) -> None:
     """The Japanese label with the English one below it, centred as a block on ``y``."""
-    main = _fitted(label, size, max_width)
+    main = fitted(label, size, max_width, smallest=SMALLEST_LABEL)
     if label_en is None:
         draw.text((x, y), label, fill=colours[0], font=main, anchor=anchor + "m")
         return
-    sub = _fitted(label_en, int(size * 0.5), max_width)
+    sub = fitted(label_en, int(size * 0.5), max_width, smallest=SMALLEST_LABEL)
     block = _labels_height(size, label_en)
     draw.text((x, y - block / 2), label, fill=colours[0], font=main, anchor=anchor + "t")
     draw.text((x, y + block / 2), label_en, fill=colours[1], font=sub, anchor=anchor + "b")

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 
 from PIL import Image, UnidentifiedImageError
 
+from bot.imaging.fonts import missing_characters
 from bot.line.rich_menus import STAFF_MENU_ALIAS
 from bot.messages import postbacks
 from richmenu import ALIAS_PREFIX
 from richmenu.model import Bounds, Page
-from richmenu.render import missing_characters
 
 # Limits from the Messaging API reference (line-api-facts.md §3.2, §4).
 MIN_WIDTH, MAX_WIDTH, MIN_HEIGHT = 800, 2500, 250

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 import click
 import redis
@@ -12,6 +11,7 @@ from flask.cli import AppGroup
 
 from bot.domain.cards import is_valid_member_number
 from bot.domain.records import Member, Outcome
+from bot.messages import format as fmt
 from bot.services import Services, services
 from bot.store import keys
 
@@ -34,8 +34,7 @@ def _member(svc: Services, number: str) -> Member:
 
 
 def _when(svc: Services, unix: int) -> str:
-    moment = datetime.fromtimestamp(unix, UTC).astimezone(svc.settings.program.timezone)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    return fmt.date_time(fmt.local(unix, svc.settings.program.timezone))
 
 
 @group.command("show")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.records import Member
 from bot.handlers.base import Context, MessageJson
 from bot.imaging.card_image import CardFace
+from bot.messages import format as fmt
 from bot.messages.flex import CardView, card_message, text_message
 from bot.messages.texts import text
 from bot.services import Services
@@ -42,13 +43,9 @@ def build_card(services: Services, member: Member) -> MessageJson:
         rank_name=rank.name_en if member.language == "en" else rank.name,
         rank_color=rank.color,
         expiring=_soonest_expiry(services, member, program.timezone),
-        valid_until=_local(shown.expires_at, program.timezone) if rotating else None,
+        valid_until=fmt.local(shown.expires_at, program.timezone) if rotating else None,
     )
     return card_message(member.language, program.card, view)
-
-
-def _local(moment: int, zone: ZoneInfo) -> datetime:
-    return datetime.fromtimestamp(moment, UTC).astimezone(zone)
 
 
 def _soonest_expiry(
@@ -60,7 +57,7 @@ def _soonest_expiry(
         return None
     first = lots[0].expires_at
     # A lot is live until its expiry instant: its last day is the second before.
-    return _local(first - 1, zone), sum(lot.remaining for lot in lots if lot.expires_at == first)
+    return fmt.local(first - 1, zone), sum(lot.remaining for lot in lots if lot.expires_at == first)
 
 
 def show_card(ctx: Context) -> list[MessageJson]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 
 from bot.domain.records import Entry
 from bot.handlers.base import Context, MessageJson
+from bot.messages import format as fmt
 from bot.messages import postbacks
 from bot.messages.flex import text_message
 from bot.messages.points_views import (
@@ -39,7 +39,7 @@ def show_points(ctx: Context) -> list[MessageJson]:
         by_expiry[lot.expires_at] += lot.remaining
     expiring = tuple(
         # A lot is live until its expiry instant; show the last day it can be used.
-        (datetime.fromtimestamp(at - 1, UTC).astimezone(program.timezone), points)
+        (fmt.local(at - 1, program.timezone), points)
         for at, points in sorted(by_expiry.items())[:EXPIRING_SHOWN]
     )
     view = PointsView(
@@ -71,7 +71,7 @@ def show_history(ctx: Context) -> list[MessageJson]:
     stores = _store_names(ctx, entries[:limit])
     lines = [
         HistoryLine(
-            at=datetime.fromtimestamp(entry.at, UTC).astimezone(zone),
+            at=fmt.local(entry.at, zone),
             label=_label(language, entry, stores),
             points=entry.points,
             balance=entry.balance,

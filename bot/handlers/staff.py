@@ -31,6 +31,7 @@ from bot.handlers.base import Context, Input, MessageJson, StaffDesk
 from bot.handlers.routes import Conversation, Route
 from bot.imaging.scanning import decode_card_codes
 from bot.log import user_ref
+from bot.messages import format as fmt
 from bot.messages import postbacks
 from bot.messages.postbacks import Action
 from bot.messages.staff_views import confirm_message, scan_prompt
@@ -120,9 +121,9 @@ def undo(ctx: Context) -> list[MessageJson]:
     log.info("staff %s undid a grant", user_ref(ctx.user_id))
     return ctx.say(
         "staff_undone",
-        reversed=result.points_reversed,
-        restored=result.points_restored,
-        balance=result.balance,
+        reversed=fmt.number(result.points_reversed),
+        restored=fmt.number(result.points_restored),
+        balance=fmt.number(result.balance),
     )
 
 
@@ -132,8 +133,8 @@ def today(ctx: Context) -> list[MessageJson]:
     return ctx.say(
         "staff_today",
         count=totals.count,
-        amount=f"{totals.amount:,}",
-        earned=f"{totals.earned:,}",
+        amount=fmt.number(totals.amount),
+        earned=fmt.number(totals.earned),
     )
 
 
@@ -193,7 +194,8 @@ def _found(ctx: Context, code: str) -> list[MessageJson]:
     if member_id == staff_id:
         return ctx.say("staff_own_card")
     _put(ctx, Step.AMOUNT, code=code, number=member.number)
-    return ctx.say("staff_member_found", number=member.number, balance=f"{standing.balance:,}")
+    balance = fmt.number(standing.balance)
+    return ctx.say("staff_member_found", number=member.number, balance=balance)
 
 
 def _card_problem(exc: DomainError) -> str:
@@ -219,7 +221,7 @@ def take_amount(ctx: Context) -> list[MessageJson]:
     if not match or used > amount:
         return ctx.say("staff_bad_amount")
     if amount > STAFF_MAX_AMOUNT:
-        return ctx.say("staff_amount_too_large", limit=f"{STAFF_MAX_AMOUNT:,}")
+        return ctx.say("staff_amount_too_large", limit=fmt.number(STAFF_MAX_AMOUNT))
     # The id names the staff member (by the hash their keys use): the ledger entry says who.
     txn = f"L{ctx.desk().staff_id[:8]}{secrets.token_hex(6)}"
     code, number = session["code"], session["number"]
@@ -244,7 +246,7 @@ def confirm(ctx: Context) -> list[MessageJson]:
         result = staff_grants.grant(ctx.services, desk.staff_id, desk.store, grant, first=first)
     except InsufficientPointsError as exc:
         sessions.clear(desk.staff_id)
-        return ctx.say("staff_too_many_points", balance=exc.balance)
+        return ctx.say("staff_too_many_points", balance=fmt.number(exc.balance))
     except DomainError as exc:
         sessions.clear(desk.staff_id)
         return ctx.say(_card_problem(exc))
@@ -253,10 +255,10 @@ def confirm(ctx: Context) -> list[MessageJson]:
         log.info("staff %s granted %d pt", user_ref(ctx.user_id), result.points_earned)
     return ctx.say(
         "staff_granted",
-        earned=result.points_earned,
-        used=result.points_used,
+        earned=fmt.number(result.points_earned),
+        used=fmt.number(result.points_used),
         number=result.member_number,
-        balance=result.balance,
+        balance=fmt.number(result.balance),
     )
 
 

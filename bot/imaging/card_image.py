@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 import barcode
@@ -25,8 +25,10 @@ from PIL import Image, ImageDraw
 
 from bot.domain import card_codes
 from bot.domain.cards import is_valid_member_number
+from bot.domain.colours import ink_on
 from bot.domain.program import CardDesign, Program, RankTier
 from bot.imaging.fonts import drawable, fitted, font
+from bot.messages import format as fmt
 from bot.messages.texts import CATALOGUE, text
 
 WIDTH, HEIGHT = 1024, 640
@@ -151,16 +153,9 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _ink_on(colour: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Black or white, whichever reads better on ``colour`` (WCAG relative luminance)."""
-
-    def linear(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(c) for c in colour)
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return (17, 17, 17) if luminance > 0.4 else (255, 255, 255)
+def _ink_on(colour: str) -> tuple[int, int, int]:
+    """The text colour on ``colour``: the rule the Flex messages use too."""
+    return _rgb(ink_on(colour))
 
 
 @functools.lru_cache(maxsize=8)
@@ -209,7 +204,7 @@ def _design_layer(
                 pill, radius=25 * s, fill=_rgb(rank.color), outline="white", width=3 * s
             )
             centre = ((pill[0] + pill[2]) / 2, (pill[1] + pill[3]) / 2)
-            draw.text(centre, label, fill=_ink_on(_rgb(rank.color)), font=label_font, anchor="mm")
+            draw.text(centre, label, fill=_ink_on(rank.color), font=label_font, anchor="mm")
             right = int(pill[0] / s) - 20
     store = drawable(design.store_name)
     if store:
@@ -257,7 +252,7 @@ def _draw_rotating(
     """Code 128 with its digits on the left of the panel, the QR code on the right."""
     panel_left, panel_top, panel_right, panel_bottom = PANEL
     # The member number, on the card colour above the panel, for reading out or typing.
-    number = f"{face.number[0]} {face.number[1:7]} {face.number[7:]}"
+    number = fmt.member_number(face.number)
     label_width = font(24).getlength(text(face.language, "member_number"))
     left = 48 + (148 if design.logo is not None else 0)
     draw.text(
@@ -284,8 +279,8 @@ def _draw_rotating(
     digits = " ".join(face.code[i : i + 4] for i in range(0, len(face.code), 4))
     centre = bars_left + len(modules) * CODE128_MODULE // 2
     draw.text((centre, panel_top + 268), digits, fill=TEXT_DARK, font=font(40), anchor="ms")
-    until = datetime.fromtimestamp(face.valid_until, UTC).astimezone(zone)
-    note = text(face.language, "valid_until", time=f"{until:%H:%M}")
+    until = fmt.local(face.valid_until, zone)
+    note = text(face.language, "valid_until", time=fmt.clock(until))
     draw.text(
         (qr_left + qr_size // 2, panel_bottom - 24),
         note,

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.colours import ink_on
 from bot.domain.program import CardDesign
+from bot.messages import format as fmt
 from bot.messages import postbacks
 from bot.messages.postbacks import Postback
 from bot.messages.texts import text
@@ -132,16 +134,10 @@ def _rank_badge(name: str, color: str) -> dict[str, Any]:
                 "text": name or "-",
                 "size": "xs",
                 "weight": "bold",
-                "color": _ink_on(color),
+                "color": ink_on(color),
             }
         ],
     }
-
-
-def _ink_on(color: str) -> str:
-    """Black or white text, whichever reads better on ``color``."""
-    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
-    return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#FFFFFF"
 
 
 def card_message(language: str, design: CardDesign, card: CardView) -> dict[str, Any]:
@@ -188,11 +184,11 @@ def card_message(language: str, design: CardDesign, card: CardView) -> dict[str,
         "card_alt",
         store=design.store_name,
         number=card.number,
-        balance=f"{card.balance:,}",
+        balance=fmt.number(card.balance),
         rank=card.rank_name,
     )
     if card.valid_until:
-        alt += text(language, "card_alt_until", time=f"{card.valid_until:%H:%M}")
+        alt += text(language, "card_alt_until", time=fmt.clock(card.valid_until))
     return {"type": "flex", "altText": alt[:1500], "contents": bubble}
 
 
@@ -202,8 +198,8 @@ def _card_rows(language: str, card: CardView) -> list[dict[str, Any]]:
         expiring = text(language, "card_nothing_expiring")
     else:
         last, points = card.expiring
-        day = text(language, "date_long", year=last.year, month=last.month, day=last.day)
-        expiring = text(language, "card_expiring", points=f"{points:,}", date=day)
+        day = fmt.long_date(language, last)
+        expiring = text(language, "card_expiring", points=fmt.number(points), date=day)
     rows: list[dict[str, Any]] = [
         {
             "type": "box",
@@ -214,17 +210,12 @@ def _card_rows(language: str, card: CardView) -> list[dict[str, Any]]:
                 _rank_badge(card.rank_name, card.rank_color),
             ],
         },
-        _row(
-            text(language, "points"),
-            text(language, "points_unit", points=f"{card.balance:,}"),
-            bold=True,
-        ),
+        _row(text(language, "points"), fmt.points(language, card.balance), bold=True),
         _row(text(language, "expiring"), expiring),
     ]
     if card.valid_until:
-        rows.append(_row(text(language, "code_valid"), f"{card.valid_until:%H:%M}", bold=True))
-    number = f"{card.number[0]} {card.number[1:7]} {card.number[7:]}"
-    rows.append(_row(text(language, "member_number"), number))
+        rows.append(_row(text(language, "code_valid"), fmt.clock(card.valid_until), bold=True))
+    rows.append(_row(text(language, "member_number"), fmt.member_number(card.number)))
     return rows
 
 
@@ -254,18 +245,20 @@ def _card_footer(language: str, design: CardDesign) -> dict[str, Any]:
 
 def receipt_message(language: str, design: CardDesign, receipt: ReceiptView) -> dict[str, Any]:
     """An electronic receipt: store, time, amount, points earned and used, new balance."""
-    amount = text(language, "yen", amount=f"{receipt.amount:,}")
+    amount = fmt.yen(language, receipt.amount)
+    earned = fmt.points(language, receipt.points_earned, signed=True)
     rows = [
         _row(text(language, "receipt_store"), receipt.store_name),
-        _row(text(language, "receipt_time"), receipt.occurred_at.strftime("%Y-%m-%d %H:%M")),
+        _row(text(language, "receipt_time"), fmt.date_time(receipt.occurred_at)),
         _row(text(language, "receipt_amount"), amount, bold=True),
-        _row(text(language, "receipt_earned"), f"+{receipt.points_earned:,} pt"),
+        _row(text(language, "receipt_earned"), earned),
     ]
     if receipt.points_used:
-        rows.append(_row(text(language, "receipt_used"), f"-{receipt.points_used:,} pt"))
+        used = fmt.points(language, -receipt.points_used, signed=True)
+        rows.append(_row(text(language, "receipt_used"), used))
     rows += [
         {"type": "separator", "margin": "md"},
-        _row(text(language, "receipt_balance"), f"{receipt.balance:,} pt", bold=True),
+        _row(text(language, "receipt_balance"), fmt.points(language, receipt.balance), bold=True),
     ]
     bubble = {
         "type": "bubble",
@@ -277,7 +270,7 @@ def receipt_message(language: str, design: CardDesign, receipt: ReceiptView) -> 
         "receipt_alt",
         store=receipt.store_name,
         amount=amount,
-        earned=f"{receipt.points_earned:,}",
-        balance=f"{receipt.balance:,}",
+        earned=fmt.number(receipt.points_earned),
+        balance=fmt.number(receipt.balance),
     )
     return {"type": "flex", "altText": alt[:1500], "contents": bubble}

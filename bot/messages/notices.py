@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain.program import CardDesign
+from bot.messages import format as fmt
 from bot.messages import postbacks
 from bot.messages.flex import button, header
 from bot.messages.texts import text
@@ -34,14 +35,9 @@ class ExpiredView:
     balance: int
 
 
-def day_text(language: str, day: date) -> str:
-    """A full date, as the language writes it."""
-    return text(language, "date_long", year=day.year, month=day.month, day=day.day)
-
-
 def reminder_message(language: str, design: CardDesign, view: ReminderView) -> dict[str, Any]:
     """The reminder: how many points expire after which day, and the balance."""
-    day = day_text(language, view.last_day)
+    day = fmt.long_date(language, view.last_day)
     bubble = _bubble(
         language,
         design,
@@ -52,7 +48,7 @@ def reminder_message(language: str, design: CardDesign, view: ReminderView) -> d
         hint=text(language, "reminder_hint"),
     )
     alt = text(
-        language, "reminder_alt", store=design.store_name, points=f"{view.points:,}", date=day
+        language, "reminder_alt", store=design.store_name, points=fmt.number(view.points), date=day
     )
     return {"type": "flex", "altText": alt[:MAX_ALT_TEXT], "contents": bubble}
 
@@ -60,7 +56,7 @@ def reminder_message(language: str, design: CardDesign, view: ReminderView) -> d
 def expired_message(language: str, design: CardDesign, view: ExpiredView) -> dict[str, Any]:
     """The notice: how many points expired (valid until which days) and the balance left."""
     days = sorted(view.last_days)
-    shown = ", ".join(day_text(language, d) for d in days[-MAX_DATES_SHOWN:])
+    shown = ", ".join(fmt.long_date(language, d) for d in days[-MAX_DATES_SHOWN:])
     bubble = _bubble(
         language,
         design,
@@ -74,8 +70,8 @@ def expired_message(language: str, design: CardDesign, view: ExpiredView) -> dic
         language,
         "expired_alt",
         store=design.store_name,
-        points=f"{view.points:,}",
-        balance=f"{view.balance:,}",
+        points=fmt.number(view.points),
+        balance=fmt.number(view.balance),
     )
     return {"type": "flex", "altText": alt[:MAX_ALT_TEXT], "contents": bubble}
 
@@ -94,7 +90,7 @@ def _bubble(
         {"type": "text", "text": lead, "wrap": True, "size": "sm"},
         {
             "type": "text",
-            "text": text(language, "points_unit", points=f"{points:,}"),
+            "text": fmt.points(language, points),
             "weight": "bold",
             "size": "xxl",
             "color": design.accent,
@@ -108,7 +104,7 @@ def _bubble(
                 {"type": "text", "text": text(language, "balance_now"), "size": "sm"},
                 {
                     "type": "text",
-                    "text": text(language, "points_unit", points=f"{balance:,}"),
+                    "text": fmt.points(language, balance),
                     "size": "sm",
                     "align": "end",
                     "weight": "bold",

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.program import CardDesign
+from bot.messages import format as fmt
 from bot.messages import postbacks
 from bot.messages.flex import button, header
 from bot.messages.texts import text
@@ -38,23 +39,6 @@ class HistoryLine:
     balance: int
 
 
-def short_date(language: str, moment: datetime) -> str:
-    """Month, day and time, as the language writes them."""
-    return text(
-        language,
-        "date_format",
-        month=moment.month,
-        day=moment.day,
-        hour=moment.hour,
-        minute=moment.minute,
-    )
-
-
-def long_date(language: str, moment: datetime) -> str:
-    """A full date, as the language writes it."""
-    return text(language, "date_long", year=moment.year, month=moment.month, day=moment.day)
-
-
 def _pair(left: str, right: str, *, bold: bool = False, color: str = "#111111") -> dict[str, Any]:
     return {
         "type": "box",
@@ -76,13 +60,15 @@ def _pair(left: str, right: str, *, bold: bool = False, color: str = "#111111") 
 def points_message(language: str, design: CardDesign, view: PointsView) -> dict[str, Any]:
     """The points summary: balance, rank, the way to the next rank, what expires first."""
     if view.next_rank_name:
-        progress = text(
-            language, "next_rank", amount=f"¥{view.spend_needed:,}", rank=view.next_rank_name
-        )
+        amount = fmt.yen(language, view.spend_needed)
+        progress = text(language, "next_rank", amount=amount, rank=view.next_rank_name)
     else:
         progress = text(language, "top_rank")
     expiring: list[dict[str, Any]] = [
-        _pair(text(language, "expiring_row", date=long_date(language, when)), f"{points:,} pt")
+        _pair(
+            text(language, "expiring_row", date=fmt.long_date(language, when)),
+            fmt.points(language, points),
+        )
         for when, points in view.expiring
     ] or [{"type": "text", "text": text(language, "nothing_expiring"), "size": "sm", "wrap": True}]
     bubble = {
@@ -95,7 +81,7 @@ def points_message(language: str, design: CardDesign, view: PointsView) -> dict[
             "contents": [
                 {
                     "type": "text",
-                    "text": f"{view.balance:,} pt",
+                    "text": fmt.points(language, view.balance),
                     "size": "3xl",
                     "weight": "bold",
                     "align": "center",
@@ -122,7 +108,7 @@ def points_message(language: str, design: CardDesign, view: PointsView) -> dict[
             ],
         },
     }
-    alt = text(language, "points_alt", balance=f"{view.balance:,}", rank=view.rank_name)
+    alt = text(language, "points_alt", balance=fmt.number(view.balance), rank=view.rank_name)
     return {"type": "flex", "altText": alt[:1500], "contents": bubble}
 
 
@@ -130,15 +116,17 @@ def _history_bubble(language: str, design: CardDesign, lines: list[HistoryLine])
     rows: list[dict[str, Any]] = []
     for line in lines:
         sign_color = "#1B8F3A" if line.points > 0 else "#C0392B"
+        change = fmt.points(language, line.points, signed=True)
+        balance = fmt.points(language, line.balance)
         rows.append(
             {
                 "type": "box",
                 "layout": "vertical",
                 "contents": [
-                    _pair(line.label[:60], f"{line.points:+,} pt", bold=True, color=sign_color),
+                    _pair(line.label[:60], change, bold=True, color=sign_color),
                     {
                         "type": "text",
-                        "text": f"{short_date(language, line.at)}  ·  {line.balance:,} pt",
+                        "text": f"{fmt.short_date(language, line.at)}  ·  {balance}",
                         "size": "xxs",
                         "color": "#999999",
                     },

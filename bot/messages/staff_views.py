@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.messages import format as fmt
 from bot.messages import postbacks
 from bot.messages.flex import button, text_message
 from bot.messages.texts import text
@@ -27,7 +28,13 @@ def scan_prompt(language: str) -> dict[str, Any]:
 
 def confirm_message(language: str, number: str, amount: int, used: int, txn: str) -> dict:
     """The purchase to grant, with Grant / Cancel buttons bound to this pending grant."""
-    body = text(language, "staff_confirm", number=number, amount=f"{amount:,}", used=used)
+    body = text(
+        language,
+        "staff_confirm",
+        number=number,
+        amount=fmt.number(amount),
+        used=fmt.number(used),
+    )
     grant = text(language, "staff_confirm_button")
     cancel = text(language, "staff_cancel_button")
     bubble = {
@@ -49,5 +56,5 @@ def confirm_message(language: str, number: str, amount: int, used: int, txn: str
             ],
         },
     }
-    alt = text(language, "staff_confirm_alt", amount=f"{amount:,}", used=used)
+    alt = text(language, "staff_confirm_alt", amount=fmt.number(amount), used=fmt.number(used))
     return {"type": "flex", "altText": alt, "contents": bubble}

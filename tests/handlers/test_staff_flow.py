@@ -118,6 +118,24 @@ def test_typed_digits_work_and_points_can_be_used(say, staff_user, shopper, serv
     assert services.store.member(member.member_id).balance == 200 - 100 + 9
 
 
+def test_points_are_written_alike_in_every_staff_message(
+    say, staff_user, shopper, services, card_code
+):
+    # Found, confirm, granted and undone once wrote thousands apart: 1,500 in one, 1200 in the next.
+    member, _ = shopper
+    services.ledger.adjust(member_id=member.member_id, now=services.clock(), op_key="a",
+                           amount=1500, reason="seed")  # fmt: skip
+    found = say(events.text(staff_user, card_code(member)))
+    assert "残高 1,500 pt" in found[0]["text"]
+    confirm = say(events.text(staff_user, "20000 1200"))
+    assert "利用ポイント 1,200 pt" in confirm[0]["contents"]["body"]["contents"][0]["text"]
+    assert "利用 1,200 pt" in confirm[0]["altText"]
+    granted = say(events.postback(staff_user, _confirm_data(confirm)))
+    assert "+188 pt（利用 1,200 pt）" in granted[0]["text"]
+    undone = say(events.postback(staff_user, "action=staff_undo"))
+    assert "利用 1,200 pt を返却。残高 1,500 pt" in undone[0]["text"]
+
+
 @pytest.mark.parametrize("amount", ["abc", "-5", "100 200", "9999999999"])
 def test_bad_amounts_are_asked_again(say, staff_user, shopper, amount, card_code):
     member, _ = shopper

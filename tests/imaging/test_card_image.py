@@ -12,9 +12,10 @@ from PIL import Image
 
 from bot.config import DEFAULT_PROGRAM
 from bot.domain import card_codes
-from bot.domain.program import load_program
-from bot.imaging.card_image import HEIGHT, WIDTH, CardFace, render_card_png
-from bot.messages.flex import CARD_ASPECT_RATIO
+from bot.domain.colours import DARK_INK, LIGHT_INK, rgb
+from bot.domain.program import Program, load_program
+from bot.imaging.card_image import HEIGHT, WIDTH, CardFace, _ink_on, render_card_png
+from bot.messages.flex import CARD_ASPECT_RATIO, CardView, card_message
 
 PROGRAM = load_program(DEFAULT_PROGRAM)
 KEY = card_codes.derive_key("k" * 48)
@@ -110,6 +111,46 @@ def test_characters_the_font_lacks_are_left_out_not_drawn_as_boxes():
     }
     only_emoji = dataclasses.replace(program, card=dataclasses.replace(design, store_name="🌸"))
     assert render_card_png(face, only_emoji)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+#: 18 steps per channel, 5,832 colours: the Flex badge and the card once disagreed on 508.
+GRID_STEPS = [round(i * 255 / 17) for i in range(18)]
+
+
+def _badge_ink(colour: str) -> str:
+    view = CardView("x", NUMBERS[0], 0, "https://x.test/c.png", "x", rank_color=colour)
+    rank_row = card_message("ja", PROGRAM.card, view)["contents"]["body"]["contents"][2]
+    return rank_row["contents"][1]["contents"][0]["color"]
+
+
+def test_the_card_and_the_flex_badge_put_the_same_ink_on_every_colour():
+    grid = [f"#{r:02X}{g:02X}{b:02X}" for r in GRID_STEPS for g in GRID_STEPS for b in GRID_STEPS]
+    assert len(grid) == 5832
+    disagree = [colour for colour in grid if rgb(_badge_ink(colour)) != _ink_on(colour)]
+    assert disagree == []
+
+
+def _with_silver(colour: str) -> Program:
+    tiers = tuple(
+        dataclasses.replace(t, color=colour) if t.key == "silver" else t
+        for t in PROGRAM.ranks.tiers
+    )
+    return dataclasses.replace(PROGRAM, ranks=dataclasses.replace(PROGRAM.ranks, tiers=tiers))
+
+
+@pytest.mark.parametrize(("colour", "ink"), [("#A8A9AD", DARK_INK), ("#1E3A5F", LIGHT_INK)])
+def test_the_rank_pill_is_drawn_in_the_ink_of_the_rule(colour, ink):
+    png = render_card_png(_static_face("silver"), _with_silver(colour))
+    # Inside the pill's white outline, around the label.
+    pill = Image.open(io.BytesIO(png)).convert("RGB").crop((820, 62, 950, 86))
+    counts = dict.fromkeys((DARK_INK, LIGHT_INK), 0)
+    for pixels, colour_seen in pill.getcolors(pill.width * pill.height):
+        for candidate in counts:
+            if sum((a - b) ** 2 for a, b in zip(colour_seen, rgb(candidate), strict=True)) < 40**2:
+                counts[candidate] += pixels
+    other = LIGHT_INK if ink == DARK_INK else DARK_INK
+    assert counts[ink] > 0
+    assert counts[other] == 0
 
 
 def test_a_rank_removed_from_the_program_draws_no_rank():

@@ -8,7 +8,8 @@ import io
 from PIL import Image, ImageChops
 
 from bot.domain.program import CardDesign
-from richmenu.render import _font, missing_characters, render_page
+from bot.imaging import fonts
+from richmenu.render import render_page
 from richmenu.validate import MAX_IMAGE_BYTES, MIN_RATIO
 
 
@@ -25,15 +26,15 @@ def test_images_are_pngs_line_accepts(menus) -> None:
 
 
 def test_japanese_glyphs_are_drawn_not_left_blank() -> None:
-    font = _font(64)
+    font = fonts.font(64)
     drawn = {char: font.getmask(char) for char in "会員証履歴ポ"}
 
     assert all(mask.getbbox() is not None for mask in drawn.values())
     assert bytes(drawn["会"]) != bytes(drawn["員"])
     # A character the font lacks comes out blank: that is what missing_characters detects.
     assert font.getmask("\ue000").getbbox() is None
-    assert missing_characters("会員証 Card") == []
-    assert missing_characters("𠮷野家\ue000") == ["𠮷", "\ue000"]
+    assert fonts.missing_characters("会員証 Card") == []
+    assert fonts.missing_characters("𠮷野家\ue000") == ["𠮷", "\ue000"]
 
 
 def test_labels_are_drawn_on_the_image(menus, design: CardDesign) -> None:

@@ -1,0 +1,67 @@
+"""How points, money, member numbers and moments read in every message and on the card.
+
+The words and units (``pt``, ``¥``, how each language writes a date) are in the catalogue
+(texts.py); this module is the one place that puts numbers and moments into them, so the
+card, the receipt, the history and the staff's chat all write them the same way.
+
+Moments are shown in the program's time zone: ``local`` turns the Unix seconds the ledger
+keeps into that zone, and the other functions write whatever aware datetime they are given.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, tzinfo
+
+from bot.messages.texts import text
+
+
+def number(value: int) -> str:
+    """A count with thousands separators: ``1,234``."""
+    return f"{value:,}"
+
+
+def points(language: str, value: int, *, signed: bool = False) -> str:
+    """Points with their unit, ``1,234 pt``; ``signed`` writes the sign of gains too."""
+    return text(language, "points_unit", points=f"{value:+,}" if signed else number(value))
+
+
+def yen(language: str, amount: int) -> str:
+    """An amount of money, ``¥1,280``."""
+    return text(language, "yen", amount=number(amount))
+
+
+def member_number(value: str) -> str:
+    """A 13-digit member number grouped for reading out: ``2 912345 678903``."""
+    return f"{value[0]} {value[1:7]} {value[7:]}"
+
+
+def local(moment: int, zone: tzinfo) -> datetime:
+    """Unix seconds as an aware datetime in ``zone`` (the program's time zone)."""
+    return datetime.fromtimestamp(moment, UTC).astimezone(zone)
+
+
+def clock(moment: datetime) -> str:
+    """The time of day, ``10:05``, as both languages write it."""
+    return f"{moment:%H:%M}"
+
+
+def date_time(moment: datetime) -> str:
+    """Date and time in full, ``2026-11-22 10:05``, as a receipt shows them in both languages."""
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def short_date(language: str, moment: datetime) -> str:
+    """Month, day and time, as the language writes them: ``11月22日 10:05``, ``22/11 10:05``."""
+    return text(
+        language,
+        "date_format",
+        month=moment.month,
+        day=moment.day,
+        hour=moment.hour,
+        minute=moment.minute,
+    )
+
+
+def long_date(language: str, day: date) -> str:
+    """A full date (of a ``date`` or a ``datetime``), as the language writes it."""
+    return text(language, "date_long", year=day.year, month=day.month, day=day.day)
