@@ -218,3 +218,20 @@ def test_acknowledged_writes_survive_sigkill():
             ledger.redis.close()
         finally:
             server.stop()
+
+
+@pytest.mark.parametrize("order", [("big", "small"), ("small", "big")])
+def test_refunds_in_either_order_create_no_points(ledger, member_id, order):
+    # 20,000 JPY earns 200; 200 JPY is paid with those 200 points. Refunding the first before
+    # the second once left the shopper 200 points: its shortfall is now owed and paid from the
+    # points the second refund restores.
+    assert buy(ledger, member_id, "big", 20_000).points_earned == 200
+    assert buy(ledger, member_id, "small", 200, used=200).balance == 0
+    first, second = (refund(ledger, member_id, key) for key in order)
+    if order[0] == "big":
+        assert (first.shortfall, first.balance) == (200, 0)
+        assert (second.restored, second.balance) == (200, 0)
+    else:
+        assert (first.restored, first.balance) == (200, 200)
+        assert (second.reversed, second.balance) == (200, 0)
+    assert ledger.maintain(member_id, T0).balance == 0

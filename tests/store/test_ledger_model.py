@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -163,3 +163,37 @@ def test_ledger_matches_model(redis_server, redis_client, seed):
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    sales=st.lists(st.tuples(st.integers(0, 30_000), st.integers(0, 400)), min_size=1, max_size=6),
+    order=st.randoms(use_true_random=False),
+)
+def test_refunding_every_sale_in_any_order_leaves_what_was_there(
+    redis_server, redis_client, sales, order
+):
+    client = connect(redis_server.url)
+    ledger = Ledger(client, PROGRAM)
+    member, _ = LoyaltyStore(client).register_member(user_id(), "t", "ja")
+    keys_applied = []
+    for i, (amount, wanted) in enumerate(sales):
+        balance = ledger.maintain(member.member_id, T0).balance
+        used = min(wanted, balance, amount)
+        ledger.purchase(
+            member_id=member.member_id, now=T0, op_key=f"p{i}", fingerprint="f", amount=amount,
+            points_used=used, store_id="S1", transaction_id=f"p{i}",
+        )  # fmt: skip
+        keys_applied.append(f"p{i}")
+    order.shuffle(keys_applied)
+    for key in keys_applied:
+        ledger.refund(
+            member_id=member.member_id, now=T0, op_key="r" + key, purchase_key=key,
+            store_id="S1", ref=key,
+        )  # fmt: skip
+    standing = ledger.maintain(member.member_id, T0)
+    assert standing.balance == 0
+    assert standing.spend == 0
+    client.close()

@@ -2,7 +2,8 @@
 
 Written from the rules, not from the Lua: lots FIFO by expiry (creation order on ties), a lot
 is live while now < expiry, refunds restore used points to their original expiry and take back
-earned points from the purchase's own lot first, never below zero.
+earned points from the purchase's own lot first, never below zero; what could not be taken
+back is owed, and paid first from points a later refund restores.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class ModelLedger:
     ops: dict[str, dict] = field(default_factory=dict)
     spends: list[tuple[int, str, int]] = field(default_factory=list)  # (at, key, amount)
     next_id: int = 0
+    #: Earned points refunds could not take back yet.
+    owed: int = 0
 
     @property
     def balance(self) -> int:
@@ -110,12 +113,18 @@ class ModelLedger:
                 restored += n
         if restored:
             self.history.append(("restore", restored, self.balance))
+            settled = min(self.owed, restored)
+            if settled:
+                self._take(settled)
+                self.owed -= settled
+                self.history.append(("reverse", -settled, self.balance))
         want = min(purchase["earned"], self.balance)
         reversed_ = sum(n for _, n in self._take(want, first=purchase["lot"]))
         if purchase["earned"]:
             self.history.append(("reverse", -reversed_, self.balance))
         self.spends = [s for s in self.spends if s[1] != purchase_key]
         short = purchase["earned"] - reversed_
+        self.owed += short
         self.ops[key] = {
             "bal": self.balance, "reversed": reversed_, "restored": restored, "short": short,
             "spend": self.spend,

@@ -1,7 +1,9 @@
 -- Refund a purchase once: restore the points it used (to lots with their original expiry;
 -- portions already past it are lost, as they would have expired) and take back what it
 -- earned, from its own lot first, then FIFO. Never below zero: what cannot be taken back is
--- recorded as the shortfall. Its spend leaves the rank window.
+-- recorded as the shortfall and owed (member field 'owed'): points a later refund restores
+-- pay it off first, so refunding every sale leaves what was there before, in any order.
+-- Its spend leaves the rank window.
 -- KEYS: the ledger keys (see ledger_common.lua)
 -- ARGV[4] refund op key, ARGV[5] purchase op key, ARGV[6] store id, ARGV[7] transaction id
 -- Returns {status, balance, reversed, restored, shortfall, spend}; status: applied | replayed |
@@ -29,6 +31,12 @@ for _, portion in ipairs(purchase.taken) do
 end
 if restored > 0 then
   record('restore', restored, get_int('balance'), {'s', store, 'ref', txn})
+  local settled = math.min(get_int('owed'), restored)
+  if settled > 0 then
+    consume(settled)
+    redis.call('HINCRBY', MEMBER, 'owed', -settled)
+    record('reverse', -settled, get_int('balance'), {'s', store, 'ref', txn, 'settled', settled})
+  end
 end
 local want = math.min(purchase.earned, get_int('balance'))
 local reversed = 0
@@ -37,6 +45,7 @@ if want > 0 then
   reversed = total
 end
 local shortfall = purchase.earned - reversed
+if shortfall > 0 then redis.call('HINCRBY', MEMBER, 'owed', shortfall) end
 if purchase.earned > 0 then
   record('reverse', -reversed, get_int('balance'),
     {'s', store, 'ref', txn, 'short', shortfall, 'lost', lost})
