@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 #: Largest accepted purchase in JPY; a typo of extra zeros should not mint points.
@@ -16,6 +16,10 @@ MAX_ITEMS = 500
 TRANSACTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")
 _CARD_CODE = re.compile(r"^[0-9]{1,64}\Z")
 FIELDS = {"transaction_id", "card_code", "amount", "points_used", "items", "occurred_at"}
+#: How far back and ahead of now ``occurred_at`` may be: a till that uploads offline sales late
+#: is fine, a year-1 or year-9999 date is a bug (and would overflow the receipt's time zone).
+OCCURRED_PAST = timedelta(days=366)
+OCCURRED_FUTURE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,11 @@ def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def parse_purchase(payload: Any) -> tuple[Purchase | None, list[FieldError]]:
-    """Validate a POS request body; returns the purchase or every field error."""
+def parse_purchase(
+    payload: Any, now: datetime | None = None
+) -> tuple[Purchase | None, list[FieldError]]:
+    """Validate a POS request body; returns the purchase or every field error. With ``now``,
+    ``occurred_at`` must lie within OCCURRED_PAST before it and OCCURRED_FUTURE after."""
     if not isinstance(payload, dict):
         return None, [FieldError("", "the body must be a JSON object")]
     errors = [FieldError(k, "unknown field") for k in sorted(set(payload) - FIELDS)]
@@ -93,6 +100,14 @@ def parse_purchase(payload: Any) -> tuple[Purchase | None, list[FieldError]]:
     items, item_errors = _items(payload.get("items", []))
     errors += item_errors
     occurred_at = _timestamp(payload.get("occurred_at"), errors)
+    if (
+        occurred_at is not None
+        and now is not None
+        and not (now - OCCURRED_PAST <= occurred_at <= now + OCCURRED_FUTURE)
+    ):
+        errors.append(
+            FieldError("occurred_at", "must be within the last 366 days and at most 1 day ahead")
+        )
     if errors:
         return None, errors
     return Purchase(txn, code, amount, used, items, occurred_at), []

@@ -137,7 +137,11 @@ DOCUMENT: dict[str, Any] = {
                             },
                         },
                     },
-                    "occurred_at": {"type": "string", "format": "date-time"},
+                    "occurred_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "Within the last 366 days and at most 1 day ahead.",
+                    },
                 },
             },
             "TransactionResult": {

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+from datetime import UTC, datetime
 
 import redis
 from flask import Blueprint, Response, g, jsonify, request
@@ -160,16 +162,33 @@ for _error in _CARD_PROBLEMS:
     bp.register_error_handler(_error, _card_problem)
 
 
+class _DuplicateKeyError(ValueError):
+    """A JSON object names one key twice: which value was meant is anybody's guess."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _DuplicateKeyError
+    return found
+
+
 def _json_body() -> tuple[object | None, Response | None]:
+    """The body as JSON, or the 422 to answer: not JSON, absurdly nested, or a key twice
+    (``{"amount": 100, "amount": 10000000}`` must not grant on either)."""
+    invalid = problem(
+        422, "Invalid body", "The body must be JSON (Content-Type: application/json)."
+    )
+    if not request.is_json:
+        return None, invalid
     try:
-        payload = request.get_json(silent=True)
-    except RecursionError:  # absurdly deep nesting: not a body any till sends
-        payload = None
-    if payload is None:
+        return json.loads(request.get_data(), object_pairs_hook=_unique_keys), None
+    except _DuplicateKeyError:
         return None, problem(
-            422, "Invalid body", "The body must be JSON (Content-Type: application/json)."
+            422, "Invalid body", "A JSON object in the body names the same key twice."
         )
-    return payload, None
+    except (ValueError, RecursionError):
+        return None, invalid
 
 
 def _recorded(result: PurchaseResult | RefundResult) -> tuple[Response, int]:
@@ -189,7 +208,8 @@ def create_transaction() -> Response | tuple[Response, int]:
     key = _bearer()
     store_id = svc.store.store_for_key_hash(hash_key(key)) if key else None
     payload, error = _json_body()
-    purchase, errors = parse_purchase(payload) if error is None else (None, [])
+    now = datetime.fromtimestamp(svc.clock(), UTC)
+    purchase, errors = parse_purchase(payload, now) if error is None else (None, [])
     if store_id is None or purchase is None:
         _authorize_now()  # 401 and 429 come before 422
     if error is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
@@ -181,6 +182,24 @@ def test_unknown_card_is_404(pos, member):
             {"transaction_id": "T", "card_code": "2900000000000", "amount": 5, "ammount": 5},
             "ammount",
         ),
+        (
+            {
+                "transaction_id": "T",
+                "card_code": "2900000000000",
+                "amount": 5,
+                "occurred_at": "0001-01-01T00:00:00+09:00",
+            },
+            "occurred_at",
+        ),
+        (
+            {
+                "transaction_id": "T",
+                "card_code": "2900000000000",
+                "amount": 5,
+                "occurred_at": "9999-12-31T23:59:59+00:00",
+            },
+            "occurred_at",
+        ),
         (["not", "an", "object"], ""),
     ],
 )
@@ -189,6 +208,31 @@ def test_invalid_body_is_422_naming_the_field(pos, body, field):
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert field in [e["field"] for e in response.json["errors"]]
+
+
+def test_a_key_given_twice_is_422_and_grants_nothing(
+    client, store_key, member, card_code, services
+):
+    raw = (
+        f'{{"transaction_id": "T-dup", "card_code": "{card_code(member)}", '
+        '"amount": 100, "amount": 10000000}'
+    )
+    response = client.post(
+        "/api/v1/transactions",
+        data=raw,
+        headers={"Authorization": f"Bearer {store_key}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "twice" in response.json["detail"]
+    assert services.store.member(member.member_id).balance == 0
+    assert services.store.transaction_binding("S001", "T-dup") is None
+
+
+def test_a_sale_uploaded_late_is_still_recorded(pos, member, card_code, services):
+    when = datetime.fromtimestamp(services.clock() - 30 * 86400, UTC).isoformat()
+    body = {"transaction_id": "T-late", "card_code": card_code(member), "amount": 1280,
+            "occurred_at": when}  # fmt: skip
+    assert pos(body).status_code == 201
 
 
 def test_non_json_body_is_422(client, store_key):
