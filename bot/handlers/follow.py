@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 
+import urllib3
+from linebot.v3.messaging import ApiException
+
 from bot.handlers.base import Context, MessageJson
 from bot.handlers.card import build_card
 from bot.log import user_ref
@@ -21,9 +24,15 @@ def on_follow(ctx: Context) -> list[MessageJson]:
     member record decides whether this is a return.
     """
     services, user_id, known = ctx.services, ctx.user_id, ctx.member
-    profile = services.line.profile(user_id)
+    try:
+        profile = services.line.profile(user_id)
+    except (ApiException, urllib3.exceptions.HTTPError):
+        # LINE failed to answer (5xx, a timeout): the shopper still gets a card now. The name
+        # and language come with the next follow; retrying would only risk the reply token.
+        log.warning("profile unavailable for %s; registering without it", user_ref(user_id))
+        profile = None
     if profile is None:
-        # LINE keeps the profile from us (rare for a new friend): keep what we know.
+        # LINE keeps the profile from us (blocked, or failed): keep what we know.
         name = known.display_name if known else ""
         language = known.language if known else language_for(None)
     else:
@@ -32,6 +41,8 @@ def on_follow(ctx: Context) -> list[MessageJson]:
     member, created = services.store.register_member(user_id, name, language, prefix)
     log.info("member %s %s", "registered" if created else "restored", user_ref(user_id))
     greeting = "welcome" if created else "welcome_back"
+    if not member.display_name.strip():
+        greeting += "_unnamed"  # never "さん、..." with nothing before it
     return [
         text_message(text(member.language, greeting, name=member.display_name)),
         build_card(services, member),

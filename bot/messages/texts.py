@@ -9,6 +9,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "welcome": "{name}さん、友だち追加ありがとうございます!会員証をお作りしました。"
         "お会計のときにこの画面のバーコードをお見せください。",
         "welcome_back": "{name}さん、おかえりなさい!会員証とポイントはそのままです。",
+        "welcome_unnamed": "友だち追加ありがとうございます!会員証をお作りしました。"
+        "お会計のときにこの画面のバーコードをお見せください。",
+        "welcome_back_unnamed": "おかえりなさい!会員証とポイントはそのままです。",
         "card_alt": "{store} 会員証 会員番号 {number} / {balance}ポイント / {rank}",
         "card_alt_until": " / コードは{time}まで有効",
         "valid_until": "{time}まで有効",
@@ -116,6 +119,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "welcome": "Thanks for adding us, {name}! Here is your membership card. "
         "Show this barcode at the till when you pay.",
         "welcome_back": "Welcome back, {name}! Your card and points are just as you left them.",
+        "welcome_unnamed": "Thanks for adding us! Here is your membership card. "
+        "Show this barcode at the till when you pay.",
+        "welcome_back_unnamed": "Welcome back! Your card and points are just as you left them.",
         "card_alt": "{store} membership card No. {number} / {balance} points / {rank}",
         "card_alt_until": " / code valid until {time}",
         "valid_until": "Valid until {time}",

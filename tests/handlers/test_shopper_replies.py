@@ -148,3 +148,20 @@ def test_rich_menu_tab_switch_is_silent(post_webhook, run_jobs, fake_line):
     post_webhook(event)
     run_jobs()
     assert fake_line.replies() == []
+
+
+@pytest.mark.parametrize("status", [500, 503, 404])
+def test_follow_registers_and_replies_when_the_profile_call_fails(
+    post_webhook, run_jobs, fake_line, services, status
+):
+    # 5xx: LINE failed; 404: LINE keeps the profile from the bot. Either way a card, no name.
+    user = events.user_id()
+    fake_line.fail_next(f"/v2/bot/profile/{user}", status, count=5)
+    assert post_webhook(events.follow(user)).status_code == 200
+    run_jobs()
+    [reply] = fake_line.replies()
+    assert [m["type"] for m in reply["messages"]] == ["text", "flex"]
+    assert reply["messages"][0]["text"].startswith("友だち追加ありがとうございます")
+    member = services.store.member_for_user(user)
+    assert member is not None
+    assert (member.display_name, member.language) == ("", "ja")
