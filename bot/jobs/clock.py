@@ -76,14 +76,15 @@ def tick(svc: Services, now: int, owner: str) -> SweepReport | None:
 
 def main() -> int:
     """Tick until SIGTERM or SIGINT."""
+    stop = threading.Event()
+    # First: a stop asked for while the app is still loading ends the process cleanly too.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         app = create_app()
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     owner = f"{socket.gethostname()}:{os.getpid()}"
     with app.app_context():
         svc = services()

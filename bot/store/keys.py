@@ -160,9 +160,9 @@ def sweep_run(day: str) -> str:
     return f"{PREFIX}:sweep:run:{day}"
 
 
-def push_rate() -> str:
-    """Hash: the token bucket every worker takes a token from before a push."""
-    return f"{PREFIX}:push:rate"
+def push_window() -> str:
+    """Sorted set with a TTL: the pushes of the last second over all workers, by time (µs)."""
+    return f"{PREFIX}:push:window"
 
 
 def line_quota() -> str:

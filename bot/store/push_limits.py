@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+
 import redis
 
 from bot.store import keys
 from bot.store.scripts import script
 
-#: Microseconds per second (the token bucket script counts in Redis microseconds).
+#: Microseconds per second (the window script counts in Redis microseconds).
 _MICROS = 1_000_000
 
 
 class PushRateLimiter:
-    """A token bucket in Redis: at most ``rate`` pushes a second over all workers.
+    """At most ``rate`` pushes in any one second over all workers: a sliding window in Redis.
 
-    The bucket holds a tenth of a second's worth, so a burst after a quiet spell stays far
-    below LINE's per-second limit as well.
+    A token bucket holds the average but lets a burst through on top of it (1.1 x the rate in
+    one second at a tenth of a second's burst), and LINE counts per second.
     """
 
     def __init__(self, client: redis.Redis, rate: int) -> None:
         self.rate = rate
-        self.burst = max(1, rate // 10)
-        self._take = script(client, "token_bucket")
+        self._take = script(client, "sliding_window")
 
     def acquire(self) -> float:
-        """Take a token: 0.0 when taken, else the seconds to wait before asking again."""
-        # A client retry of this script can only take a second token: a slightly slower push.
-        wait = int(self._take(keys=[keys.push_rate()], args=[self.rate, self.burst]))
+        """Take a slot: 0.0 when taken, else the seconds to wait before asking again."""
+        # A client retry of this script can only take a second slot: a slightly slower push.
+        member = f"{os.getpid()}:{secrets.token_hex(6)}"
+        wait = int(self._take(keys=[keys.push_window()], args=[self.rate, member]))
         return wait / _MICROS
 
 
