@@ -31,6 +31,9 @@ RESTART_PAUSE_MAX = 4.0
 #: Seconds between RQ's maintenance rounds (registry clean-up, taking over the scheduler lock
 #: of a dead worker): RQ's default of ten minutes left retries waiting that long.
 MAINTENANCE_INTERVAL = 15
+#: Seconds a worker's registration outlives its last heartbeat (it beats at least every
+#: WORKER_TTL - 15 s): /healthz counts a dead worker this long at most (RQ's default is 420).
+WORKER_TTL = 60
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             # context survive between jobs, where a forking worker would rebuild both per job.
             work_until_stopped(
                 lambda: SimpleWorker(
-                    queues, connection=svc.queue_redis, maintenance_interval=MAINTENANCE_INTERVAL
+                    queues,
+                    connection=svc.queue_redis,
+                    maintenance_interval=MAINTENANCE_INTERVAL,
+                    worker_ttl=WORKER_TTL,
                 )
             )
         finally:

@@ -1,24 +1,35 @@
-"""``GET /healthz``: 200 when Redis answers, 503 otherwise; also LINE's monthly-limit state."""
+"""``GET /healthz``: whether Redis answers, LINE's monthly-limit state, and whether the queues
+are being worked. 503 when Redis is unreachable, or when jobs wait and no worker takes them."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import redis
 from flask import Blueprint, jsonify
+from rq import Queue, Worker
 
+from bot.jobs.queue import event_queue, queue
 from bot.services import services
+from bot.store import keys
 
 bp = Blueprint("health", __name__)
+
+#: A job waiting longer than this (seconds) with no worker for its queue makes the bot unhealthy.
+STALLED_AFTER = 60
 
 
 @bp.get("/healthz")
 def healthz():
-    """Report whether the bot can reach Redis, and whether LINE still takes pushes this month."""
+    """Report Redis, LINE's monthly quota, and each queue: waiting jobs, the oldest one's age,
+    retries scheduled, and the workers alive for it."""
     svc = services()
     try:
         svc.store.redis.ping()
         since = svc.quota.reached_since()
+        queues = {"events": _queue_state(event_queue(svc)), "pushes": _queue_state(queue(svc))}
+        outbox = svc.store.redis.zcard(keys.outbox_index())
     except redis.RedisError:
         return jsonify(status="unavailable", redis="unreachable"), 503
     quota = {"line_quota": "ok"}
@@ -26,4 +37,38 @@ def healthz():
         # Replies are free and unaffected; pushes wait until the month ends or it is cleared.
         moment = datetime.fromtimestamp(since, svc.settings.program.timezone)
         quota = {"line_quota": "monthly_limit_reached", "line_quota_since": moment.isoformat()}
-    return jsonify(status="ok", redis="ok", sandbox=svc.settings.sandbox, **quota)
+    stalled = [name for name, state in queues.items() if _stalled(state)]
+    body = {
+        "status": "stalled" if stalled else "ok",
+        "redis": "ok",
+        "sandbox": svc.settings.sandbox,
+        **quota,
+        "queues": queues,
+        # Receipts written with their sale, not yet moved to the push queue by a relay.
+        "outbox": outbox,
+    }
+    if stalled:
+        body["stalled"] = stalled
+    return jsonify(body), 503 if stalled else 200
+
+
+def _queue_state(jobs: Queue) -> dict[str, int | None]:
+    """Waiting jobs, the oldest one's wait in seconds, scheduled retries, live workers."""
+    waiting = jobs.count
+    oldest = None
+    if waiting:
+        first = jobs.get_job_ids(0, 1)
+        job = jobs.fetch_job(first[0]) if first else None
+        if job is not None and job.enqueued_at is not None:
+            oldest = max(0, int(time.time() - job.enqueued_at.timestamp()))
+    return {
+        "waiting": waiting,
+        "oldest_wait_seconds": oldest,
+        "scheduled": jobs.scheduled_job_registry.count,
+        "workers": Worker.count(queue=jobs),
+    }
+
+
+def _stalled(state: dict[str, int | None]) -> bool:
+    oldest = state["oldest_wait_seconds"]
+    return state["workers"] == 0 and oldest is not None and oldest > STALLED_AFTER

@@ -120,6 +120,36 @@ def test_healthz_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json["redis"] == "ok"
+    assert response.json["queues"]["pushes"] == {
+        "waiting": 0, "oldest_wait_seconds": None, "scheduled": 0, "workers": 0
+    }  # fmt: skip
+
+
+def test_healthz_is_503_while_jobs_wait_and_no_worker_takes_them(client, services):
+    from datetime import UTC, datetime, timedelta
+
+    from rq import SimpleWorker
+
+    from bot.jobs.queue import queue
+    from bot.web.health import STALLED_AFTER
+
+    job = queue(services).enqueue("bot.jobs.push.deliver", "receipt", "m", {}, "k")
+    assert client.get("/healthz").status_code == 200  # just queued: a worker may be coming
+    job.enqueued_at = datetime.now(UTC) - timedelta(seconds=STALLED_AFTER + 5)
+    job.save()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["stalled"] == ["pushes"]
+    assert response.json["queues"]["pushes"]["waiting"] == 1
+    assert response.json["queues"]["pushes"]["oldest_wait_seconds"] >= STALLED_AFTER
+    worker = SimpleWorker([queue(services)], connection=services.queue_redis)
+    worker.register_birth()  # a worker is there: it is behind, not stalled
+    try:
+        response = client.get("/healthz")
+        assert response.status_code == 200
+        assert response.json["queues"]["pushes"]["workers"] == 1
+    finally:
+        worker.register_death()
 
 
 @pytest.fixture
