@@ -153,6 +153,17 @@ def post_webhook(client: FlaskClient):
 
 
 @pytest.fixture
+def member(post_webhook, run_jobs, fake_line, services):
+    """A shopper who followed the account (the welcome already replied to, LINE's record reset)."""
+    user = events.user_id()
+    fake_line.add_profile(user, "Hanako", language="ja")
+    post_webhook(events.follow(user))
+    run_jobs()
+    fake_line.reset()
+    return services.store.member_for_user(user)
+
+
+@pytest.fixture
 def store_key(services: Services) -> str:
     """A registered store S001 and its API key."""
     return services.store.add_store("S001", "Shibuya")

@@ -9,14 +9,20 @@ from pathlib import Path
 DOMAIN = Path(__file__).resolve().parent.parent / "bot" / "domain"
 
 
-def _imports(path: Path) -> set[str]:
+def _modules(path: Path) -> set[str]:
+    """Every module a file imports, by its full dotted name (relative imports left out)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
+            found.add(node.module)
     return found
+
+
+def _imports(path: Path) -> set[str]:
+    """The top-level packages a file imports."""
+    return {name.split(".")[0] for name in _modules(path)}
 
 
 def test_domain_imports_only_the_standard_library_and_itself():
@@ -123,18 +129,8 @@ ALLOWED: dict[str, set[str]] = {
 
 def _bot_rooms(path: Path) -> set[str]:
     """The rooms of bot/ a module imports (``app`` for the package itself: create_app)."""
-    rooms = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        names = []
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "bot":
-                rooms.add(parts[1] if len(parts) > 1 else "app")
-    return rooms
+    parts = [name.split(".") for name in _modules(path)]
+    return {p[1] if len(p) > 1 else "app" for p in parts if p[0] == "bot"}
 
 
 def test_every_room_imports_only_the_rooms_it_may():

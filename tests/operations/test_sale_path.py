@@ -30,16 +30,6 @@ class RoundTrips:
         monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
 
 
-@pytest.fixture
-def member(post_webhook, run_jobs, fake_line, services):
-    user = events.user_id()
-    fake_line.add_profile(user, "Hanako", language="ja")
-    post_webhook(events.follow(user))
-    run_jobs()
-    fake_line.reset()
-    return services.store.member_for_user(user)
-
-
 def _sale(client, key, body):
     return client.post(SALE, json=body, headers={"Authorization": f"Bearer {key}"})
 

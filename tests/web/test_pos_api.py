@@ -12,17 +12,6 @@ from tests.support import events
 
 
 @pytest.fixture
-def member(post_webhook, run_jobs, fake_line, services):
-    """A registered shopper (follow already replied to)."""
-    user = events.user_id()
-    fake_line.add_profile(user, "Hanako", language="ja")
-    post_webhook(events.follow(user))
-    run_jobs()
-    fake_line.reset()
-    return services.store.member_for_user(user)
-
-
-@pytest.fixture
 def pos(client, store_key):
     """POST a transaction as store S001."""
 
