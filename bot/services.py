@@ -72,8 +72,9 @@ class Services:
     card_codes: CardCodes
     #: RQ needs a client that returns bytes; the store uses one that returns str.
     queue_redis: redis.Redis
-    #: The webhook's own clients, with short timeouts: LINE waits 2 s for its answer.
+    #: The webhook's own client, with short timeouts: LINE waits 2 s for its answer.
     webhook_redis: redis.Redis
+    #: Event dedupe, used by the worker where events are handled.
     events: EventInbox
     #: The current unix time in seconds; tests replace it to move through expiry.
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
@@ -101,7 +102,7 @@ class Services:
                 socket_timeout=WEBHOOK_REDIS_TIMEOUT,
                 socket_connect_timeout=WEBHOOK_REDIS_TIMEOUT,
             ),
-            events=EventInbox(connect(settings.redis_url, WEBHOOK_REDIS_TIMEOUT)),
+            events=EventInbox(client),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from rq import Queue, Retry
@@ -19,6 +20,9 @@ EVENT_QUEUE_NAME = "loyalty-events"
 EVENT_TIMEOUT = 60
 #: Webhook event jobs are retried at once (a reply token lives about a minute).
 EVENT_RETRY = Retry(max=2)
+#: Most webhook events one job handles: a large body is spread over several jobs (and so over
+#: the workers), each well inside EVENT_TIMEOUT and the reply tokens' minute.
+EVENTS_PER_JOB = 20
 #: A push job that raised (Redis down, a bug) or was abandoned by a dead worker runs again
 #: after these delays (seconds). LINE's answers are handled inside the job (bot/jobs/push.py).
 PUSH_RETRY = Retry(max=3, interval=[10, 60, 300])
@@ -39,19 +43,30 @@ def event_queue(services: Services) -> Queue:
     return Queue(EVENT_QUEUE_NAME, connection=services.queue_redis)
 
 
-def enqueue_event(services: Services, event_id: str, event_json: str) -> None:
-    """Queue one webhook event (its JSON text) for the worker."""
+def enqueue_events(services: Services, events: list[dict]) -> None:
+    """Queue a webhook body's events for the worker, in one transaction: one round trip.
+
+    Raises ``RedisError`` if Redis fails; the transaction may then have been applied or not,
+    and LINE redelivers: the worker handles each event id once (bot/store/events.py).
+    """
     # The webhook's fast connection: a slow Redis must not hold LINE's request past 2 s.
-    Queue(EVENT_QUEUE_NAME, connection=services.webhook_redis).enqueue(
-        "bot.jobs.tasks.handle_event",
-        event_json,
-        # RQ logs the description; the default would print the event, user id and text included.
-        description=f"webhook event {event_id}",
-        retry=EVENT_RETRY,
-        job_timeout=EVENT_TIMEOUT,
-        result_ttl=0,
-        failure_ttl=FAILURE_TTL,
-    )
+    connection = services.webhook_redis
+    jobs = [
+        Queue.prepare_data(
+            "bot.jobs.tasks.handle_events",
+            (json.dumps(events[start : start + EVENTS_PER_JOB], ensure_ascii=False),),
+            # RQ logs the description; the default would print the events, user ids and text.
+            description=f"webhook events from {events[start]['webhookEventId']}",
+            retry=EVENT_RETRY,
+            timeout=EVENT_TIMEOUT,
+            result_ttl=0,
+            failure_ttl=FAILURE_TTL,
+        )
+        for start in range(0, len(events), EVENTS_PER_JOB)
+    ]
+    with connection.pipeline(transaction=True) as pipe:
+        Queue(EVENT_QUEUE_NAME, connection=connection).enqueue_many(jobs, pipeline=pipe)
+        pipe.execute()
 
 
 def _push_job_id(retry_key: str) -> str:

@@ -113,7 +113,8 @@ def api_key(key_hash: str) -> str:
 
 
 def webhook_event(event_id: str) -> str:
-    """String with a TTL: marks a webhook event id as already accepted."""
+    """String with a TTL (48 h): the id of the RQ job handling a webhook event, then ``done``
+    (bot/store/events.py)."""
     return f"{PREFIX}:event:{event_id}"
 
 
