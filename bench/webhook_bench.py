@@ -180,9 +180,8 @@ _BUCKETS: list[tuple[str, Callable[[str, str], bool]]] = [
 _INCLUSIVE = [
     ("signature check", "validate"),
     ("json.loads", "loads"),
-    ("RQ enqueue (job + pipeline)", "enqueue_call"),
-    ("RQ enqueue_many", "enqueue_many"),
-    ("Redis pipeline execute", "execute"),
+    ("enqueue_events (jobs + transaction)", "enqueue_events"),
+    ("  of which the Redis transaction", "execute"),
 ]
 
 
