@@ -6,10 +6,12 @@ import os
 
 from flask import abort, jsonify, send_file
 
+from bench import webhook_routes
 from bot import create_app
 from bot.services import services
 
 app = create_app()
+app.register_blueprint(webhook_routes.bp)
 
 
 @app.after_request

@@ -112,3 +112,29 @@ def http_load(
     if errors:
         raise SystemExit(f"{len(errors)} requests failed, e.g. {errors[:3]}")
     return elapsed
+
+
+def reset_redis_stats(client) -> None:
+    """Zero Redis's command and I/O counters (``CONFIG RESETSTAT``) before a measured run."""
+    client.config_resetstat()
+
+
+def redis_per_request(client, requests: int) -> tuple[dict[str, float], float]:
+    """Commands per request by name, and socket reads per request (one per round trip for
+    requests under 16 KB), since the last ``reset_redis_stats``; leaves out its own INFOs."""
+    commands = {
+        name.removeprefix("cmdstat_"): stats["calls"] / requests
+        for name, stats in client.info("commandstats").items()
+        if name not in ("cmdstat_info", "cmdstat_config")
+    }
+    # Less the two INFO calls of this function.
+    reads = client.info("stats")["total_reads_processed"] - 2
+    return commands, max(0, reads) / requests
+
+
+def fresh_redis(client) -> None:
+    """Empty Redis and shrink its append-only file, so that rounds start alike."""
+    client.flushall()
+    client.bgrewriteaof()
+    while client.info("persistence")["aof_rewrite_in_progress"]:
+        time.sleep(0.05)

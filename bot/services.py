@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.line.client import LineClient
 from bot.operations.cards import CardCodes
 from bot.store.events import EventInbox
+from bot.store.image_cache import ImageCache
 from bot.store.ledger import Ledger
 from bot.store.notice_state import NoticeState
 from bot.store.outbox import Outbox
@@ -25,6 +26,8 @@ from bot.store.staff_sessions import StaffSessions
 #: Seconds the webhook waits for one Redis call (with the client's retries, well under LINE's
 #: 2-second limit for the whole answer).
 WEBHOOK_REDIS_TIMEOUT = 0.3
+#: Seconds a card image request waits for Redis before drawing the image itself.
+IMAGE_REDIS_TIMEOUT = 0.5
 
 
 class CardUrls:
@@ -69,11 +72,14 @@ class Services:
     outbox: Outbox
     line: LineClient
     card_urls: CardUrls
+    #: Drawn card images (bot/imaging/card_cache.py).
+    card_images: ImageCache
     card_codes: CardCodes
     #: RQ needs a client that returns bytes; the store uses one that returns str.
     queue_redis: redis.Redis
-    #: The webhook's own clients, with short timeouts: LINE waits 2 s for its answer.
+    #: The webhook's own client, with short timeouts: LINE waits 2 s for its answer.
     webhook_redis: redis.Redis
+    #: Event dedupe, used by the worker where events are handled.
     events: EventInbox
     #: The current unix time in seconds; tests replace it to move through expiry.
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
@@ -94,15 +100,19 @@ class Services:
             outbox=Outbox(client),
             line=LineClient(settings.channel_access_token, settings.line_api_base_url),
             card_urls=CardUrls(settings.secret_key, settings.public_base_url),
+            card_images=ImageCache(_bytes_client(settings, IMAGE_REDIS_TIMEOUT)),
             card_codes=CardCodes(store, settings.program, settings.secret_key),
             queue_redis=redis.Redis.from_url(settings.redis_url, socket_timeout=5),
-            webhook_redis=redis.Redis.from_url(
-                settings.redis_url,
-                socket_timeout=WEBHOOK_REDIS_TIMEOUT,
-                socket_connect_timeout=WEBHOOK_REDIS_TIMEOUT,
-            ),
-            events=EventInbox(connect(settings.redis_url, WEBHOOK_REDIS_TIMEOUT)),
+            webhook_redis=_bytes_client(settings, WEBHOOK_REDIS_TIMEOUT),
+            events=EventInbox(client),
         )
+
+
+def _bytes_client(settings: Settings, timeout: float) -> redis.Redis:
+    """A client that returns bytes and waits at most ``timeout`` seconds per call."""
+    return redis.Redis.from_url(
+        settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
 
 
 def services() -> Services:

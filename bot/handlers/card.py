@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.records import Member
 from bot.handlers.base import Context, MessageJson
+from bot.imaging.card_cache import prepare_card_png
 from bot.imaging.card_image import CardFace
 from bot.messages import format as fmt
 from bot.messages.flex import CardView, card_message, text_message
@@ -35,6 +36,8 @@ def build_card(services: Services, member: Member) -> MessageJson:
         valid_until=shown.expires_at if rotating else 0,
     )
     url_expiry = shown.expires_at + IMAGE_GRACE if rotating else shown.expires_at
+    # Drawn here, once per code, so that LINE's fetch of the image is served from Redis.
+    prepare_card_png(face, program, services.card_images, url_expiry - now)
     view = CardView(
         display_name=member.display_name,
         number=member.number,

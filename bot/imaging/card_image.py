@@ -13,7 +13,9 @@ belong in the Flex text, which LINE renders with the phone's fonts.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
@@ -52,6 +54,11 @@ DESIGN_COLOURS, GREY_LEVELS = 24, 8
 #: costs the image endpoint a third of its throughput (see bench/card_bench.py).
 PNG_COMPRESS_LEVEL = 6
 MODES = ("rotating", "static")
+#: Part of every image digest: change it whenever this module draws differently, so that no
+#: cache (Redis, LINE's, the phone's) goes on serving images drawn the old way.
+RENDER_VERSION = 1
+#: The catalogue strings drawn on a card.
+_DRAWN_TEXTS = ("card_title", "member_number", "valid_until")
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,29 @@ class CardFace:
         if face.mode == "rotating" and card_codes.looks_like_code(face.code):
             return face
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def design_digest(program: Program) -> str:
+    """A digest of everything a card image depends on besides its face: the design and logo
+    bytes, the ranks' names and colours, the time zone of "valid until", the drawn texts and
+    RENDER_VERSION. Computed once per program (it reads the logo file)."""
+    design = program.card
+    logo = hashlib.sha256(design.logo.read_bytes()).hexdigest() if design.logo else ""
+    parts = [
+        RENDER_VERSION, WIDTH, HEIGHT, PNG_COMPRESS_LEVEL, DESIGN_COLOURS, GREY_LEVELS,
+        design.store_name, design.background, design.foreground, design.accent, logo,
+        [[t.key, t.name, t.name_en, t.color] for t in program.ranks.tiers],
+        str(program.timezone),
+        {language: [texts[key] for key in _DRAWN_TEXTS] for language, texts in CATALOGUE.items()},
+    ]  # fmt: skip
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+
+def image_digest(face: CardFace, program: Program) -> str:
+    """What identifies the bytes of one card image: its face and the program's design."""
+    identity = json.dumps([design_digest(program), *face.fields()], ensure_ascii=False)
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
 def render_card_png(face: CardFace, program: Program) -> bytes:

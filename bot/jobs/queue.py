@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import uuid
+import zlib
 from datetime import timedelta
+from typing import Any
 
+import redis
 from rq import Queue, Retry
-from rq.job import Job
+from rq.job import Job, JobStatus
+from rq.serializers import DefaultSerializer
+from rq.utils import now, utcformat
 
 from bot.domain.records import PushIntent
 from bot.services import Services
@@ -19,6 +27,9 @@ EVENT_QUEUE_NAME = "loyalty-events"
 EVENT_TIMEOUT = 60
 #: Webhook event jobs are retried at once (a reply token lives about a minute).
 EVENT_RETRY = Retry(max=2)
+#: Most webhook events one job handles: a large body is spread over several jobs (and so over
+#: the workers), each well inside EVENT_TIMEOUT and the reply tokens' minute.
+EVENTS_PER_JOB = 20
 #: A push job that raised (Redis down, a bug) or was abandoned by a dead worker runs again
 #: after these delays (seconds). LINE's answers are handled inside the job (bot/jobs/push.py).
 PUSH_RETRY = Retry(max=3, interval=[10, 60, 300])
@@ -39,19 +50,63 @@ def event_queue(services: Services) -> Queue:
     return Queue(EVENT_QUEUE_NAME, connection=services.queue_redis)
 
 
-def enqueue_event(services: Services, event_id: str, event_json: str) -> None:
-    """Queue one webhook event (its JSON text) for the worker."""
+#: The job function of webhook events.
+HANDLE_EVENTS = "bot.jobs.tasks.handle_events"
+
+
+def enqueue_events(services: Services, events: list[dict]) -> None:
+    """Queue a webhook body's events for the worker, in one transaction: one round trip.
+
+    Raises ``RedisError`` if Redis fails; the transaction may then have been applied or not,
+    and LINE redelivers: the worker handles each event id once (bot/store/events.py).
+
+    RQ's own enqueue builds and serialises a whole job per call (most of the webhook's CPU);
+    here RQ builds the fields once per process (``_event_job_fields``) and each job writes
+    them with its own id, arguments and times, as RQ would (tests/jobs/test_queue.py).
+    """
     # The webhook's fast connection: a slow Redis must not hold LINE's request past 2 s.
-    Queue(EVENT_QUEUE_NAME, connection=services.webhook_redis).enqueue(
-        "bot.jobs.tasks.handle_event",
-        event_json,
-        # RQ logs the description; the default would print the event, user id and text included.
-        description=f"webhook event {event_id}",
-        retry=EVENT_RETRY,
-        job_timeout=EVENT_TIMEOUT,
-        result_ttl=0,
-        failure_ttl=FAILURE_TTL,
+    connection = services.webhook_redis
+    fields, stamp = _event_job_fields(connection), utcformat(now())
+    with connection.pipeline(transaction=True) as pipe:
+        pipe.sadd(Queue.redis_queues_keys, _EVENT_QUEUE_KEY)
+        for start in range(0, len(events), EVENTS_PER_JOB):
+            args = (json.dumps(events[start : start + EVENTS_PER_JOB], ensure_ascii=False),)
+            job_id = str(uuid.uuid4())
+            job = {
+                **fields,
+                "data": zlib.compress(DefaultSerializer.dumps((HANDLE_EVENTS, None, args, {}))),
+                "created_at": stamp,
+                "enqueued_at": stamp,
+                # RQ logs the description; the default would show events, user ids and text.
+                "description": f"webhook events from {events[start]['webhookEventId']}",
+            }
+            pipe.hset(Job.key_for(job_id), mapping=job)
+            pipe.rpush(_EVENT_QUEUE_KEY, job_id)
+        pipe.execute()
+
+
+#: The options of every webhook event job.
+EVENT_JOB_OPTIONS: dict[str, Any] = {
+    "retry": EVENT_RETRY,
+    "timeout": EVENT_TIMEOUT,
+    "result_ttl": 0,
+    "failure_ttl": FAILURE_TTL,
+}
+_EVENT_QUEUE_KEY = Queue.redis_queue_namespace_prefix + EVENT_QUEUE_NAME
+
+
+@functools.cache
+def _event_job_fields(connection: redis.Redis) -> dict[str, Any]:
+    """The Redis hash of a queued webhook event job as RQ builds it (the options above), less
+    what differs from one job to the next. Built without a round trip."""
+    job = Queue(EVENT_QUEUE_NAME, connection=connection).create_job(
+        HANDLE_EVENTS, args=("",), **EVENT_JOB_OPTIONS
     )
+    fields = job.to_dict()
+    for per_job in ("data", "created_at", "enqueued_at", "description"):
+        fields.pop(per_job, None)
+    fields.update(origin=EVENT_QUEUE_NAME, status=JobStatus.QUEUED.value)
+    return fields
 
 
 def _push_job_id(retry_key: str) -> str:

@@ -4,23 +4,66 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+import uuid
 
 from linebot.v3.messaging import ApiException, Message
 from linebot.v3.webhooks import Event
-from rq import Retry
+from rq import Retry, get_current_job
+from rq.timeouts import BaseTimeoutException
 
 from bot.handlers.router import dispatch
 from bot.jobs.push import deliver
-from bot.services import services
+from bot.services import Services, services
+from bot.store.events import DEDUPE_TTL
 
 log = logging.getLogger(__name__)
 
 
-def handle_event(event_json: str) -> None:
-    """Route one webhook event and reply with what its handler returns."""
+def handle_events(events_json: str) -> None:
+    """Route the events of one webhook body (a JSON list), each once, and send the replies.
+
+    An event already taken by another job is skipped; one this job took on an earlier attempt
+    and did not finish is handled again. An event that fails does not hold up the others: the
+    first failure is raised once all have run, so RQ retries the job for what is left.
+    """
     svc = services()
+    job = get_current_job()
+    owner = job.id if job is not None else uuid.uuid4().hex
+    oldest_ms = (time.time() - DEDUPE_TTL) * 1000
+    failure: Exception | None = None
+    for event in json.loads(events_json):
+        event_id = event["webhookEventId"]
+        if event["timestamp"] < oldest_ms:
+            # Its dedupe record may be gone: handling it could repeat it.
+            log.warning("webhook event %s dropped: older than the dedupe window", event_id)
+            continue
+        if not svc.events.take(event_id, owner):
+            log.info("duplicate webhook event %s ignored", event_id)
+            continue
+        try:
+            _reply_to(svc, event)
+        except BaseTimeoutException:
+            raise
+        except Exception as exc:
+            name = type(exc).__name__
+            log.warning("webhook event %s failed (%s); the job will retry it", event_id, name)
+            failure = failure or exc
+            continue
+        svc.events.finish(event_id)
+    if failure is not None:
+        raise failure
+
+
+def handle_event(event_json: str) -> None:
+    """One event, as queued before events were batched (the webhook deduplicated those)."""
+    _reply_to(services(), json.loads(event_json))
+
+
+def _reply_to(svc: Services, raw: dict) -> None:
+    """Route one webhook event and reply with what its handler returns."""
     try:
-        event = Event.from_dict(json.loads(event_json))
+        event = Event.from_dict(raw)
     except ValueError:
         # Unknown event types or malformed known ones: LINE may add types at any time.
         log.info("ignored an event the SDK does not model")

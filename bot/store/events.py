@@ -1,39 +1,40 @@
-"""Webhook event dedupe: accept each ``webhookEventId`` once, without losing one to a slow Redis.
+"""Webhook event dedupe at handling time: each ``webhookEventId`` has effect once.
 
-An event id is first held briefly ("pending"), and remembered for the dedupe window only once
-its job is queued. If the webhook fails in between (Redis slow or down, answer 503), the hold
-is released, or at worst lapses after ``PENDING_TTL``, so LINE's redelivery is processed.
+The webhook queues every signed, recent event without asking Redis whether it was seen (one
+round trip per body). The job that handles an event first takes its id with ``SET NX``, naming
+itself as the owner, and marks it done once handled. So a redelivery, a body queued twice
+because an answer was lost, or a second job holding the same event finds the id taken and
+skips it; and the same job, retried by RQ after some of its events failed, handles again only
+the events it had not finished.
 """
 
 from __future__ import annotations
-
-import contextlib
 
 import redis
 
 from bot.store import keys
 
-#: Seconds an event id is held while its job is being queued.
-PENDING_TTL = 60
+#: How long an event id is remembered, in seconds. The webhook refuses events older than 24 h
+#: and the worker events older than this, so no copy of an event can outlive its record.
+DEDUPE_TTL = 48 * 3600
+#: The value of an event id whose handling finished.
+DONE = "done"
 
 
 class EventInbox:
-    """Claims, confirms and releases webhook event ids."""
+    """Takes and finishes webhook event ids on behalf of the job handling them."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
 
-    def claim(self, event_id: str) -> bool:
-        """True if this request may queue the event (nobody has it, queued or pending)."""
-        return bool(
-            self.redis.set(keys.webhook_event(event_id), "pending", nx=True, ex=PENDING_TTL)
-        )
+    def take(self, event_id: str, owner: str) -> bool:
+        """True if job ``owner`` should handle the event now: nobody had taken it, or this same
+        job took it on an earlier attempt and did not finish."""
+        key = keys.webhook_event(event_id)
+        if self.redis.set(key, owner, nx=True, ex=DEDUPE_TTL):
+            return True
+        return self.redis.get(key) == owner
 
-    def confirm(self, event_id: str, ttl_seconds: int) -> None:
-        """Remember the queued event for the dedupe window."""
-        self.redis.set(keys.webhook_event(event_id), "queued", ex=ttl_seconds)
-
-    def release(self, event_id: str) -> None:
-        """Best effort: let a redelivery through now; if Redis fails, the hold lapses anyway."""
-        with contextlib.suppress(redis.RedisError):
-            self.redis.delete(keys.webhook_event(event_id))
+    def finish(self, event_id: str) -> None:
+        """Remember that the event was handled, for the dedupe window."""
+        self.redis.set(keys.webhook_event(event_id), DONE, ex=DEDUPE_TTL)

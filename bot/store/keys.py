@@ -113,7 +113,8 @@ def api_key(key_hash: str) -> str:
 
 
 def webhook_event(event_id: str) -> str:
-    """String with a TTL: marks a webhook event id as already accepted."""
+    """String with a TTL (48 h): the id of the RQ job handling a webhook event, then ``done``
+    (bot/store/events.py)."""
     return f"{PREFIX}:event:{event_id}"
 
 
@@ -178,3 +179,10 @@ def api_rate(key_hash: str, minute: int) -> str:
 def card_failures(key_hash: str, minute: int) -> str:
     """Counter with a TTL: unknown, forged or stale card codes one API key sent in a minute."""
     return f"{PREFIX}:apikey:{key_hash}:cardfail:{minute}"
+
+
+def card_image(digest: str) -> str:
+    """String with a TTL: a rendered card image (PNG bytes, about 20 KB), by the digest of what
+    it shows and of the design (bot/imaging/card_cache.py). The TTL is what remains of the
+    image URL's validity, an hour at most."""
+    return f"{PREFIX}:cardimg:{digest}"

@@ -1,4 +1,9 @@
-"""``POST /callback``: verify the LINE signature, drop duplicates, queue events, answer at once."""
+"""``POST /callback``: verify the LINE signature, queue the events, answer at once.
+
+One Redis round trip per body however many events it holds: the events go on the queue in one
+transaction, and duplicates (redeliveries) are dropped where the events are handled
+(bot/jobs/tasks.py, bot/store/events.py), so a lost answer or a redelivery costs nothing twice.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,14 @@ import redis
 from flask import Blueprint, Response, request
 from linebot.v3.webhook import SignatureValidator
 
-from bot.jobs.queue import enqueue_event
+from bot.jobs.queue import enqueue_events
 from bot.services import services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
-#: How long an accepted webhookEventId is remembered, in seconds (redeliveries come later).
-DEDUPE_TTL = 48 * 3600
 #: Events older than this (seconds) are ignored: LINE signs no timestamp, so an old event is
-#: either a replay of a captured request or one whose dedupe record has already expired.
+#: either a replay of a captured request or one whose dedupe record may have expired.
 MAX_EVENT_AGE = 24 * 3600
 #: webhookEventId is a ULID; anything else is not from LINE and is not worth a key or a log line.
 _EVENT_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
@@ -49,15 +52,13 @@ def callback() -> Response:
     if not isinstance(events, list):
         return _plain(400, "body has no events list")
     now_ms = time.time() * 1000
-    for event in events:
-        event_id = _acceptable_id(event, now_ms)
-        if event_id is None:
-            continue
+    accepted = [event for event in events if _acceptable_id(event, now_ms) is not None]
+    if accepted:
         try:
-            _queue_once(event_id, event)
+            enqueue_events(svc, accepted)
         except redis.RedisError:
             # Fail closed: LINE redelivers on a non-2xx, and dedupe keeps that safe.
-            log.exception("webhook event %s not queued: Redis unavailable", event_id)
+            log.exception("%d webhook event(s) not queued: Redis unavailable", len(accepted))
             return _plain(503, "temporarily unavailable")
     return _plain(200, "OK")
 
@@ -78,19 +79,3 @@ def _acceptable_id(event: object, now_ms: float) -> str | None:
         log.warning("webhook event %s ignored: %d s old", event_id, (now_ms - timestamp) // 1000)
         return None
     return event_id
-
-
-def _queue_once(event_id: str, event: dict) -> None:
-    """Queue an event unless its id was seen before; raises ``RedisError`` if Redis fails."""
-    svc = services()
-    try:
-        if not svc.events.claim(event_id):
-            log.info("duplicate webhook event %s ignored", event_id)
-            return
-        enqueue_event(svc, event_id, json.dumps(event, ensure_ascii=False))
-    except redis.RedisError:
-        # Not queued (a timed-out claim may still land): free the id now, or let the short
-        # hold lapse, so that LINE's redelivery is not taken for a duplicate.
-        svc.events.release(event_id)
-        raise
-    svc.events.confirm(event_id, DEDUPE_TTL)

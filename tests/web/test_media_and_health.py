@@ -11,9 +11,11 @@ from PIL import Image
 from bot import create_app
 from bot.domain.cards import new_member_number
 from bot.handlers.card import IMAGE_GRACE
+from bot.imaging import card_cache
 from bot.imaging.card_image import CardFace
 from tests.conftest import PUBLIC_BASE_URL, make_settings
 from tests.support import events
+from tests.support.redis_monitor import commands_during
 
 NOW = 1_795_000_000
 
@@ -33,9 +35,15 @@ def _rotating_face(valid_until: int = NOW + 300) -> CardFace:
 
 @pytest.fixture
 def rendered(monkeypatch):
-    """Records every render; a refused URL must never get this far."""
+    """Records every render (and renders); a refused URL must never get this far."""
     calls: list[CardFace] = []
-    monkeypatch.setattr("bot.web.media.render_card_png", lambda face, program: calls.append(face))
+    real = card_cache.render_card_png
+
+    def counting(face: CardFace, program) -> bytes:
+        calls.append(face)
+        return real(face, program)
+
+    monkeypatch.setattr(card_cache, "render_card_png", counting)
     return calls
 
 
@@ -60,7 +68,9 @@ def test_static_card_url_may_be_cached_for_an_hour_at_most(client, services):
     assert client.get(_path(url)).headers["Cache-Control"] == "public, max-age=90, immutable"
 
 
-def test_tampered_and_foreign_tokens_are_404_before_rendering(client, services, rendered):
+def test_tampered_and_foreign_tokens_are_404_before_reading_or_rendering(
+    client, services, rendered, redis_server
+):
     services.clock = lambda: NOW
     path = _path(services.card_urls.url_for(_static_face().fields(), NOW + 3600))
     tampered = path[:-10] + ("A" if path[-10] != "A" else "B") + path[-9:]
@@ -68,10 +78,12 @@ def test_tampered_and_foreign_tokens_are_404_before_rendering(client, services, 
         [NOW + 3600, *_static_face().fields()]
     )
     old_style = URLSafeSerializer("k" * 48, salt="card-image").dumps("2900000000008")
-    for bad in (tampered, f"/media/card/{foreign}.png", f"/media/card/{old_style}.png",
-                "/media/card/x.png", "/media/card/.png"):  # fmt: skip
-        assert client.get(bad).status_code == 404, bad
+    with commands_during(redis_server.url) as commands:
+        for bad in (tampered, f"/media/card/{foreign}.png", f"/media/card/{old_style}.png",
+                    "/media/card/x.png", "/media/card/.png"):  # fmt: skip
+            assert client.get(bad).status_code == 404, bad
     assert rendered == []
+    assert commands == []
 
 
 def test_expired_url_is_404_before_rendering(client, services, rendered):
@@ -156,6 +168,14 @@ def test_healthz_is_503_while_jobs_wait_and_no_worker_takes_them(client, service
 def app_without_redis(tmp_path, fake_line):
     settings = make_settings(f"unix://{tmp_path}/nothing-here.sock", fake_line.url)
     return create_app({"TESTING": True, "SETTINGS": settings})
+
+
+def test_without_redis_card_images_are_still_drawn(app_without_redis):
+    svc = app_without_redis.extensions["loyalty"]
+    url = svc.card_urls.url_for(_static_face().fields(), svc.clock() + 3600)
+    response = app_without_redis.test_client().get(_path(url))
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
 
 
 def test_without_redis_health_webhook_and_pos_fail_closed(app_without_redis):

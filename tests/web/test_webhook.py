@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 
 import pytest
+from rq import SimpleWorker
 from rq.registry import FailedJobRegistry
 
-from bot.jobs.queue import event_queue
+from bot.jobs.queue import EVENTS_PER_JOB, event_queue
+from bot.jobs.tasks import handle_events
 from bot.store import keys
+from bot.store.events import DEDUPE_TTL
 from tests.support import events
+from tests.support.redis_monitor import commands_during, round_trips
 
 
 def _queued(services) -> int:
@@ -72,6 +78,60 @@ def test_redelivered_event_replies_once(post_webhook, run_jobs, fake_line):
     assert len(fake_line.replies()) == 1
 
 
+def _replied_tokens(fake_line) -> Counter:
+    return Counter(reply["replyToken"] for reply in fake_line.replies())
+
+
+@pytest.mark.parametrize("count", [1, 1000])
+def test_a_body_is_queued_in_one_round_trip_however_many_events(
+    post_webhook, services, redis_server, count
+):
+    post_webhook(events.follow(events.user_id()))  # the webhook's connection is set up
+    body = [events.text(events.user_id(), "card") for _ in range(count)]
+    with commands_during(redis_server.url) as commands:
+        assert post_webhook(*body).status_code == 200
+    assert round_trips(commands) == 1
+    assert (commands[0], commands[-1]) == ("MULTI", "EXEC")
+    assert _queued(services) == 1 + -(-count // EVENTS_PER_JOB)
+
+
+def test_events_repeated_across_bodies_are_handled_once(post_webhook, run_jobs, fake_line):
+    first = [events.follow(events.user_id()) for _ in range(2 * EVENTS_PER_JOB + 5)]
+    again = [events.redelivered(e) for e in first[-EVENTS_PER_JOB:]]
+    new = [events.follow(events.user_id()) for _ in range(3)]
+    assert post_webhook(*first).status_code == 200
+    assert post_webhook(*again, *new).status_code == 200
+    run_jobs()
+    assert _replied_tokens(fake_line) == Counter(e["replyToken"] for e in first + new)
+
+
+def test_a_retried_job_handles_again_only_the_events_it_did_not_finish(
+    post_webhook, run_jobs, fake_line
+):
+    body = [events.follow(events.user_id()) for _ in range(3)]
+    fake_line.fail_next("/v2/bot/message/reply", 500)  # one event fails, the others do not
+    assert post_webhook(*body).status_code == 200
+    run_jobs()
+    assert _replied_tokens(fake_line) == Counter(e["replyToken"] for e in body)
+    assert len(fake_line.recorded("/v2/bot/message/reply")) == len(body) + 1
+
+
+def test_the_worker_drops_events_older_than_the_dedupe_window(app, fake_line, redis_client):
+    old = events.follow(events.user_id())
+    old["timestamp"] = int((time.time() - DEDUPE_TTL - 60) * 1000)
+    with app.app_context():
+        handle_events(json.dumps([old]))
+    assert fake_line.replies() == []
+    assert redis_client.get(keys.webhook_event(old["webhookEventId"])) is None
+
+
+def test_jobs_queued_one_event_each_before_batching_still_reply(app, services, run_jobs, fake_line):
+    event = events.follow(events.user_id())
+    event_queue(services).enqueue("bot.jobs.tasks.handle_event", json.dumps(event))
+    run_jobs()
+    assert _replied_tokens(fake_line) == Counter([event["replyToken"]])
+
+
 def test_event_older_than_dedupe_window_is_ignored(post_webhook, services, redis_client):
     event = events.follow(events.user_id())
     event["timestamp"] = int((time.time() - 3 * 24 * 3600) * 1000)
@@ -131,7 +191,7 @@ def test_line_5xx_on_reply_is_retried(post_webhook, run_jobs, fake_line):
     assert len(fake_line.replies()) == 1
 
 
-def test_a_stalled_redis_gets_a_fast_503_and_the_redelivery_is_processed(fake_line, tmp_path):
+def test_a_stalled_redis_gets_a_fast_503_and_the_redelivery_is_processed_once(fake_line):
     import tempfile
     import threading
     from pathlib import Path
@@ -142,6 +202,12 @@ def test_a_stalled_redis_gets_a_fast_503_and_the_redelivery_is_processed(fake_li
     from sandbox.embedded_redis import EmbeddedRedis
     from tests.conftest import CHANNEL_SECRET, make_settings
 
+    def post(client, event):
+        raw = events.body(event)
+        return client.post(
+            "/callback", data=raw, headers={"X-Line-Signature": events.sign(raw, CHANNEL_SECRET)}
+        )
+
     with tempfile.TemporaryDirectory(prefix="lrs") as tmp:
         server = EmbeddedRedis(Path(tmp)).start()
         try:
@@ -149,25 +215,27 @@ def test_a_stalled_redis_gets_a_fast_503_and_the_redelivery_is_processed(fake_li
                 {"TESTING": True, "SETTINGS": make_settings(server.url, fake_line.url)}
             )
             client = app.test_client()
+            # A connection already open: the stalled transaction is sent, and Redis applies it
+            # once it wakes, after the webhook has given up and answered 503.
+            assert post(client, events.follow(events.user_id())).status_code == 200
             event = events.follow(events.user_id())
-            raw = events.body(event)
-            headers = {"X-Line-Signature": events.sign(raw, CHANNEL_SECRET)}
             admin = redis_py.Redis.from_url(server.url)
             stall = threading.Thread(target=admin.execute_command, args=("DEBUG", "SLEEP", "2.5"))
             stall.start()
             time.sleep(0.2)  # the server is now frozen
             started = time.monotonic()
-            response = client.post("/callback", data=raw, headers=headers)
+            response = post(client, event)
             elapsed = time.monotonic() - started
             stall.join()
             assert response.status_code == 503
             assert elapsed < 2.0  # LINE's limit for the whole answer
-            # Once Redis answers again, LINE's redelivery is queued, not taken for a duplicate.
-            raw = events.body(events.redelivered(event))
-            headers = {"X-Line-Signature": events.sign(raw, CHANNEL_SECRET)}
-            assert client.post("/callback", data=raw, headers=headers).status_code == 200
+            # Once Redis answers again, LINE's redelivery is queued, and the event has effect
+            # once however many copies of it reached the queue.
+            assert post(client, events.redelivered(event)).status_code == 200
             with app.app_context():
-                assert event_queue(app.extensions["loyalty"]).count == 1
+                svc = app.extensions["loyalty"]
+                SimpleWorker([event_queue(svc)], connection=svc.queue_redis).work(burst=True)
+            assert _replied_tokens(fake_line)[event["replyToken"]] == 1
             admin.close()
             app.extensions["loyalty"].line.close()
         finally:
