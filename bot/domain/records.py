@@ -25,6 +25,8 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     #: The card code was already taken by another transaction; nothing changed.
     CODE_USED = "code_used"
+    #: Asked to replay only (the card code did not check out), and nothing was applied before.
+    UNVERIFIED = "unverified"
 
 
 @dataclass(frozen=True)

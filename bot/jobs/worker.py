@@ -7,6 +7,7 @@ watches both, events first, for small set-ups.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 import time
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 import redis
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 
 from bot import create_app
 from bot.config import SettingsError
@@ -79,6 +81,21 @@ def work_until_stopped(make_worker: Callable[[], SimpleWorker]) -> None:
     starts a new one, waiting RESTART_PAUSE doubling to RESTART_PAUSE_MAX in between, so the
     process rides out a Redis outage of any length and resumes within seconds of its end.
     """
+
+    def stop(*_: object) -> None:
+        raise StopRequested
+
+    # Until RQ installs its own (in work()), and between workers once it has: stop cleanly.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    try:
+        _restart_loop(make_worker)
+    except StopRequested:
+        # A SIGTERM between two workers: RQ's handler from the last one is still installed.
+        return
+
+
+def _restart_loop(make_worker: Callable[[], SimpleWorker]) -> None:
     pause = RESTART_PAUSE
     while True:
         worker, started = None, time.monotonic()

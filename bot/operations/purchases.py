@@ -66,9 +66,9 @@ def record_purchase(
     """Apply a purchase exactly once per (store, transaction id); its receipt goes to the
     member's outbox in the same step (bot/jobs/outbox.py queues it).
 
-    A new transaction needs a current card code and claims it: a rotating code serves one
-    transaction. A retry of a transaction already bound to the same body skips the card check:
-    its code was checked the first time and may have expired since.
+    A transaction needs a current card code and claims it: a rotating code serves one
+    transaction. A retry of a transaction already applied gets the first answer, even once its
+    code has expired; a retry of one not applied yet needs the code to be good, like the first.
 
     With ``key`` (the request's API key check, not yet made) and ``admit``, the key is checked
     in the sale's own round trips: three for a new sale, reads first, then two writes (each
@@ -87,34 +87,45 @@ def record_purchase(
         admit(use)
     receipt = _receipt(store, purchase)
     now, indexed_at = services.clock(), time.monotonic()
-    if binding is not None:
+    rotating = card_codes.looks_like_code(purchase.card_code)
+    created = False
+    if binding is None:
+        if member_id is None:
+            raise UnknownCardError(purchase.card_code)
+        binding, created, credentials = services.store.bind_sale(
+            store.store_id, txn, fingerprint, bind=member_id,
+            credentials_of=member_id if rotating else None,
+            indexes=services.ledger.indexes_before_purchase(member_id, now, receipt), key=key,
+        )  # fmt: skip
+    else:
+        if binding[1] != fingerprint and key is not None:
+            services.store.count(key)  # a 409 counts against the key too
         bound = _bound(binding, fingerprint, txn)
-        indexes = services.ledger.indexes_before_purchase(bound, now, receipt)
-        services.store.bind_sale(
-            store.store_id, txn, None, fingerprint, credentials=False, indexes=indexes, key=key
-        )
-        return _apply(services, store, purchase, fingerprint, bound, None, receipt, indexed_at, now)
-    if member_id is None:
-        raise UnknownCardError(purchase.card_code)
-    binding, credentials = services.store.bind_sale(
-        store.store_id, txn, member_id, fingerprint,
-        credentials=card_codes.looks_like_code(purchase.card_code),
-        indexes=services.ledger.indexes_before_purchase(member_id, now, receipt), key=key,
-    )  # fmt: skip
+        _, _, credentials = services.store.bind_sale(
+            store.store_id, txn, fingerprint, bind=None,
+            credentials_of=bound if rotating else None,
+            indexes=services.ledger.indexes_before_purchase(bound, now, receipt), key=key,
+        )  # fmt: skip
     assert binding is not None
     bound = _bound(binding, fingerprint, txn)
-    if bound != member_id:
-        # Bound first by a concurrent request with this body and, since, another member's code.
-        indexes = services.ledger.indexes_before_purchase(bound, now, receipt)
-        services.store.bind_sale(
-            store.store_id, txn, None, fingerprint, credentials=False, indexes=indexes
+    if not created and bound != member_id and rotating:
+        # Bound to another member than the code names now (a handle given again after a
+        # member was deleted): check the code against the member it was bound to.
+        _, _, credentials = services.store.bind_sale(
+            store.store_id, txn, fingerprint, bind=None, credentials_of=bound, indexes=[]
         )
-        return _apply(services, store, purchase, fingerprint, bound, None, receipt, indexed_at, now)
+    # Every request checks the code, a retry of a bound transaction too: a binding is made
+    # before the check, so it proves nothing. A retry whose code has expired since may still
+    # get its first answer: the ledger step then only replays (``refused``).
     try:
-        scan = codes.verify(purchase.card_code, member_id, credentials, now)
-    except DomainError:
-        services.store.release_transaction(store.store_id, txn, member_id, fingerprint)
-        raise
+        scan = codes.verify(purchase.card_code, bound, credentials, now)
+    except DomainError as exc:
+        if created:
+            # This request made the binding: nothing was applied under it, take it back.
+            services.store.release_transaction(store.store_id, txn, bound, fingerprint)
+            raise
+        return _apply(services, store, purchase, fingerprint, bound, None, receipt,
+                      indexed_at, now, refused=exc)  # fmt: skip
     claim = None
     if scan.code is not None:
         # The body's fingerprint too: a concurrent request with the same id and another body
@@ -122,8 +133,9 @@ def record_purchase(
         holder = f"{store.store_id} {txn} {fingerprint}"
         claim = CodeClaim(scan.code, holder, codes.claim_ttl)
     return _apply(
-        services, store, purchase, fingerprint, member_id, claim, receipt, indexed_at, now
-    )
+        services, store, purchase, fingerprint, bound, claim, receipt, indexed_at, now,
+        release=created,
+    )  # fmt: skip
 
 
 def _bound(binding: tuple[str, str], fingerprint: str, transaction_id: str) -> str:
@@ -159,10 +171,15 @@ def _apply(
     receipt: PushIntent,
     indexed_at: float,
     now: int,
+    *,
+    refused: DomainError | None = None,
+    release: bool = False,
 ) -> PurchaseResult:
     """Apply the purchase once, claiming ``code`` and writing ``receipt`` to the member's
     outbox in the same step. ``indexed_at`` (monotonic): when the caller wrote the indexes the
-    step needs (Ledger.indexes_before_purchase), at ``now``."""
+    step needs (Ledger.indexes_before_purchase), at ``now``. ``refused``: the card check
+    failed, so only an earlier application may be given back (else that error is raised).
+    ``release``: this request made the binding, and takes it back if nothing was applied."""
     op_key = keys.purchase_op(store.store_id, purchase.transaction_id)
     outcome = services.ledger.purchase(
         member_id=member_id,
@@ -176,15 +193,18 @@ def _apply(
         code=code,
         receipt=receipt,
         indexed=True,
+        replay_only=refused is not None,
     )
+    if outcome.status is Outcome.UNVERIFIED and refused is not None:
+        raise refused
     if outcome.status is Outcome.CONFLICT:
         raise TransactionConflictError(purchase.transaction_id)
     if outcome.status in _REFUSED:
-        # Refused, nothing applied: unbind the id, or a later retry of this body would skip
-        # the card check and could redeem once the balance had grown.
-        services.store.release_transaction(
-            store.store_id, purchase.transaction_id, member_id, fingerprint
-        )
+        if release:
+            # Refused, nothing applied: unbind the id so that the till may use it again.
+            services.store.release_transaction(
+                store.store_id, purchase.transaction_id, member_id, fingerprint
+            )
         if outcome.status is Outcome.INSUFFICIENT:
             raise InsufficientPointsError(outcome.balance, outcome.points_used)
         if outcome.status is Outcome.CODE_USED:

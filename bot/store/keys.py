@@ -68,6 +68,12 @@ def outbox(member_id: str) -> str:
     return f"{member(member_id)}:outbox"
 
 
+def outbox_dead() -> str:
+    """Hash: ``<member id>|<retry key>`` -> outbox values the relay could not read (kept for
+    an operator to look at; nothing reads them)."""
+    return f"{PREFIX}:outbox:dead"
+
+
 def outbox_index() -> str:
     """Sorted set: ``<member id>|<retry key>`` of pushes that may be in an outbox, scored by
     when (unix s). Written before the ledger step, so a crash can never leave a push out of it;

@@ -115,16 +115,18 @@ class Ledger:
         code: CodeClaim | None = None,
         receipt: PushIntent | None = None,
         indexed: bool = False,
+        replay_only: bool = False,
     ) -> PurchaseOutcome:
         """Redeem ``points_used`` and earn on ``amount`` once per ``op_key``, claiming ``code``
         and writing ``receipt`` to the member's outbox in the same step (the receipt only if
         the purchase is applied now and the member follows the account). ``indexed``: the
-        caller already wrote ``indexes_before_purchase`` at ``now``."""
+        caller already wrote ``indexes_before_purchase`` at ``now``. ``replay_only``: give
+        back an earlier application of ``op_key``, apply nothing (status UNVERIFIED)."""
         expires = self.lot_expiry(now)
         if not indexed:
             with self.redis.pipeline(transaction=False) as pipe:
                 for key, entries in self.indexes_before_purchase(member_id, now, receipt):
-                    pipe.zadd(key, entries, nx=True)
+                    pipe.zadd(key, entries)
                 pipe.execute()
         ledger_keys = keys.member_ledger(member_id)
         earned = earned_by_tier(self.program.earn, self.program.ranks, amount, points_used)
@@ -147,6 +149,7 @@ class Ledger:
                 code.ttl if code else 0,
                 receipt.retry_key if receipt else "",
                 open_job_json(receipt) if receipt else "",
+                int(replay_only),
             ),
         )
         status, balance, points, used, spend, number, active, written = result

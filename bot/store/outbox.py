@@ -9,11 +9,15 @@ queues what it finds and forgets it.
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass, field
 
 import redis
 
 from bot.domain.records import PushIntent
 from bot.store import keys
+
+log = logging.getLogger(__name__)
 
 #: Seconds an index entry whose outbox entry is missing is kept: the ledger step writes it
 #: within a request's time after the index (a refused step, or a member who does not follow
@@ -38,42 +42,70 @@ def open_job_json(push: PushIntent) -> str:
     return job_json(push).removesuffix("}}")
 
 
+@dataclass
+class Page:
+    """One page of the outbox index, as the relay reads it."""
+
+    #: How many index entries the page had.
+    seen: int
+    #: The (member id, push) found, to queue.
+    pushes: list[tuple[str, PushIntent]] = field(default_factory=list)
+    #: (member id, retry key, raw value) of entries that do not parse.
+    bad: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Index entries to forget once the pushes are queued.
+    done: list[str] = field(default_factory=list)
+
+
 class Outbox:
     """The relay's view of every member's outbox."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
 
-    def waiting(self, start: int, count: int, now: int) -> tuple[list, list[str], int]:
-        """Index entries ``start`` to ``start + count`` in time order: the (member id, push)
-        found in outboxes, the entries to forget once those are queued (their push, or a
-        missing one past OUTBOX_GRACE), and how many entries the page had."""
+    def waiting(self, start: int, count: int, now: int) -> Page:
+        """Index entries ``start`` to ``start + count`` in time order, read with their pushes."""
         entries = self.redis.zrange(keys.outbox_index(), start, start + count - 1,
                                     withscores=True)  # fmt: skip
-        parsed = [(entry, score, *entry.split("|", 1)) for entry, score in entries]
+        page = Page(seen=len(entries))
+        parsed = []
+        for entry, score in entries:
+            member_id, sep, retry_key = entry.partition("|")
+            if not sep:
+                page.done.append(entry)  # not an entry this code writes: drop it
+                continue
+            parsed.append((entry, score, member_id, retry_key))
         with self.redis.pipeline(transaction=False) as pipe:
             for _, _, member_id, retry_key in parsed:
                 pipe.hget(keys.outbox(member_id), retry_key)
             found = pipe.execute()
-        pushes, done = [], []
         for (entry, score, member_id, retry_key), raw in zip(parsed, found, strict=True):
             if raw is None:
                 if score < now - OUTBOX_GRACE:
-                    done.append(entry)  # moved already, or never written
+                    page.done.append(entry)  # moved already, or never written
                 continue
-            job = json.loads(raw)
-            pushes.append(
-                (member_id, PushIntent(job["kind"], retry_key, job["payload"], job["urgent"]))
-            )
-            done.append(entry)
-        return pushes, done, len(entries)
+            page.done.append(entry)
+            try:
+                job = json.loads(raw)
+                push = PushIntent(job["kind"], retry_key, job["payload"], bool(job["urgent"]))
+            except (ValueError, TypeError, KeyError):
+                # One bad entry must not hold up every receipt behind it: set it aside.
+                log.error("outbox entry of %s unreadable; kept in %s", member_id,
+                          keys.outbox_dead())  # fmt: skip
+                page.bad.append((member_id, retry_key, raw))
+                continue
+            page.pushes.append((member_id, push))
+        return page
 
-    def forget(self, pushes: list[tuple[str, PushIntent]], done: list[str]) -> None:
-        """Drop queued pushes from their outboxes and ``done`` entries from the index."""
-        if not done:
+    def forget(self, page: Page) -> None:
+        """Drop a page's queued and unreadable pushes from their outboxes (the unreadable kept
+        aside in ``keys.outbox_dead``) and its done entries from the index."""
+        if not page.done:
             return
         with self.redis.pipeline(transaction=False) as pipe:
-            for member_id, push in pushes:
+            for member_id, push in page.pushes:
                 pipe.hdel(keys.outbox(member_id), push.retry_key)
-            pipe.zrem(keys.outbox_index(), *done)
+            for member_id, retry_key, raw in page.bad:
+                pipe.hset(keys.outbox_dead(), index_entry(member_id, retry_key), raw)
+                pipe.hdel(keys.outbox(member_id), retry_key)
+            pipe.zrem(keys.outbox_index(), *page.done)
             pipe.execute()

@@ -317,43 +317,49 @@ class LoyaltyStore:
         self,
         store_id: str,
         transaction_id: str,
-        member_id: str | None,
         fingerprint: str,
         *,
-        credentials: bool,
+        bind: str | None,
+        credentials_of: str | None,
         indexes: list[tuple[str, dict[str, int]]],
         key: KeyCheck | None = None,
-    ) -> tuple[tuple[str, str] | None, Credentials | None]:
-        """In one round trip (the sale's first write): bind a transaction id to this member and
-        body unless it is bound already (no ``member_id``: it is), add the ``indexes`` entries
+    ) -> tuple[tuple[str, str] | None, bool, Credentials | None]:
+        """In one round trip (the sale's first write): bind a transaction id to member ``bind``
+        and this body unless it is bound already, add (or move to now) the ``indexes`` entries
         the ledger step needs first (sorted set key, members and scores; see
         Ledger.indexes_before_purchase), count the request against its ``key``, and read the
-        member's card code credentials.
+        card code credentials of member ``credentials_of``.
 
-        Returns the binding in place (this one, or the one another request made first; None
-        when not asked to bind) and the credentials (None when not asked for, or when the
-        member has none yet)."""
+        Returns the binding in place (None when not asked to bind), whether this call made it,
+        and the credentials (None when not asked for, or when the member has none yet)."""
         txn_key = keys.store_transaction(store_id, transaction_id)
         with self.redis.pipeline(transaction=False) as pipe:
-            if member_id is not None:
-                pipe.set(txn_key, f"{member_id} {fingerprint}", nx=True)
+            if bind is not None:
+                pipe.set(txn_key, f"{bind} {fingerprint}", nx=True)
                 pipe.get(txn_key)
             for index, entries in indexes:
-                pipe.zadd(index, entries, nx=True)
+                pipe.zadd(index, entries)
             if key is not None:
                 key.count(pipe)
-            if credentials and member_id is not None:
-                pipe.hmget(keys.member(member_id), "handle", "code_secret", "code_counter")
+            if credentials_of is not None:
+                pipe.hmget(keys.member(credentials_of), "handle", "code_secret", "code_counter")
             replies = pipe.execute()
-        binding = None
-        if member_id is not None:
-            binding = _binding(replies[1]) or (member_id, fingerprint)
+        binding, created = None, False
+        if bind is not None:
+            created = bool(replies[0])
+            binding = _binding(replies[1]) or (bind, fingerprint)
         found = None
-        if credentials and member_id is not None:
+        if credentials_of is not None:
             handle, secret, counter = replies[-1]
             if handle and secret:
                 found = Credentials(handle=handle, secret=secret, counter=int(counter or 0))
-        return binding, found
+        return binding, created, found
+
+    def count(self, key: KeyCheck) -> None:
+        """Count a request against its key on its own (a sale refused before its writes)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            key.count(pipe)
+            pipe.execute()
 
     def store_for_key_hash(self, key_hash: str) -> str | None:
         """The store id this process last saw for an API key (by its hash), if any: a sale

@@ -65,7 +65,9 @@ def _queue_state(jobs: Queue) -> dict[str, int | None]:
         "waiting": waiting,
         "oldest_wait_seconds": oldest,
         "scheduled": jobs.scheduled_job_registry.count,
-        "workers": Worker.count(queue=jobs),
+        # Worker.all skips registrations whose hash has lapsed (a SIGKILLed worker's, once
+        # WORKER_TTL has passed); Worker.count would count them until a live worker cleans up.
+        "workers": len(Worker.all(queue=jobs)),
     }
 
 

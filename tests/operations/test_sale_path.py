@@ -128,3 +128,94 @@ def test_a_refused_sale_writes_no_receipt(client, store_key, member, card_code, 
     assert _sale(client, store_key, body).status_code == 409
     assert services.store.redis.hlen(keys.outbox(member.member_id)) == 0
     assert services.store.transaction_binding("S001", "T1") is None
+
+
+def _forged(code: str) -> str:
+    """The same handle and counter digit (printed under every barcode), a made-up MAC."""
+    return code[:9] + ("1234567" if code[9:] != "1234567" else "7654321")
+
+
+def _bind_as_another_request(services, body: dict, member) -> None:
+    """The binding a concurrent identical request (or one that died) made before its check."""
+    from bot.domain.purchase import parse_purchase
+
+    purchase, _ = parse_purchase(body)
+    key = keys.store_transaction("S001", body["transaction_id"])
+    services.store.redis.set(key, f"{member.member_id} {purchase.fingerprint()}")
+
+
+def _seed(services, member, points: int) -> None:
+    services.ledger.adjust(member_id=member.member_id, now=services.clock(), op_key="a:seed",
+                           amount=points, reason="seed")  # fmt: skip
+
+
+def test_a_forged_code_under_a_binding_another_request_made_is_still_refused(
+    client, store_key, member, card_code, services
+):
+    _seed(services, member, 500)
+    body = {"transaction_id": "EVIL", "card_code": _forged(card_code(member)),
+            "amount": 500, "points_used": 500}  # fmt: skip
+    _bind_as_another_request(services, body, member)
+    assert _sale(client, store_key, body).status_code == 404
+    assert services.store.member(member.member_id).balance == 500
+    # Not this request's binding: it is left to the request that made it.
+    assert services.store.transaction_binding("S001", "EVIL") is not None
+
+
+def test_an_expired_code_under_a_stale_binding_is_refused_and_a_good_one_applies_once(
+    client, store_key, member, card_code, services, monkeypatch
+):
+    _seed(services, member, 500)
+    old = card_code(member)
+    monkeypatch.setattr(services, "clock", lambda: int(__import__("time").time()) + 3600)
+    body = {"transaction_id": "T1", "card_code": old, "amount": 100, "points_used": 100}
+    _bind_as_another_request(services, body, member)  # a request that died after binding
+    assert _sale(client, store_key, body).status_code == 410
+    fresh = {**body, "transaction_id": "T2", "card_code": card_code(member)}
+    _bind_as_another_request(services, fresh, member)
+    first = _sale(client, store_key, fresh)
+    assert first.status_code == 201
+    assert first.json["points_used"] == 100
+    assert _sale(client, store_key, fresh).json == first.json  # a retry: the first answer
+    # The code was claimed by T2: another transaction with it is refused.
+    again = {**fresh, "transaction_id": "T3"}
+    assert _sale(client, store_key, again).status_code == 410
+    assert services.store.member(member.member_id).balance == 400
+
+
+def test_a_retry_long_after_a_refused_try_keeps_its_receipt_indexed(
+    client, store_key, member, card_code, services, monkeypatch
+):
+    body = {"transaction_id": "T9", "card_code": card_code(member), "amount": 1000,
+            "points_used": 600}  # fmt: skip
+    assert _sale(client, store_key, body).status_code == 409  # too few points
+    _seed(services, member, 700)
+    later = services.clock() + OUTBOX_GRACE + 1
+    monkeypatch.setattr(services, "clock", lambda: later)
+    body["card_code"] = card_code(member)
+    real = services.ledger.purchase
+
+    def relay_just_before_the_step(**kwargs):
+        relay(services, later)  # the pushes worker's thread runs at any moment
+        return real(**kwargs)
+
+    monkeypatch.setattr(services.ledger, "purchase", relay_just_before_the_step)
+    assert _sale(client, store_key, body).status_code == 201
+    monkeypatch.undo()
+    assert relay(services, later) == 1
+    assert queue(services).count == 1
+
+
+def test_an_unreadable_outbox_entry_is_set_aside_and_holds_nothing_up(
+    client, store_key, member, card_code, services
+):
+    redis_client = services.store.redis
+    now = services.clock()
+    redis_client.hset(keys.outbox("deadbeef"), "rk-bad", '{"kind":"receipt","payload":{,}}')
+    redis_client.zadd(keys.outbox_index(), {"deadbeef|rk-bad": now - 5, "no-bar": now - 5})
+    body = {"transaction_id": "T1", "card_code": card_code(member), "amount": 1280}
+    assert _sale(client, store_key, body).status_code == 201
+    assert relay(services, now) == 1
+    assert queue(services).count == 1
+    assert redis_client.zcard(keys.outbox_index()) == 0
+    assert redis_client.hkeys(keys.outbox_dead()) == ["deadbeef|rk-bad"]

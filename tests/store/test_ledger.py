@@ -235,3 +235,15 @@ def test_refunds_in_either_order_create_no_points(ledger, member_id, order):
         assert (first.restored, first.balance) == (200, 200)
         assert (second.reversed, second.balance) == (200, 0)
     assert ledger.maintain(member_id, T0).balance == 0
+
+
+def test_points_that_expired_unused_are_not_taken_back_or_owed(ledger, member_id):
+    buy(ledger, member_id, "p1", 1000, now=T0)  # 10 points, expiring at T0 + 100
+    ledger.adjust(member_id=member_id, now=T0 + 50, op_key="a:gift", amount=80, reason="gift")
+    assert ledger.maintain(member_id, T0 + 110).balance == 80  # p1's 10 expired unused
+    buy(ledger, member_id, "p2", 80, used=80, now=T0 + 110)  # the gift spent
+    first = refund(ledger, member_id, "p1", now=T0 + 120)
+    assert (first.reversed, first.shortfall) == (0, 0)
+    refund(ledger, member_id, "p2", now=T0 + 120)
+    # Both sales undone: the gift is back; the 10 that expired stay expired.
+    assert ledger.maintain(member_id, T0 + 120).balance == 80

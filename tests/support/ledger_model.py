@@ -33,6 +33,8 @@ class ModelLedger:
     next_id: int = 0
     #: Earned points refunds could not take back yet.
     owed: int = 0
+    #: Purchase lot id -> its points that expired unused.
+    expired: dict[int, int] = field(default_factory=dict)
 
     @property
     def balance(self) -> int:
@@ -54,6 +56,8 @@ class ModelLedger:
         for lot in self._ordered():
             if lot.expires_at <= now:
                 self.lots.remove(lot)
+                if lot.source == "purchase" and lot.remaining:
+                    self.expired[lot.lot_id] = lot.remaining
                 self.history.append(("expire", -lot.remaining, self.balance))
         cutoff = now - self.program.ranks.window.approx_seconds()
         self.spends = [s for s in self.spends if s[0] > cutoff]
@@ -118,12 +122,13 @@ class ModelLedger:
                 self._take(settled)
                 self.owed -= settled
                 self.history.append(("reverse", -settled, self.balance))
-        want = min(purchase["earned"], self.balance)
+        earned = purchase["earned"] - self.expired.get(purchase["lot"], 0)
+        want = min(earned, self.balance)
         reversed_ = sum(n for _, n in self._take(want, first=purchase["lot"]))
         if purchase["earned"]:
             self.history.append(("reverse", -reversed_, self.balance))
         self.spends = [s for s in self.spends if s[1] != purchase_key]
-        short = purchase["earned"] - reversed_
+        short = earned - reversed_
         self.owed += short
         self.ops[key] = {
             "bal": self.balance, "reversed": reversed_, "restored": restored, "short": short,

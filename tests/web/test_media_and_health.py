@@ -193,3 +193,23 @@ def test_without_redis_health_webhook_and_pos_fail_closed(app_without_redis):
     )
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
+
+
+def test_healthz_does_not_count_a_worker_that_died_without_a_word(client, services):
+    from datetime import UTC, datetime, timedelta
+
+    from rq import SimpleWorker
+
+    from bot.jobs.queue import queue
+    from bot.web.health import STALLED_AFTER
+
+    job = queue(services).enqueue("bot.jobs.push.deliver", "receipt", "m", {}, "k")
+    job.enqueued_at = datetime.now(UTC) - timedelta(seconds=STALLED_AFTER + 5)
+    job.save()
+    worker = SimpleWorker([queue(services)], connection=services.queue_redis)
+    worker.register_birth()
+    # SIGKILLed: no register_death; its registration lapses (WORKER_TTL) and nobody cleans up.
+    services.queue_redis.delete(worker.key)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["queues"]["pushes"]["workers"] == 0

@@ -3,7 +3,8 @@
 -- KEYS[2] lots sorted set      (lot id -> expiry, unix s; ties in creation order)
 -- KEYS[3] lots hash            (lot id -> "remaining|amount|earned_at|expires_at|source|ref")
 -- KEYS[4] ledger list          (append-only history, oldest first, JSON entries)
--- KEYS[5] operations hash      (idempotency key -> JSON outcome)
+-- KEYS[5] operations hash      (idempotency key -> JSON outcome; 'x:<lot id>' -> points of a
+--                               purchase's lot that expired unused)
 -- KEYS[6] spend sorted set     ("<op key>|<amount>" -> time, unix s)
 -- ARGV[1] now (unix s), ARGV[2] rank window (s), ARGV[3] rank thresholds "t1;t2;..." (rising, JPY)
 -- A lot is live while now < its expiry. The balance is the sum of live lots' remainders.
@@ -72,6 +73,10 @@ local function expire_due()
     total = total + lot.rem
     local balance = redis.call('HINCRBY', MEMBER, 'balance', -lot.rem)
     record('expire', -lot.rem, balance, {'x', lot.expires, 'src', lot.source, 'ref', lot.ref})
+    if lot.source == 'purchase' and lot.rem > 0 then
+      -- A refund of its purchase has these points no more to take back (refund.lua).
+      redis.call('HSET', OPS, 'x:' .. id, lot.rem)
+    end
   end
   return total
 end

@@ -11,10 +11,11 @@
 -- code, or a retry of a bound transaction), ARGV[13] TTL of the code's use record (s),
 -- ARGV[14] the receipt's retry key ('' for no receipt), ARGV[15] the receipt job as JSON
 -- ({kind, urgent, payload}) without the closing braces of payload and job: the script adds
--- the points to the payload and closes both
+-- the points to the payload and closes both; ARGV[16] '1': replay only (the card code did not
+-- check out, so only an earlier application of this key may be given back)
 -- Returns {status, balance, earned, used, spend, member number, active (1/0), receipt written
 -- to the outbox (1/0)}; status: applied | replayed | conflict | insufficient | no_member |
--- code_used
+-- code_used | unverified
 local key, fingerprint = ARGV[4], ARGV[5]
 local amount, used = tonumber(ARGV[6]), tonumber(ARGV[7])
 local function answer(status, balance, earned, spent, spend, written)
@@ -28,6 +29,7 @@ if done then
   if rec.fp ~= fingerprint then return answer('conflict', 0, 0, 0, 0) end
   return answer('replayed', rec.bal, rec.earned, rec.used, rec.spend)
 end
+if ARGV[16] == '1' then return {'unverified', 0, 0, 0, 0, '', 0, 0} end
 if not maintain() then return {'no_member', 0, 0, 0, 0, '', 0, 0} end
 local balance = get_int('balance')
 if used > balance then return answer('insufficient', balance, 0, used, get_int('spend')) end

@@ -38,17 +38,23 @@ if restored > 0 then
     record('reverse', -settled, get_int('balance'), {'s', store, 'ref', txn, 'settled', settled})
   end
 end
-local want = math.min(purchase.earned, get_int('balance'))
+-- What expired unused was never the shopper's to keep: only the rest is taken back, or owed.
+local expired = 0
+if purchase.lot ~= '' then
+  expired = tonumber(redis.call('HGET', OPS, 'x:' .. purchase.lot) or '0')
+end
+local earned = purchase.earned - expired
+local want = math.min(earned, get_int('balance'))
 local reversed = 0
 if want > 0 then
   local _, total = consume(want, purchase.lot ~= '' and purchase.lot or nil)
   reversed = total
 end
-local shortfall = purchase.earned - reversed
+local shortfall = earned - reversed
 if shortfall > 0 then redis.call('HINCRBY', MEMBER, 'owed', shortfall) end
 if purchase.earned > 0 then
   record('reverse', -reversed, get_int('balance'),
-    {'s', store, 'ref', txn, 'short', shortfall, 'lost', lost})
+    {'s', store, 'ref', txn, 'short', shortfall, 'lost', lost, 'expired', expired})
 end
 local spend = get_int('spend')
 if redis.call('ZREM', SPEND, purchase_key .. '|' .. purchase.amount) == 1 then
