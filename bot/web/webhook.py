@@ -25,6 +25,9 @@ bp = Blueprint("webhook", __name__)
 #: Events older than this (seconds) are ignored: LINE signs no timestamp, so an old event is
 #: either a replay of a captured request or one whose dedupe record may have expired.
 MAX_EVENT_AGE = 24 * 3600
+#: Events stamped further ahead than this (seconds) are ignored: no clock is that far off,
+#: and one accepted would be processed again once its dedupe record lapsed.
+MAX_EVENT_AHEAD = 5 * 60
 #: webhookEventId is a ULID; anything else is not from LINE and is not worth a key or a log line.
 _EVENT_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
@@ -46,7 +49,7 @@ def callback() -> Response:
         return _plain(400, "invalid signature")
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return _plain(400, "body is not JSON")
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):
@@ -77,5 +80,20 @@ def _acceptable_id(event: object, now_ms: float) -> str | None:
         return None
     if now_ms - timestamp > MAX_EVENT_AGE * 1000:
         log.warning("webhook event %s ignored: %d s old", event_id, (now_ms - timestamp) // 1000)
+        return None
+    if timestamp - now_ms > MAX_EVENT_AHEAD * 1000:
+        log.warning("webhook event %s ignored: stamped %d s ahead", event_id,
+                    (timestamp - now_ms) // 1000)  # fmt: skip
+        return None
+    if not isinstance(event.get("type"), str):
+        log.warning("webhook event %s without a type ignored", event_id)
+        return None
+    source = event.get("source")
+    if (
+        isinstance(source, dict)
+        and source.get("type") == "user"
+        and not isinstance(source.get("userId"), str)
+    ):
+        log.warning("webhook event %s from a user without a userId ignored", event_id)
         return None
     return event_id

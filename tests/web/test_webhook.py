@@ -57,7 +57,15 @@ def test_empty_events_verification_request_answers_200(post_webhook, services):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"not json", b"[]", b'{"destination": "U0"}', b'{"events": {}}', b"\xff\xfe"],
+    [
+        b"not json",
+        b"[]",
+        b'{"destination": "U0"}',
+        b'{"events": {}}',
+        b"\xff\xfe",
+        b'{"events": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ],
+    ids=["text", "list", "no-events", "events-object", "bytes", "deeply-nested"],
 )
 def test_signed_but_malformed_bodies_get_400(client, services, raw):
     response = client.post(
@@ -138,6 +146,39 @@ def test_event_older_than_dedupe_window_is_ignored(post_webhook, services, redis
     assert post_webhook(event).status_code == 200
     assert _queued(services) == 0
     assert redis_client.get(keys.webhook_event(event["webhookEventId"])) is None
+
+
+def _ahead(event: dict, seconds: int) -> dict:
+    return {**event, "timestamp": event["timestamp"] + seconds * 1000}
+
+
+def _without(event: dict, *path: str) -> dict:
+    copy = json.loads(json.dumps(event))
+    target = copy
+    for name in path[:-1]:
+        target = target[name]
+    del target[path[-1]]
+    return copy
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        _ahead(events.follow(events.user_id()), 3600),
+        _ahead(events.follow(events.user_id()), 10 * 365 * 86400),
+        _without(events.follow(events.user_id()), "type"),
+        _without(events.follow(events.user_id()), "source", "userId"),
+    ],
+    ids=["an-hour-ahead", "ten-years-ahead", "no-type", "follow-without-user-id"],
+)
+def test_events_no_one_could_have_sent_are_ignored_and_the_rest_run(
+    post_webhook, run_jobs, fake_line, services, broken
+):
+    good = events.follow(events.user_id())
+    assert post_webhook(broken, good).status_code == 200
+    run_jobs()
+    assert len(fake_line.replies()) == 1
+    assert len(event_queue(services).failed_job_registry) == 0
 
 
 def test_events_without_id_are_skipped_but_others_in_the_body_run(
