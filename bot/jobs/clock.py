@@ -21,7 +21,7 @@ from bot import create_app
 from bot.config import SettingsError
 from bot.domain.program import Program
 from bot.domain.schedule import sweep_day
-from bot.jobs.queue import queue
+from bot.jobs.queue import event_queue, queue
 from bot.jobs.sweep import SweepReport, sweep
 from bot.services import Services, services
 
@@ -47,13 +47,18 @@ def reap_abandoned(svc: Services, timestamp: float | None = None) -> int:
     """Retry jobs whose worker died mid-job (RQ's own clean-up, run each tick, not each 10 min).
 
     A job counts as abandoned once its time limit plus a minute has passed since it started
-    (``timestamp``: that moment, default now). Push jobs run again with their retry key."""
-    registry = queue(svc).started_job_registry
-    abandoned = registry.get_expired_job_ids(timestamp)
-    if abandoned:
-        registry.cleanup(timestamp)
-        log.warning("retried %d job(s) abandoned by a dead worker", len(abandoned))
-    return len(abandoned)
+    (``timestamp``: that moment, default now). Push jobs run again with their retry key; event
+    jobs handle again only the events they took and did not finish (bot/jobs/tasks.py)."""
+    count = 0
+    for jobs in (queue(svc), event_queue(svc)):
+        registry = jobs.started_job_registry
+        abandoned = registry.get_expired_job_ids(timestamp)
+        if abandoned:
+            registry.cleanup(timestamp)
+            log.warning("retried %d %s job(s) abandoned by a dead worker", len(abandoned),
+                        jobs.name)  # fmt: skip
+        count += len(abandoned)
+    return count
 
 
 def tick(svc: Services, now: int, owner: str) -> SweepReport | None:

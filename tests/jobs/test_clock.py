@@ -16,7 +16,7 @@ from rq.job import Job
 
 from bot.jobs import clock as clock_process
 from bot.jobs.clock import due_day, reap_abandoned, tick
-from bot.jobs.queue import PUSH_TIMEOUT, queue, queue_push
+from bot.jobs.queue import EVENT_TIMEOUT, PUSH_TIMEOUT, event_queue, queue, queue_push
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL
 from tests.jobs.conftest import T0, TOKYO, grant
 
@@ -108,6 +108,28 @@ def test_a_job_abandoned_by_a_dead_worker_is_retried(
     assert reap_abandoned(services, time.time() + PUSH_TIMEOUT + 61) == 1
     run_jobs()
     assert len(fake_line.messages_for(member.line_user_id)) == 1
+
+
+def test_an_event_job_abandoned_by_a_dead_worker_is_retried(
+    services, post_webhook, run_jobs, fake_line
+):
+    from tests.support import events
+
+    user = events.user_id()
+    fake_line.add_profile(user, "Hanako", language="ja")
+    assert post_webhook(events.follow(user)).status_code == 200
+    # The events worker took the job and died before replying.
+    jobs = event_queue(services)
+    job = Job.fetch(jobs.get_job_ids()[0], connection=services.queue_redis)
+    jobs.remove(job.id)
+    with services.queue_redis.pipeline() as pipe:
+        Execution.create(job, EVENT_TIMEOUT + 60, pipeline=pipe)  # as a SimpleWorker does
+        pipe.execute()
+    assert reap_abandoned(services) == 0
+    assert reap_abandoned(services, time.time() + EVENT_TIMEOUT + 61) == 1
+    run_jobs()
+    assert len(fake_line.replies()) == 1
+    assert services.store.member_for_user(user) is not None
 
 
 def test_clock_process_starts_ticks_and_stops_on_sigterm(redis_server, fake_line, program_file):
