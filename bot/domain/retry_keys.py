@@ -26,3 +26,8 @@ def expired_retry_key(member_id: str, last_entry: int) -> str:
     """The retry key of the expiry notice whose last expiry entry is at ledger index
     ``last_entry`` (a rerun after a crash finds the same entries, so the same key)."""
     return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"expired:{member_id}:{last_entry}"))
+
+
+def reply_retry_key(event_id: str) -> str:
+    """The retry key of the push that stands in for a refused reply to one webhook event."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"reply:{event_id}"))

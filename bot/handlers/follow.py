@@ -7,11 +7,13 @@ import logging
 import urllib3
 from linebot.v3.messaging import ApiException
 
+from bot.domain.records import Member
 from bot.handlers.base import Context, MessageJson
 from bot.handlers.card import build_card
 from bot.log import user_ref
 from bot.messages.flex import text_message
 from bot.messages.texts import language_for, text
+from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,11 @@ def on_follow(ctx: Context) -> list[MessageJson]:
     prefix = services.settings.program.number_prefix
     member, created = services.store.register_member(user_id, name, language, prefix)
     log.info("member %s %s", "registered" if created else "restored", user_ref(user_id))
+    return welcome_messages(services, member, created=created)
+
+
+def welcome_messages(services: Services, member: Member, *, created: bool) -> list[MessageJson]:
+    """The welcome (or welcome back) and the card, in the member's language."""
     greeting = "welcome" if created else "welcome_back"
     if not member.display_name.strip():
         greeting += "_unnamed"  # never "さん、..." with nothing before it

@@ -86,7 +86,8 @@ def deliver(
         job.meta["first_attempt_at"] = now
         job.save_meta()
     try:
-        svc.line.push(member.line_user_id, [Message.from_dict(message)], retry_key)
+        batch = message if isinstance(message, list) else [message]
+        svc.line.push(member.line_user_id, [Message.from_dict(m) for m in batch[:5]], retry_key)
     except ApiException as exc:
         return _refused(svc, job, exc, kind, now)
     except HTTPError as exc:

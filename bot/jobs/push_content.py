@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain.records import Member
 from bot.domain.schedule import last_day_of_use
+from bot.handlers.follow import welcome_messages
 from bot.messages.flex import ReceiptView, receipt_message
 from bot.messages.notices import ExpiredView, ReminderView, expired_message, reminder_message
 from bot.services import Services
@@ -18,8 +19,9 @@ from bot.services import Services
 NOTICE_MAX_AGE = 7 * 86400
 
 MessageJson = dict[str, Any]
-#: (services, member, payload, now) -> the message, or None when there is nothing to say.
-Builder = Callable[[Services, Member, dict, int], MessageJson | None]
+#: (services, member, payload, now) -> the message (or up to five), or None when there is
+#: nothing to say.
+Builder = Callable[[Services, Member, dict, int], MessageJson | list[MessageJson] | None]
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,19 @@ def expired(svc: Services, member: Member, payload: dict, now: int) -> MessageJs
     return expired_message(member.language, svc.settings.program.card, view)
 
 
+def welcome(svc: Services, member: Member, payload: dict, now: int) -> list[MessageJson]:
+    """A new friend's welcome and card, built now (the card's code and image are current)."""
+    return welcome_messages(svc, member, created=True)
+
+
+def reply(svc: Services, member: Member, payload: dict, now: int) -> list[MessageJson]:
+    """What a refused reply said, as it said it (a staff member's confirmation)."""
+    return list(payload["messages"])
+
+
 KINDS: dict[str, Kind] = {
+    "welcome": Kind(welcome, optional=False),
+    "reply": Kind(reply, optional=False),
     "receipt": Kind(receipt, optional=False),
     "reminder": Kind(reminder, optional=True),
     "expired": Kind(expired, optional=True),

@@ -8,13 +8,17 @@ import time
 import uuid
 
 from linebot.v3.messaging import ApiException, Message
-from linebot.v3.webhooks import Event
+from linebot.v3.webhooks import Event, FollowEvent, PostbackEvent
 from rq import Retry, get_current_job
 from rq.timeouts import BaseTimeoutException
 
+from bot.domain.retry_keys import reply_retry_key
 from bot.handlers.router import dispatch
 from bot.jobs.push import deliver
+from bot.jobs.queue import queue_push
+from bot.messages.postbacks import StaffConfirm, StaffUndo, unpack_lenient
 from bot.services import Services, services
+from bot.store import keys
 from bot.store.events import DEDUPE_TTL
 
 log = logging.getLogger(__name__)
@@ -76,9 +80,29 @@ def _reply_to(svc: Services, raw: dict) -> None:
         svc.line.reply(token, [Message.from_dict(m) for m in messages[:5]])
     except ApiException as exc:
         if exc.status is not None and 400 <= exc.status < 500:
-            # Expired or used token, or a message LINE refused: retrying cannot help.
+            # Expired or used token, or a message LINE refused: retrying the reply cannot help.
+            _fall_back_to_push(svc, event, raw, messages[:5])
             return
         raise
+
+
+def _fall_back_to_push(svc: Services, event: Event, raw: dict, messages: list[dict]) -> None:
+    """Push what a refused reply said when the user must hear it: a new friend's welcome and
+    card, a staff member's grant or undo (applied already). Anything else is logged as lost."""
+    user_id = getattr(event.source, "user_id", None)
+    essential = isinstance(event, FollowEvent) or (
+        isinstance(event, PostbackEvent)
+        and isinstance(unpack_lenient(event.postback.data), StaffConfirm | StaffUndo)
+    )
+    if not essential or not isinstance(user_id, str):
+        log.info("reply refused by LINE; %s event's answer lost", type(event).__name__)
+        return
+    # Once per event, whoever queues it: the retry key comes from the event id.
+    key = reply_retry_key(raw.get("webhookEventId", ""))
+    kind = "welcome" if isinstance(event, FollowEvent) else "reply"
+    payload = {} if kind == "welcome" else {"messages": messages}
+    queue_push(svc, kind, keys.member_id_for(user_id), payload, key, urgent=True)
+    log.info("reply refused by LINE; %s answer pushed instead", type(event).__name__)
 
 
 def send_receipt(member_id: str, receipt: dict, retry_key: str) -> Retry | None:

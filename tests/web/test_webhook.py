@@ -225,6 +225,33 @@ def test_used_reply_token_is_not_retried_forever(post_webhook, run_jobs, fake_li
     assert len(fake_line.recorded("/v2/bot/message/reply")) == 1
 
 
+def test_a_refused_welcome_reply_is_pushed_instead_once(post_webhook, run_jobs, fake_line):
+    user = events.user_id()
+    fake_line.add_profile(user, "Hanako", language="ja")
+    event = events.follow(user)
+    fake_line.fail_next("/v2/bot/message/reply", 400, body={"message": "Invalid reply token"})
+    post_webhook(event)
+    run_jobs()
+    [push] = fake_line.recorded("/v2/bot/message/push")
+    assert push.json["to"] == user
+    assert [m["type"] for m in push.json["messages"]] == ["text", "flex"]
+    assert "Hanako" in push.json["messages"][0]["text"]
+    post_webhook(events.redelivered(event))  # LINE redelivers: handled once, pushed once
+    run_jobs()
+    assert len(fake_line.recorded("/v2/bot/message/push")) == 1
+
+
+def test_a_refused_reply_to_a_tap_is_not_pushed(post_webhook, run_jobs, fake_line, services):
+    user = events.user_id()
+    post_webhook(events.follow(user))
+    run_jobs()
+    fake_line.reset()
+    fake_line.fail_next("/v2/bot/message/reply", 400, body={"message": "Invalid reply token"})
+    post_webhook(events.postback(user, "action=card"))
+    run_jobs()
+    assert fake_line.recorded("/v2/bot/message/push") == []
+
+
 def test_line_5xx_on_reply_is_retried(post_webhook, run_jobs, fake_line):
     fake_line.fail_next("/v2/bot/message/reply", 500)
     post_webhook(events.follow(events.user_id()))
