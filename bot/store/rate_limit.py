@@ -25,7 +25,8 @@ class KeyUse:
     key_hash: str
     #: Requests with this key this minute, this one included.
     requests: int
-    #: Unknown, forged or stale card codes this key sent this minute.
+    #: Unknown, forged or stale card codes this key sent in the last 60 seconds (a sliding
+    #: window: the last minute's count weighted by how much of it is still inside).
     card_failures: int
 
 
@@ -38,29 +39,41 @@ def _window() -> int:
     return int(time.time() // 60)
 
 
+def sliding(current: object, previous: object, now: float) -> int:
+    """Events in the 60 seconds up to ``now`` from two fixed-minute counters, assuming the
+    previous minute's were spread evenly: no burst fits in across a minute boundary."""
+    inside = 1 - (now % 60) / 60
+    return int(int(current or 0) + int(previous or 0) * inside)
+
+
 class KeyCheck:
     """One request's key check in parts, so that a POS sale can put them in the pipelines it
     sends anyway: ``read`` in its first (reads only), ``count`` in its first write."""
 
-    def __init__(self, api_key: str) -> None:
+    def __init__(self, api_key: str, now: float | None = None) -> None:
         self.key_hash = hash_key(api_key)
-        self._minute = _window()
+        self._now = time.time() if now is None else now
+        self._minute = _window() if now is None else int(now // 60)
         self._requests = keys.api_rate(self.key_hash, self._minute)
         #: Whether ``count`` was queued (a refused sale may not have got that far).
         self.counted = False
 
     def read_keys(self) -> list[str]:
-        """What to read: the key's store and this minute's counters (three values)."""
+        """What to read: the key's store, this minute's requests, and card failures of this
+        minute and the one before (four values)."""
         return [
             keys.api_key(self.key_hash),
             self._requests,
             keys.card_failures(self.key_hash, self._minute),
+            keys.card_failures(self.key_hash, self._minute - 1),
         ]
 
     def settle(self, replies: list) -> KeyUse:
-        """What the three values of ``read_keys`` say, counting this request."""
-        store_id, count, failures = replies
-        return KeyUse(store_id, self.key_hash, int(count or 0) + 1, int(failures or 0))
+        """What the four values of ``read_keys`` say, counting this request."""
+        store_id, count, failures, before = replies
+        return KeyUse(
+            store_id, self.key_hash, int(count or 0) + 1, sliding(failures, before, self._now)
+        )
 
     def count(self, pipe: redis.client.Pipeline) -> None:
         """Queue counting this request against the key (two replies)."""
@@ -77,11 +90,11 @@ def use_key(client: redis.Redis, api_key: str | KeyCheck) -> KeyUse:
             pipe.get(key)
         check.count(pipe)
         replies = pipe.execute()
-    use = check.settle(replies[:3])
+    use = check.settle(replies[:4])
     if use.store_id is None:
         # Counters are for keys that work: a stream of made-up keys must not fill Redis.
         client.delete(keys.api_rate(check.key_hash, _window()))
-    return KeyUse(use.store_id, use.key_hash, int(replies[3]), use.card_failures)
+    return KeyUse(use.store_id, use.key_hash, int(replies[4]), use.card_failures)
 
 
 def count_card_failure(client: redis.Redis, key_hash: str, check: KeyCheck | None = None) -> None:

@@ -68,8 +68,8 @@ def _admit(use: KeyUse, store_id: str | None = None) -> None:
         # Guessing rotating codes takes many tries; a till that really scans fails rarely.
         raise _Refused(
             _too_many(
-                f"This key sent {CARD_FAILURE_LIMIT} unknown or expired card codes this minute; "
-                "wait a minute. If a scanner misreads, check it.",
+                f"This key sent {CARD_FAILURE_LIMIT} unknown or expired card codes in the last "
+                "minute; wait a minute. If a scanner misreads, check it.",
                 title="Too many unknown cards",
             )
         )
