@@ -66,11 +66,8 @@ def handle_event(event_json: str) -> None:
 
 def _reply_to(svc: Services, raw: dict) -> None:
     """Route one webhook event and reply with what its handler returns."""
-    try:
-        event = Event.from_dict(raw)
-    except ValueError:
-        # Unknown event types or malformed known ones: LINE may add types at any time.
-        log.info("ignored an event the SDK does not model")
+    event = parse_event(raw)
+    if event is None:
         return
     messages = dispatch(svc, event)
     token = getattr(event, "reply_token", None)
@@ -84,6 +81,39 @@ def _reply_to(svc: Services, raw: dict) -> None:
             _fall_back_to_push(svc, event, raw, messages[:5])
             return
         raise
+
+
+#: Fields the SDK requires that LINE's older events (and its own older examples) leave out,
+#: with the value they mean. Follow, text and postback events are served without them.
+_LENIENT_DEFAULTS = {"mode": "active", "deliveryContext": {"isRedelivery": False}}
+_LENIENT_TYPES = frozenset({"follow", "message", "postback"})
+
+
+def parse_event(raw: dict) -> Event | None:
+    """The SDK's model of a webhook event, or None (logged) for one the bot cannot serve.
+
+    Follow, text and postback events that lack fields LINE's older events omit get the values
+    those fields mean (active mode, not a redelivery, not unblocked, no quote token)."""
+    try:
+        return Event.from_dict(raw)
+    except ValueError:
+        pass
+    if raw.get("type") in _LENIENT_TYPES:
+        filled = {**_LENIENT_DEFAULTS, **raw}
+        if raw.get("type") == "follow":
+            filled["follow"] = {"isUnblocked": False, **(raw.get("follow") or {})}
+        message = raw.get("message")
+        if isinstance(message, dict) and message.get("type") == "text":
+            filled["message"] = {"quoteToken": "", **message}
+        try:
+            return Event.from_dict(filled)
+        except ValueError:
+            pass
+        log.warning("ignored a %s event the SDK cannot read", raw.get("type"))
+    else:
+        # Unknown event types or malformed known ones: LINE may add types at any time.
+        log.info("ignored an event the SDK does not model")
+    return None
 
 
 def _fall_back_to_push(svc: Services, event: Event, raw: dict, messages: list[dict]) -> None:

@@ -195,7 +195,6 @@ def test_events_without_id_are_skipped_but_others_in_the_body_run(
 @pytest.mark.parametrize(
     "event",
     [
-        {**events.follow(events.user_id()), "follow": {}},  # missing required isUnblocked
         {**events.follow(events.user_id()), "type": "things"},  # retired event type
         {**events.text(events.user_id(), "hi"), "mode": "standby"},
         {
@@ -203,7 +202,7 @@ def test_events_without_id_are_skipped_but_others_in_the_body_run(
             "source": {"type": "group", "groupId": "C" + "1" * 32},
         },
     ],
-    ids=["malformed-follow", "unknown-type", "standby", "group"],
+    ids=["unknown-type", "standby", "group"],
 )
 def test_events_the_bot_does_not_serve_are_dropped_quietly(
     post_webhook, run_jobs, fake_line, event, app
@@ -250,6 +249,29 @@ def test_a_refused_reply_to_a_tap_is_not_pushed(post_webhook, run_jobs, fake_lin
     post_webhook(events.postback(user, "action=card"))
     run_jobs()
     assert fake_line.recorded("/v2/bot/message/push") == []
+
+
+@pytest.mark.parametrize(
+    ("make", "strip"),
+    [
+        (lambda u: events.follow(u), ("mode", "deliveryContext", "follow")),
+        (lambda u: {**events.follow(u), "follow": {}}, ()),
+        (lambda u: events.text(u, "hello"), ("mode", "deliveryContext", "message.quoteToken")),
+        (lambda u: events.postback(u, "action=help"), ("mode", "deliveryContext")),
+    ],
+    ids=["follow", "follow-without-isUnblocked", "text", "postback"],
+)
+def test_older_events_without_fields_the_sdk_requires_are_served(
+    post_webhook, run_jobs, fake_line, make, strip
+):
+    user = events.user_id()
+    event = make(user)
+    for name in strip:
+        target, _, field = name.rpartition(".")
+        (event[target] if target else event).pop(field, None)
+    assert post_webhook(event).status_code == 200
+    run_jobs()
+    assert len(fake_line.replies()) == 1
 
 
 def test_line_5xx_on_reply_is_retried(post_webhook, run_jobs, fake_line):
