@@ -16,7 +16,6 @@ from bot.domain.errors import (
     ExpiredCardCodeError,
     MemberNumberNotAcceptedError,
     UnknownCardError,
-    UsedCardCodeError,
 )
 from bot.domain.program import Program
 from bot.domain.records import Member
@@ -119,24 +118,8 @@ class CardCodes:
         refused as expired after that anyway (seconds)."""
         return self.window + 2 * card_codes.step_seconds(self.window)
 
-    def claim(self, scan: Scan, claim: str) -> None:
-        """Record that ``claim`` (store and transaction) uses this code; a code has one user.
-
-        The same claim may take it again (a retry of the same transaction); another is refused.
-        """
-        if scan.code is None:
-            return
-        holder = self.store.claim_code(scan.member_id, *scan.code, claim, self.claim_ttl)
-        if holder != claim:
-            raise UsedCardCodeError(claim)
-
     def used(self, scan: Scan) -> bool:
         """True once a transaction has taken this (rotating) code."""
         if scan.code is None:
             return False
         return self.store.code_holder(scan.member_id, *scan.code) is not None
-
-    def release(self, scan: Scan, claim: str) -> None:
-        """Give the code back when its transaction was not applied."""
-        if scan.code is not None:
-            self.store.release_code(scan.member_id, *scan.code, claim)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +21,6 @@ from bot.domain.retry_keys import receipt_retry_key
 from bot.services import Services
 from bot.store import keys
 from bot.store.ledger import CodeClaim
-from bot.store.outbox import OUTBOX_GRACE
 from bot.store.rate_limit import KeyCheck, KeyUse, use_key
 
 
@@ -71,8 +69,9 @@ def record_purchase(
     code has expired; a retry of one not applied yet needs the code to be good, like the first.
 
     With ``key`` (the request's API key check, not yet made) and ``admit``, the key is checked
-    in the sale's own round trips: three for a new sale, reads first, then two writes (each
-    waits for an fsync under ``appendfsync always``).
+    in the sale's own round trips: three in all, two reads (the key, binding and card index;
+    the card code's credentials) and one ledger step, the only write (one fsync under
+    ``appendfsync always``). Nothing is bound or indexed unless the step applies the sale.
     """
     fingerprint = purchase.fingerprint()
     codes, txn = services.card_codes, purchase.transaction_id
@@ -85,57 +84,37 @@ def record_purchase(
     binding, member_id, use = services.store.sale_lookup(store.store_id, txn, index, key)
     if use is not None and admit is not None:
         admit(use)
-    receipt = _receipt(store, purchase)
-    now, indexed_at = services.clock(), time.monotonic()
     rotating = card_codes.looks_like_code(purchase.card_code)
-    created = False
-    if binding is None:
-        if member_id is None:
-            raise UnknownCardError(purchase.card_code)
-        binding, created, credentials = services.store.bind_sale(
-            store.store_id, txn, fingerprint, bind=member_id,
-            credentials_of=member_id if rotating else None,
-            indexes=services.ledger.indexes_before_purchase(member_id, now, receipt), key=key,
-        )  # fmt: skip
-    else:
+    if binding is not None:
         if binding[1] != fingerprint and key is not None:
             services.store.count(key)  # a 409 counts against the key too
-        bound = _bound(binding, fingerprint, txn)
-        _, _, credentials = services.store.bind_sale(
-            store.store_id, txn, fingerprint, bind=None,
-            credentials_of=bound if rotating else None,
-            indexes=services.ledger.indexes_before_purchase(bound, now, receipt), key=key,
-        )  # fmt: skip
-    assert binding is not None
-    bound = _bound(binding, fingerprint, txn)
-    if not created and bound != member_id and rotating:
-        # Bound to another member than the code names now (a handle given again after a
-        # member was deleted): check the code against the member it was bound to.
-        _, _, credentials = services.store.bind_sale(
-            store.store_id, txn, fingerprint, bind=None, credentials_of=bound, indexes=[]
-        )
-    # Every request checks the code, a retry of a bound transaction too: a binding is made
-    # before the check, so it proves nothing. A retry whose code has expired since may still
-    # get its first answer: the ledger step then only replays (``refused``).
-    try:
-        scan = codes.verify(purchase.card_code, bound, credentials, now)
-    except DomainError as exc:
-        if created:
-            # This request made the binding: nothing was applied under it, take it back.
-            services.store.release_transaction(store.store_id, txn, bound, fingerprint)
-            raise
-        return _apply(services, store, purchase, fingerprint, bound, None, receipt,
-                      indexed_at, now, refused=exc)  # fmt: skip
+        target = _bound(binding, fingerprint, txn)
+    elif member_id is None:
+        raise UnknownCardError(purchase.card_code)
+    else:
+        target = member_id
+    now = services.clock()
+    refused: DomainError | None = None
+    scan = None
+    if not rotating and member_id != target:
+        # A member number that names nobody now, or another member than the one the
+        # transaction was bound to (the first was deleted): only an earlier answer stands.
+        refused = UnknownCardError(purchase.card_code)
+    else:
+        credentials = services.store.code_credentials(target) if rotating else None
+        try:
+            scan = codes.verify(purchase.card_code, target, credentials, now)
+        except DomainError as exc:
+            if binding is None:
+                raise  # nothing was applied under this id: nothing to give back
+            refused = exc  # a retry whose code has expired since may still get its answer
     claim = None
-    if scan.code is not None:
+    if scan is not None and scan.code is not None:
         # The body's fingerprint too: a concurrent request with the same id and another body
         # (a 409) must not give back the code of the request that won.
         holder = f"{store.store_id} {txn} {fingerprint}"
         claim = CodeClaim(scan.code, holder, codes.claim_ttl)
-    return _apply(
-        services, store, purchase, fingerprint, bound, claim, receipt, indexed_at, now,
-        release=created,
-    )  # fmt: skip
+    return _apply(services, store, purchase, fingerprint, target, claim, now, refused, key)
 
 
 def _bound(binding: tuple[str, str], fingerprint: str, transaction_id: str) -> str:
@@ -143,10 +122,6 @@ def _bound(binding: tuple[str, str], fingerprint: str, transaction_id: str) -> s
     if binding[1] != fingerprint:
         raise TransactionConflictError(transaction_id)
     return binding[0]
-
-
-#: Ledger refusals that leave nothing applied, and what they mean for the till.
-_REFUSED = (Outcome.INSUFFICIENT, Outcome.NO_MEMBER, Outcome.CODE_USED)
 
 
 def _receipt(store: Store, purchase: Purchase) -> PushIntent:
@@ -168,52 +143,38 @@ def _apply(
     fingerprint: str,
     member_id: str,
     code: CodeClaim | None,
-    receipt: PushIntent,
-    indexed_at: float,
     now: int,
-    *,
-    refused: DomainError | None = None,
-    release: bool = False,
+    refused: DomainError | None,
+    key: KeyCheck | None,
 ) -> PurchaseResult:
-    """Apply the purchase once, claiming ``code`` and writing ``receipt`` to the member's
-    outbox in the same step. ``indexed_at`` (monotonic): when the caller wrote the indexes the
-    step needs (Ledger.indexes_before_purchase), at ``now``. ``refused``: the card check
-    failed, so only an earlier application may be given back (else that error is raised).
-    ``release``: this request made the binding, and takes it back if nothing was applied."""
-    op_key = keys.purchase_op(store.store_id, purchase.transaction_id)
+    """Apply the purchase once in one ledger step that also binds the transaction id, claims
+    ``code`` and writes the receipt to the member's outbox. ``refused``: the card check failed,
+    so only an earlier application may be given back (else that error is raised)."""
+    counter = key.counter() if key is not None and not key.counted else None
     outcome = services.ledger.purchase(
         member_id=member_id,
         now=now,
-        op_key=op_key,
+        op_key=keys.purchase_op(store.store_id, purchase.transaction_id),
         fingerprint=fingerprint,
         amount=purchase.amount,
         points_used=purchase.points_used,
         store_id=store.store_id,
         transaction_id=purchase.transaction_id,
         code=code,
-        receipt=receipt,
-        indexed=True,
+        receipt=_receipt(store, purchase),
         replay_only=refused is not None,
+        counter=counter,
     )
     if outcome.status is Outcome.UNVERIFIED and refused is not None:
         raise refused
     if outcome.status is Outcome.CONFLICT:
         raise TransactionConflictError(purchase.transaction_id)
-    if outcome.status in _REFUSED:
-        if release:
-            # Refused, nothing applied: unbind the id so that the till may use it again.
-            services.store.release_transaction(
-                store.store_id, purchase.transaction_id, member_id, fingerprint
-            )
-        if outcome.status is Outcome.INSUFFICIENT:
-            raise InsufficientPointsError(outcome.balance, outcome.points_used)
-        if outcome.status is Outcome.CODE_USED:
-            raise UsedCardCodeError(purchase.card_code)
+    if outcome.status is Outcome.INSUFFICIENT:
+        raise InsufficientPointsError(outcome.balance, outcome.points_used)
+    if outcome.status is Outcome.CODE_USED:
+        raise UsedCardCodeError(purchase.card_code)
+    if outcome.status is Outcome.NO_MEMBER:
         raise UnknownCardError(purchase.card_code)
-    if outcome.receipt_written and time.monotonic() - indexed_at > OUTBOX_GRACE / 2:
-        # This process stalled between the index and the ledger step: the relay may have
-        # given the entry up already. Index it again, now that the receipt is in the outbox.
-        services.ledger.index_outbox(member_id, receipt, services.clock())
     return PurchaseResult(
         member_number=outcome.member_number,
         points_earned=outcome.points_earned,

@@ -75,22 +75,6 @@ class Ledger:
         """The due-index members (``<member id>|<time>``) and scores for these expiry times."""
         return {f"{member_id}|{t}": t for t in times}
 
-    def indexes_before_purchase(
-        self, member_id: str, now: int, receipt: PushIntent | None
-    ) -> list[tuple[str, dict[str, int]]]:
-        """The index entries (sorted set key, members and scores) a purchase at ``now`` needs
-        in place before its script runs: the new lot's expiry, and its receipt's outbox entry.
-        Written first, a crash after can never leave either out; stale entries are dropped by
-        their readers (the sweep, the relay)."""
-        found = [(keys.due_index(), self.due_entries(member_id, self.lot_expiry(now)))]
-        if receipt is not None:
-            found.append((keys.outbox_index(), {index_entry(member_id, receipt.retry_key): now}))
-        return found
-
-    def index_outbox(self, member_id: str, push: PushIntent, now: int) -> None:
-        """(Re)index a push that is in the member's outbox, as seen at ``now``."""
-        self.redis.zadd(keys.outbox_index(), {index_entry(member_id, push.retry_key): now})
-
     def _mark_due(self, member_id: str, *times: int) -> None:
         """Index the member under each time a lot of theirs expires.
 
@@ -114,27 +98,33 @@ class Ledger:
         transaction_id: str,
         code: CodeClaim | None = None,
         receipt: PushIntent | None = None,
-        indexed: bool = False,
         replay_only: bool = False,
+        counter: tuple[str, int] | None = None,
     ) -> PurchaseOutcome:
-        """Redeem ``points_used`` and earn on ``amount`` once per ``op_key``, claiming ``code``
-        and writing ``receipt`` to the member's outbox in the same step (the receipt only if
-        the purchase is applied now and the member follows the account). ``indexed``: the
-        caller already wrote ``indexes_before_purchase`` at ``now``. ``replay_only``: give
-        back an earlier application of ``op_key``, apply nothing (status UNVERIFIED)."""
+        """Redeem ``points_used`` and earn on ``amount`` once per ``op_key`` (the transaction id
+        of ``store_id``), all in one step: bind the id to this member and body (CONFLICT if it is
+        bound to another), claim ``code``, index the new lot's expiry, and write ``receipt`` to
+        the member's outbox and its index (if the purchase is applied now and the member
+        follows the account). ``replay_only``: give back an earlier application of ``op_key``,
+        apply nothing (status UNVERIFIED). ``counter``: a request counter key and its TTL, to
+        count this request in the same step."""
         expires = self.lot_expiry(now)
-        if not indexed:
-            with self.redis.pipeline(transaction=False) as pipe:
-                for key, entries in self.indexes_before_purchase(member_id, now, receipt):
-                    pipe.zadd(key, entries)
-                pipe.execute()
         ledger_keys = keys.member_ledger(member_id)
         earned = earned_by_tier(self.program.earn, self.program.ranks, amount, points_used)
         use_key = (
             keys.code_use(member_id, *code.step_counter) if code else keys.code_use(member_id, 0, 0)
         )
+        counter_key, counter_ttl = counter or (keys.api_rate("-", 0), 0)
         result = self._purchase(
-            keys=[*ledger_keys, use_key, keys.outbox(member_id)],
+            keys=[
+                *ledger_keys,
+                use_key,
+                keys.outbox(member_id),
+                keys.store_transaction(store_id, transaction_id),
+                keys.due_index(),
+                keys.outbox_index(),
+                counter_key,
+            ],
             args=self._args(
                 now,
                 op_key,
@@ -150,6 +140,10 @@ class Ledger:
                 receipt.retry_key if receipt else "",
                 open_job_json(receipt) if receipt else "",
                 int(replay_only),
+                f"{member_id} {fingerprint}",
+                counter_ttl,
+                next(iter(self.due_entries(member_id, expires))),
+                index_entry(member_id, receipt.retry_key) if receipt else "",
             ),
         )
         status, balance, points, used, spend, number, active, written = result

@@ -75,6 +75,11 @@ class KeyCheck:
             store_id, self.key_hash, int(count or 0) + 1, sliding(failures, before, self._now)
         )
 
+    def counter(self) -> tuple[str, int]:
+        """This request's counter key and its TTL, for a script to count it (marks it counted)."""
+        self.counted = True
+        return self._requests, WINDOW_TTL
+
     def count(self, pipe: redis.client.Pipeline) -> None:
         """Queue counting this request against the key (two replies)."""
         self.counted = True

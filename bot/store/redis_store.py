@@ -74,10 +74,7 @@ class LoyaltyStore:
         #: API key hash -> store id, as last checked (see ``store_for_key_hash``)
         self._key_stores: dict[str, str] = {}
         self._register = script(client, "register_member")
-        self._release_transaction = script(client, "release_transaction")
         self._set_preference = script(client, "set_preference")
-        self._claim_code = script(client, "claim_code")
-        self._release_code = script(client, "release_code")
 
     # -- members -----------------------------------------------------------------------
 
@@ -144,20 +141,9 @@ class LoyaltyStore:
         """The member id owning a code handle, or None."""
         return self.redis.get(keys.card_handle(handle))
 
-    def claim_code(self, member_id: str, step: int, counter: int, claim: str, ttl: int) -> str:
-        """Record the first use of a code for ``claim``; returns the claim that holds it."""
-        return self._claim_code(
-            keys=[keys.code_use(member_id, step, counter), keys.member(member_id)],
-            args=[claim, ttl],
-        )
-
     def code_holder(self, member_id: str, step: int, counter: int) -> str | None:
         """Which transaction took a rotating code, or None while it is unused."""
         return self.redis.get(keys.code_use(member_id, step, counter))
-
-    def release_code(self, member_id: str, step: int, counter: int, claim: str) -> None:
-        """Give a code back when the transaction that claimed it was not applied."""
-        self._release_code(keys=[keys.code_use(member_id, step, counter)], args=[claim])
 
     def member(self, member_id: str) -> Member | None:
         """The member with this id, or None."""
@@ -291,15 +277,6 @@ class LoyaltyStore:
             return member_id
         bound_member, _, bound_fingerprint = (self.redis.get(key) or "").partition(" ")
         return bound_member if bound_fingerprint == fingerprint else None
-
-    def release_transaction(
-        self, store_id: str, transaction_id: str, member_id: str, fingerprint: str
-    ) -> None:
-        """Unbind a transaction id the ledger refused, if it is still bound to this body."""
-        self._release_transaction(
-            keys=[keys.store_transaction(store_id, transaction_id)],
-            args=[f"{member_id} {fingerprint}"],
-        )
 
     def sale_lookup(
         self, store_id: str, transaction_id: str, card_index: str, key: KeyCheck | None = None

@@ -65,7 +65,7 @@ def test_the_script_grants_what_the_python_rule_computes(
         used = min(wanted, standing.balance, amount)
         outcome = ledger.purchase(
             member_id=member.member_id, now=T0 + i, op_key=f"p{i}", fingerprint="f",
-            amount=amount, points_used=used, store_id="S", transaction_id=f"T{i}",
+            amount=amount, points_used=used, store_id=member.member_id, transaction_id=f"T{i}",
         )  # fmt: skip
         tier = program.ranks.for_spend(spend)
         assert outcome.points_earned == earned_points(program.earn, amount, used, tier.multiplier)

@@ -65,7 +65,7 @@ class LedgerMachine(RuleBasedStateMachine):
         fingerprint = f"{amount}:{used}"
         got = self.ledger.purchase(
             member_id=self.member_id, now=self.now, op_key=key, fingerprint=fingerprint,
-            amount=amount, points_used=used, store_id="S1", transaction_id=key,
+            amount=amount, points_used=used, store_id=self.member_id, transaction_id=key,
         )  # fmt: skip
         expected = self.model.purchase(self.now, key, fingerprint, amount, used, self._expiry())
         if expected[0] == "conflict":
@@ -184,7 +184,7 @@ def test_refunding_every_sale_in_any_order_leaves_what_was_there(
         used = min(wanted, balance, amount)
         ledger.purchase(
             member_id=member.member_id, now=T0, op_key=f"p{i}", fingerprint="f", amount=amount,
-            points_used=used, store_id="S1", transaction_id=f"p{i}",
+            points_used=used, store_id=member.member_id, transaction_id=f"p{i}",
         )  # fmt: skip
         keys_applied.append(f"p{i}")
     order.shuffle(keys_applied)

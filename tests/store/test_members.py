@@ -66,19 +66,22 @@ def test_unknown_members_have_no_code_material(store, redis_client):
     assert redis_client.keys("*") == []
 
 
-def test_a_code_is_claimed_once_and_its_use_bumps_the_counter(store):
-    member, _ = store.register_member(user_id(), "x", "ja")
-    assert store.claim_code(member.member_id, 7, 0, "S1 T1 f", 600) == "S1 T1 f"
-    assert store.claim_code(member.member_id, 7, 0, "S1 T1 f", 600) == "S1 T1 f"  # a retry
-    assert store.claim_code(member.member_id, 7, 0, "S2 T9 g", 600) == "S1 T1 f"
-    assert store.code_credentials(member.member_id).counter == 1
-    store.release_code(member.member_id, 7, 0, "S2 T9 g")  # not the holder: nothing happens
-    assert store.claim_code(member.member_id, 7, 0, "S2 T9 g", 600) == "S1 T1 f"
-    store.release_code(member.member_id, 7, 0, "S1 T1 f")
-    assert store.claim_code(member.member_id, 7, 0, "S2 T9 g", 600) == "S2 T9 g"
+def test_a_sale_claims_its_code_once_with_a_record_that_expires_with_it(store, redis_client):
+    from bot.store.ledger import CodeClaim, Ledger
+    from tests.store.test_ledger import PROGRAM, T0
 
-
-def test_use_records_expire_with_their_code(store, redis_client):
+    ledger = Ledger(store.redis, PROGRAM)
     member, _ = store.register_member(user_id(), "x", "ja")
-    store.claim_code(member.member_id, 7, 0, "S1 T1 f", 420)
+
+    def sale(txn: str, holder: str):
+        return ledger.purchase(
+            member_id=member.member_id, now=T0, op_key=f"p:S1:{txn}", fingerprint=txn,
+            amount=100, points_used=0, store_id="S1", transaction_id=txn,
+            code=CodeClaim((7, 0), holder, 420),
+        )  # fmt: skip
+
+    assert sale("T1", "S1 T1 f").status == "applied"
     assert 0 < redis_client.ttl(keys.code_use(member.member_id, 7, 0)) <= 420
+    assert store.code_credentials(member.member_id).counter == 1  # the card shows a new code
+    assert sale("T9", "S1 T9 g").status == "code_used"  # another transaction: refused
+    assert redis_client.get(keys.store_transaction("S1", "T9")) is None  # and nothing bound

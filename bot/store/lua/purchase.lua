@@ -1,28 +1,43 @@
--- A POS purchase, exactly once: claim the card code, redeem points_used (FIFO by expiry) and
--- grant the earned points as a new lot, in one step; then say what the receipt needs. Guarded
--- by its own idempotency key inside the script, so a client retry of EVALSHA changes nothing.
+-- A POS purchase, exactly once and all in one step: bind the store's transaction id to this
+-- member and body, claim the card code, redeem points_used (FIFO by expiry), grant the earned
+-- points as a new lot, index its expiry, and write the receipt to the member's outbox (and
+-- index it). Nothing is bound unless the purchase is applied, so a refused or unchecked request
+-- leaves nothing behind. Guarded by its own idempotency key inside the script, so a client
+-- retry of EVALSHA changes nothing.
 -- The earn rule is applied in Python (bot/domain/points.py): ARGV[8] holds the points earned
 -- at each rank tier, and the script picks the tier the member's window spend reaches.
+-- A Redis Cluster cannot run this script (its keys span slots: the member's, the store's and
+-- the global indexes); it needs a single Redis.
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the card code's use record,
--- KEYS[8] the member's outbox (pushes to queue, see bot/jobs/outbox.py)
+-- KEYS[8] the member's outbox, KEYS[9] the store's transaction binding, KEYS[10] the due
+-- index, KEYS[11] the outbox index, KEYS[12] the API key's request counter of this minute
 -- ARGV[4] op key, ARGV[5] body fingerprint, ARGV[6] amount, ARGV[7] points used,
 -- ARGV[8] points earned per tier "e1;e2;...", ARGV[9] new lot expiry (unix s), ARGV[10] store
 -- id, ARGV[11] transaction id, ARGV[12] code claim ('' when the code is not claimed: a static
--- code, or a retry of a bound transaction), ARGV[13] TTL of the code's use record (s),
--- ARGV[14] the receipt's retry key ('' for no receipt), ARGV[15] the receipt job as JSON
--- ({kind, urgent, payload}) without the closing braces of payload and job: the script adds
--- the points to the payload and closes both; ARGV[16] '1': replay only (the card code did not
--- check out, so only an earlier application of this key may be given back)
+-- code), ARGV[13] TTL of the code's use record (s), ARGV[14] the receipt's retry key ('' for
+-- no receipt), ARGV[15] the receipt job as JSON ({kind, urgent, payload}) without the closing
+-- braces of payload and job: the script adds the points to the payload and closes both;
+-- ARGV[16] '1': replay only (the card code did not check out, so only an earlier application
+-- of this key may be given back), ARGV[17] the binding ("<member id> <fingerprint>"),
+-- ARGV[18] the request counter's TTL (s; 0: not counted here), ARGV[19] the due index
+-- entry of the new lot ("<member id>|<expiry>"), ARGV[20] the outbox index entry of the
+-- receipt ("<member id>|<retry key>")
 -- Returns {status, balance, earned, used, spend, member number, active (1/0), receipt written
 -- to the outbox (1/0)}; status: applied | replayed | conflict | insufficient | no_member |
 -- code_used | unverified
 local key, fingerprint = ARGV[4], ARGV[5]
 local amount, used = tonumber(ARGV[6]), tonumber(ARGV[7])
+if tonumber(ARGV[18]) > 0 then
+  redis.call('INCR', KEYS[12])
+  redis.call('EXPIRE', KEYS[12], ARGV[18])
+end
 local function answer(status, balance, earned, spent, spend, written)
   local number, state = unpack(redis.call('HMGET', MEMBER, 'number', 'status'))
   return {status, balance, earned, spent, spend, number or '', state == 'active' and 1 or 0,
           written or 0}
 end
+local bound = redis.call('GET', KEYS[9])
+if bound and bound ~= ARGV[17] then return {'conflict', 0, 0, 0, 0, '', 0, 0} end
 local done = redis.call('HGET', OPS, key)
 if done then
   local rec = cjson.decode(done)
@@ -43,6 +58,7 @@ if claim ~= '' then
     return answer('code_used', balance, 0, 0, get_int('spend'))
   end
 end
+redis.call('SET', KEYS[9], ARGV[17])
 local store, txn = ARGV[10], ARGV[11]
 local earned_by_tier = {}
 for points in string.gmatch(ARGV[8], '%d+') do earned_by_tier[#earned_by_tier + 1] = points end
@@ -56,6 +72,7 @@ local lot = ''
 if earned > 0 then
   lot = add_lot(earned, tonumber(ARGV[9]), 'purchase', txn)
   record('earn', earned, get_int('balance'), {'s', store, 'ref', txn, 'x', ARGV[9]})
+  redis.call('ZADD', KEYS[10], ARGV[9], ARGV[19])
 end
 local spend = get_int('spend') + amount
 redis.call('HSET', MEMBER, 'spend', spend)
@@ -68,6 +85,7 @@ local written = 0
 if ARGV[14] ~= '' and redis.call('HGET', MEMBER, 'status') == 'active' then
   redis.call('HSET', KEYS[8], ARGV[14], ARGV[15] .. string.format(
     ',"points_earned":%d,"points_used":%d,"balance":%d}}', earned, used, balance))
+  redis.call('ZADD', KEYS[11], NOW, ARGV[20])
   written = 1
 end
 return answer('applied', balance, earned, used, spend, written)
