@@ -18,6 +18,7 @@ from rq.job import Job
 from urllib3.exceptions import HTTPError
 
 from bot.domain.durations import start_of_next_month
+from bot.domain.records import Member
 from bot.jobs.backoff import Backoff
 from bot.jobs.push_content import KINDS
 from bot.log import user_ref
@@ -59,6 +60,8 @@ def deliver(
         log.error("%s given up: first sent over 23 h ago, LINE forgets retry keys", kind)
         return None
     member = svc.store.member(member_id)
+    if member is None and spec.to_anyone and isinstance(payload.get("to"), str):
+        member = Member(member_id, payload["to"], "", "", "ja", 0, active=True)
     if member is None or not member.active:
         log.info("%s not pushed: member gone or unfollowed", kind)
         return None

@@ -30,6 +30,9 @@ class Kind:
 
     build: Builder
     optional: bool
+    #: Whether it may go to a LINE user with no member record (``payload["to"]``): a staff
+    #: member's confirmation.
+    to_anyone: bool = False
 
 
 def receipt(svc: Services, member: Member, payload: dict, now: int) -> MessageJson:
@@ -91,7 +94,7 @@ def reply(svc: Services, member: Member, payload: dict, now: int) -> list[Messag
 
 KINDS: dict[str, Kind] = {
     "welcome": Kind(welcome, optional=False),
-    "reply": Kind(reply, optional=False),
+    "reply": Kind(reply, optional=False, to_anyone=True),
     "receipt": Kind(receipt, optional=False),
     "reminder": Kind(reminder, optional=True),
     "expired": Kind(expired, optional=True),

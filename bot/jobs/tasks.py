@@ -130,7 +130,7 @@ def _fall_back_to_push(svc: Services, event: Event, raw: dict, messages: list[di
     # Once per event, whoever queues it: the retry key comes from the event id.
     key = reply_retry_key(raw.get("webhookEventId", ""))
     kind = "welcome" if isinstance(event, FollowEvent) else "reply"
-    payload = {} if kind == "welcome" else {"messages": messages}
+    payload = {} if kind == "welcome" else {"messages": messages, "to": user_id}
     queue_push(svc, kind, keys.member_id_for(user_id), payload, key, urgent=True)
     log.info("reply refused by LINE; %s answer pushed instead", type(event).__name__)
 

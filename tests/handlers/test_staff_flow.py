@@ -280,3 +280,17 @@ def test_the_ledger_entry_names_the_staff_member(say, staff_user, shopper, servi
     say(events.postback(staff_user, _confirm_data(say(events.text(staff_user, "1000")))))
     [entry] = services.ledger.history(member.member_id)
     assert entry.fields["ref"].startswith("L" + keys.member_id_for(staff_user)[:8])
+
+
+def test_a_refused_grant_confirmation_is_pushed_to_staff_without_a_member_record(
+    say, staff_user, shopper, fake_line, services, card_code
+):
+    member, _ = shopper
+    say(events.text(staff_user, card_code(member)))
+    data = _confirm_data(say(events.text(staff_user, "1,280")))
+    fake_line.fail_next("/v2/bot/message/reply", 400, body={"message": "Invalid reply token"})
+    assert say(events.postback(staff_user, data)) == []  # the reply was refused
+    assert services.store.member(member.member_id).balance == 12  # the grant was applied
+    pushes = [p for p in fake_line.recorded("/v2/bot/message/push") if p.json["to"] == staff_user]
+    assert len(pushes) == 1
+    assert "+12 pt" in pushes[0].json["messages"][0]["text"]
