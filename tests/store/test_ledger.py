@@ -247,3 +247,19 @@ def test_points_that_expired_unused_are_not_taken_back_or_owed(ledger, member_id
     refund(ledger, member_id, "p2", now=T0 + 120)
     # Both sales undone: the gift is back; the 10 that expired stay expired.
     assert ledger.maintain(member_id, T0 + 120).balance == 80
+
+
+@pytest.mark.parametrize("refund_p2_at", [T0 + 50, T0 + 150], ids=["restored-then-expired", "lost"])
+def test_points_of_a_lot_that_expired_after_another_refund_are_not_taken_back(
+    ledger, member_id, refund_p2_at
+):
+    ledger.adjust(member_id=member_id, now=T0, op_key="a:gift", amount=500, reason="gift")
+    buy(ledger, member_id, "p1", 10_000, now=T0 + 1)  # 100 points, expiring at T0 + 101
+    # p2 spends the gift (it expires first, at T0 + 100) and then 60 of p1's points
+    buy(ledger, member_id, "p2", 560, used=560, now=T0 + 2)
+    refund(ledger, member_id, "p2", now=refund_p2_at)  # gives back what is still live
+    balance_before = ledger.maintain(member_id, T0 + 200).balance
+    first = refund(ledger, member_id, "p1", now=T0 + 200)
+    # Everything p1 earned has expired by now, one way or the other: nothing to take back.
+    assert (first.reversed, first.shortfall) == (0, 0)
+    assert ledger.maintain(member_id, T0 + 200).balance == balance_before

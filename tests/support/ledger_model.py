@@ -21,6 +21,8 @@ class ModelLot:
     amount: int
     expires_at: int
     source: str
+    #: The purchase lot the points were earned in (itself for a purchase lot).
+    origin: int | None = None
 
 
 @dataclass
@@ -47,22 +49,27 @@ class ModelLedger:
     def _ordered(self) -> list[ModelLot]:
         return sorted(self.lots, key=lambda lot: (lot.expires_at, lot.lot_id))
 
-    def _add(self, amount: int, expires_at: int, source: str) -> int:
+    def _add(self, amount: int, expires_at: int, source: str, origin: int | None = None) -> int:
         self.next_id += 1
-        self.lots.append(ModelLot(self.next_id, amount, amount, expires_at, source))
+        if source == "purchase":
+            origin = self.next_id
+        self.lots.append(ModelLot(self.next_id, amount, amount, expires_at, source, origin))
         return self.next_id
+
+    def _expired_unused(self, origin: int | None, points: int) -> None:
+        if origin is not None and points:
+            self.expired[origin] = self.expired.get(origin, 0) + points
 
     def maintain(self, now: int) -> None:
         for lot in self._ordered():
             if lot.expires_at <= now:
                 self.lots.remove(lot)
-                if lot.source == "purchase" and lot.remaining:
-                    self.expired[lot.lot_id] = lot.remaining
+                self._expired_unused(lot.origin, lot.remaining)
                 self.history.append(("expire", -lot.remaining, self.balance))
         cutoff = now - self.program.ranks.window.approx_seconds()
         self.spends = [s for s in self.spends if s[0] > cutoff]
 
-    def _take(self, amount: int, first: int | None = None) -> list[tuple[int, int]]:
+    def _take(self, amount: int, first: int | None = None) -> list[tuple[int, int, int | None]]:
         taken = []
         order = self._ordered()
         order.sort(key=lambda lot: lot.lot_id != first)  # stable: own lot first, then FIFO
@@ -72,7 +79,7 @@ class ModelLedger:
             n = min(lot.remaining, amount)
             lot.remaining -= n
             amount -= n
-            taken.append((lot.expires_at, n))
+            taken.append((lot.expires_at, n, lot.origin))
             if lot.remaining == 0:
                 self.lots.remove(lot)
         return taken
@@ -111,10 +118,12 @@ class ModelLedger:
         self.maintain(now)
         purchase = self.ops[purchase_key]
         restored = 0
-        for expires_at, n in purchase["taken"]:
+        for expires_at, n, origin in purchase["taken"]:
             if expires_at > now:
-                self._add(n, expires_at, "refund")
+                self._add(n, expires_at, "refund", origin)
                 restored += n
+            else:
+                self._expired_unused(origin, n)
         if restored:
             self.history.append(("restore", restored, self.balance))
             settled = min(self.owed, restored)
@@ -124,7 +133,7 @@ class ModelLedger:
                 self.history.append(("reverse", -settled, self.balance))
         earned = purchase["earned"] - self.expired.get(purchase["lot"], 0)
         want = min(earned, self.balance)
-        reversed_ = sum(n for _, n in self._take(want, first=purchase["lot"]))
+        reversed_ = sum(n for _, n, _ in self._take(want, first=purchase["lot"]))
         if purchase["earned"]:
             self.history.append(("reverse", -reversed_, self.balance))
         self.spends = [s for s in self.spends if s[1] != purchase_key]

@@ -3,8 +3,10 @@
 -- KEYS[2] lots sorted set      (lot id -> expiry, unix s; ties in creation order)
 -- KEYS[3] lots hash            (lot id -> "remaining|amount|earned_at|expires_at|source|ref")
 -- KEYS[4] ledger list          (append-only history, oldest first, JSON entries)
--- KEYS[5] operations hash      (idempotency key -> JSON outcome; 'x:<lot id>' -> points of a
---                               purchase's lot that expired unused)
+-- KEYS[5] operations hash      (idempotency key -> JSON outcome; 'x:<lot id>' -> points
+--                               earned in a purchase's lot that expired unused, there or
+--                               after a refund gave them back; 'o:<lot id>' -> the purchase
+--                               lot a restored lot's points came from)
 -- KEYS[6] spend sorted set     ("<op key>|<amount>" -> time, unix s)
 -- ARGV[1] now (unix s), ARGV[2] rank window (s), ARGV[3] rank thresholds "t1;t2;..." (rising, JPY)
 -- A lot is live while now < its expiry. The balance is the sum of live lots' remainders.
@@ -64,6 +66,13 @@ local function add_lot(amount, expires, source, ref)
   return id
 end
 
+-- The purchase lot a lot's points were earned in: the lot itself, or, for points a refund
+-- restored, the lot they were taken from ('o:<lot id>'); nil for other points.
+local function origin_of(lot)
+  if lot.source == 'purchase' then return lot.id end
+  return redis.call('HGET', OPS, 'o:' .. lot.id) or nil
+end
+
 -- Every due lot becomes an 'expire' entry; returns the points expired.
 local function expire_due()
   local total = 0
@@ -73,16 +82,17 @@ local function expire_due()
     total = total + lot.rem
     local balance = redis.call('HINCRBY', MEMBER, 'balance', -lot.rem)
     record('expire', -lot.rem, balance, {'x', lot.expires, 'src', lot.source, 'ref', lot.ref})
-    if lot.source == 'purchase' and lot.rem > 0 then
-      -- A refund of its purchase has these points no more to take back (refund.lua).
-      redis.call('HSET', OPS, 'x:' .. id, lot.rem)
+    local origin = origin_of(lot)
+    if origin and lot.rem > 0 then
+      -- A refund of the purchase they came from has these no more to take back (refund.lua).
+      redis.call('HINCRBY', OPS, 'x:' .. origin, lot.rem)
     end
   end
   return total
 end
 
 -- Take `amount` from live lots, the one expiring first first. The caller checked the balance.
--- Returns the portions taken as {{expires, taken}, ...}.
+-- Returns the portions taken as {{expires, taken, origin purchase lot or false}, ...}.
 local function consume(amount, first_id)
   local taken = {}
   local function take(lot)
@@ -91,7 +101,7 @@ local function consume(amount, first_id)
     lot.rem = lot.rem - n
     amount = amount - n
     if lot.rem == 0 then drop_lot(lot.id) else write_lot(lot) end
-    taken[#taken + 1] = {lot.expires, n}
+    taken[#taken + 1] = {lot.expires, n, origin_of(lot) or false}
   end
   if first_id and redis.call('HEXISTS', LOTDATA, first_id) == 1 then
     take(read_lot(first_id))

@@ -21,12 +21,15 @@ local purchase = cjson.decode(raw)
 local store, txn = ARGV[6], ARGV[7]
 local restored, lost = 0, 0
 for _, portion in ipairs(purchase.taken) do
-  local expires, n = portion[1], portion[2]
+  local expires, n, origin = portion[1], portion[2], portion[3]
   if expires > NOW then
-    add_lot(n, expires, 'refund', txn)
+    local id = add_lot(n, expires, 'refund', txn)
+    if origin then redis.call('HSET', OPS, 'o:' .. id, origin) end
     restored = restored + n
   else
     lost = lost + n
+    -- Past their expiry: for the purchase that earned them, they expired unused.
+    if origin then redis.call('HINCRBY', OPS, 'x:' .. origin, n) end
   end
 end
 if restored > 0 then
