@@ -8,7 +8,6 @@ import dataclasses
 import pytest
 
 from bot.domain.cards import new_member_number
-from bot.imaging import card_cache
 from bot.imaging.card_cache import MAX_CACHE_SECONDS, prepare_card_png
 from bot.imaging.card_image import CardFace, image_digest
 from bot.store import keys
@@ -17,20 +16,6 @@ from tests.support import events
 from tests.support.redis_monitor import commands_during
 
 NOW = 1_795_000_000
-
-
-@pytest.fixture
-def rendered(monkeypatch):
-    """Every face rendered during the test (the real renderer still draws it)."""
-    calls: list[CardFace] = []
-    real = card_cache.render_card_png
-
-    def counting(face: CardFace, program) -> bytes:
-        calls.append(face)
-        return real(face, program)
-
-    monkeypatch.setattr(card_cache, "render_card_png", counting)
-    return calls
 
 
 def _rotating() -> CardFace:

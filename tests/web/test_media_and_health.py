@@ -11,7 +11,6 @@ from PIL import Image
 from bot import create_app
 from bot.domain.cards import new_member_number
 from bot.handlers.card import IMAGE_GRACE
-from bot.imaging import card_cache
 from bot.imaging.card_image import CardFace
 from tests.conftest import PUBLIC_BASE_URL, make_settings
 from tests.support import events
@@ -31,20 +30,6 @@ def _static_face() -> CardFace:
 
 def _rotating_face(valid_until: int = NOW + 300) -> CardFace:
     return CardFace("rotating", "1234567890123456", new_member_number(), "gold", "ja", valid_until)
-
-
-@pytest.fixture
-def rendered(monkeypatch):
-    """Records every render (and renders); a refused URL must never get this far."""
-    calls: list[CardFace] = []
-    real = card_cache.render_card_png
-
-    def counting(face: CardFace, program) -> bytes:
-        calls.append(face)
-        return real(face, program)
-
-    monkeypatch.setattr(card_cache, "render_card_png", counting)
-    return calls
 
 
 def test_signed_rotating_card_url_serves_a_private_png_until_the_code_expires(client, services):
