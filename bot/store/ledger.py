@@ -1,7 +1,9 @@
 """The points ledger in Redis: lots, FIFO by expiry, append-only history, idempotent steps.
 
-Each operation is one Lua script on one member's keys (one Cluster slot), guarded by its
-idempotency key inside the script. Times are unix seconds passed in by the caller.
+Each operation is one Lua script on one member's keys, guarded by its idempotency key inside
+the script; refunds, adjustments and maintenance touch only that member's slot, while a
+purchase also binds the store's transaction id and writes the global indexes in the same step
+(a single Redis, not a Cluster). Times are unix seconds passed in by the caller.
 """
 
 from __future__ import annotations

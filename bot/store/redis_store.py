@@ -65,7 +65,7 @@ def check_eviction_policy(client: redis.Redis) -> None:
 
 
 class LoyaltyStore:
-    """Members, stores and transactions in one Redis (or Redis Cluster) database."""
+    """Members, stores and transactions in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
@@ -263,21 +263,6 @@ class LoyaltyStore:
 
     # -- transactions ------------------------------------------------------------------
 
-    def claim_transaction(
-        self, store_id: str, transaction_id: str, member_id: str, fingerprint: str
-    ) -> str | None:
-        """Bind a store's transaction id to one member and body.
-
-        Returns the member id to apply it to, or None when the id is already bound to a
-        different body (a conflict).
-        """
-        claim = f"{member_id} {fingerprint}"
-        key = keys.store_transaction(store_id, transaction_id)
-        if self.redis.set(key, claim, nx=True):
-            return member_id
-        bound_member, _, bound_fingerprint = (self.redis.get(key) or "").partition(" ")
-        return bound_member if bound_fingerprint == fingerprint else None
-
     def sale_lookup(
         self, store_id: str, transaction_id: str, card_index: str, key: KeyCheck | None = None
     ) -> tuple[tuple[str, str] | None, str | None, KeyUse | None]:
@@ -289,48 +274,6 @@ class LoyaltyStore:
         replies = self.redis.mget(wanted + (key.read_keys() if key is not None else []))
         use = key.settle(replies[2:]) if key is not None else None
         return _binding(replies[0]), replies[1], use
-
-    def bind_sale(
-        self,
-        store_id: str,
-        transaction_id: str,
-        fingerprint: str,
-        *,
-        bind: str | None,
-        credentials_of: str | None,
-        indexes: list[tuple[str, dict[str, int]]],
-        key: KeyCheck | None = None,
-    ) -> tuple[tuple[str, str] | None, bool, Credentials | None]:
-        """In one round trip (the sale's first write): bind a transaction id to member ``bind``
-        and this body unless it is bound already, add (or move to now) the ``indexes`` entries
-        the ledger step needs first (sorted set key, members and scores; see
-        Ledger.indexes_before_purchase), count the request against its ``key``, and read the
-        card code credentials of member ``credentials_of``.
-
-        Returns the binding in place (None when not asked to bind), whether this call made it,
-        and the credentials (None when not asked for, or when the member has none yet)."""
-        txn_key = keys.store_transaction(store_id, transaction_id)
-        with self.redis.pipeline(transaction=False) as pipe:
-            if bind is not None:
-                pipe.set(txn_key, f"{bind} {fingerprint}", nx=True)
-                pipe.get(txn_key)
-            for index, entries in indexes:
-                pipe.zadd(index, entries)
-            if key is not None:
-                key.count(pipe)
-            if credentials_of is not None:
-                pipe.hmget(keys.member(credentials_of), "handle", "code_secret", "code_counter")
-            replies = pipe.execute()
-        binding, created = None, False
-        if bind is not None:
-            created = bool(replies[0])
-            binding = _binding(replies[1]) or (bind, fingerprint)
-        found = None
-        if credentials_of is not None:
-            handle, secret, counter = replies[-1]
-            if handle and secret:
-                found = Credentials(handle=handle, secret=secret, counter=int(counter or 0))
-        return binding, created, found
 
     def count(self, key: KeyCheck) -> None:
         """Count a request against its key on its own (a sale refused before its writes)."""
