@@ -32,6 +32,11 @@ MAX_PUSH_RATE = 1800
 #: POS requests one store API key may make per minute when POS_RATE_LIMIT_PER_MINUTE is unset;
 #: a till makes a few per sale.
 DEFAULT_POS_RATE_LIMIT = 600
+#: Jobs one worker process runs at once when WORKER_THREADS is unset: a job mostly waits for
+#: LINE, so a slow LINE (3 s a call) still answers 50 taps at once within two rounds.
+DEFAULT_WORKER_THREADS = 32
+#: Most accepted WORKER_THREADS.
+MAX_WORKER_THREADS = 256
 
 
 class SettingsError(Exception):
@@ -58,6 +63,8 @@ class Settings:
     push_rate: int = DEFAULT_PUSH_RATE
     #: POS requests per minute per store API key (POS_RATE_LIMIT_PER_MINUTE).
     pos_rate_limit: int = DEFAULT_POS_RATE_LIMIT
+    #: Jobs each worker process runs at once, one thread each (WORKER_THREADS).
+    worker_threads: int = DEFAULT_WORKER_THREADS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +83,10 @@ class Settings:
             "POS_RATE_LIMIT_PER_MINUTE", DEFAULT_POS_RATE_LIMIT, 1, 1_000_000,
             "a whole number of requests per minute from 1 to 1000000",
         )  # fmt: skip
+        worker_threads = read.whole_number(
+            "WORKER_THREADS", DEFAULT_WORKER_THREADS, 1, MAX_WORKER_THREADS,
+            f"a whole number of jobs a worker process runs at once, 1 to {MAX_WORKER_THREADS}",
+        )  # fmt: skip
         program = read.program()
         if read.problems or program is None:
             raise SettingsError(read.problems)
@@ -90,6 +101,7 @@ class Settings:
             program=program,
             push_rate=push_rate,
             pos_rate_limit=pos_rate_limit,
+            worker_threads=worker_threads,
         )
 
 

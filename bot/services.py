@@ -98,7 +98,11 @@ class Services:
             notices=NoticeState(client),
             quota=LineQuota(client),
             outbox=Outbox(client),
-            line=LineClient(settings.channel_access_token, settings.line_api_base_url),
+            line=LineClient(
+                settings.channel_access_token,
+                settings.line_api_base_url,
+                connections=max(settings.worker_threads, 10),
+            ),
             card_urls=CardUrls(settings.secret_key, settings.public_base_url),
             card_images=ImageCache(_bytes_client(settings, IMAGE_REDIS_TIMEOUT)),
             card_codes=CardCodes(store, settings.program, settings.secret_key),

@@ -1,8 +1,10 @@
-"""The clock process: ``python -m bot.jobs.clock`` runs the daily sweep and finds lost jobs.
+"""The clock process: ``python -m bot.jobs.clock`` runs the daily sweep and keeps the queues.
 
-Every ``TICK`` seconds it retries push jobs whose worker died, and once a local day, from the
-program's ``send_hour``, it runs the sweep. A Redis lock per day makes that once however many
-clock processes run or restart; a sweep that failed is released and tried again.
+Every ``TICK`` seconds it looks whether the sweep is due: once a local day, from the program's
+``send_hour``. A Redis lock per day makes that once however many clock processes run or
+restart; a sweep that failed is released and tried again. Like every worker process it runs a
+keeper thread (bot/jobs/keeper.py): due retries and jobs whose worker died go back on their
+queue even while no worker process is left to do it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bot import create_app
 from bot.config import SettingsError
 from bot.domain.program import Program
 from bot.domain.schedule import sweep_day
-from bot.jobs.queue import event_queue, queue
+from bot.jobs.keeper import KeeperThread
 from bot.jobs.sweep import SweepReport, sweep
 from bot.services import Services, services
 
@@ -43,27 +45,8 @@ def due_day(now: int, program: Program) -> str | None:
     return day.isoformat() if day else None
 
 
-def reap_abandoned(svc: Services, timestamp: float | None = None) -> int:
-    """Retry jobs whose worker died mid-job (RQ's own clean-up, run each tick, not each 10 min).
-
-    A job counts as abandoned once its time limit plus a minute has passed since it started
-    (``timestamp``: that moment, default now). Push jobs run again with their retry key; event
-    jobs handle again only the events they took and did not finish (bot/jobs/tasks.py)."""
-    count = 0
-    for jobs in (queue(svc), event_queue(svc)):
-        registry = jobs.started_job_registry
-        abandoned = registry.get_expired_job_ids(timestamp)
-        if abandoned:
-            registry.cleanup(timestamp)
-            log.warning("retried %d %s job(s) abandoned by a dead worker", len(abandoned),
-                        jobs.name)  # fmt: skip
-        count += len(abandoned)
-    return count
-
-
 def tick(svc: Services, now: int, owner: str) -> SweepReport | None:
-    """One round: reap abandoned jobs, then sweep if today's sweep is due and not done."""
-    reap_abandoned(svc)
+    """One round: sweep if today's sweep is due and not done."""
     day = due_day(now, svc.settings.program)
     if day is None:
         return None
@@ -93,6 +76,8 @@ def main() -> int:
     owner = f"{socket.gethostname()}:{os.getpid()}"
     with app.app_context():
         svc = services()
+        keeper = KeeperThread(svc, stop)
+        keeper.start()
         while not stop.is_set():
             pause = TICK
             try:
@@ -104,6 +89,7 @@ def main() -> int:
                 log.exception("clock: tick failed; trying again in %d s", FAILURE_PAUSE)
                 pause = FAILURE_PAUSE
             stop.wait(pause)
+        keeper.join(5.0)
     return 0
 
 

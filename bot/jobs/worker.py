@@ -2,6 +2,10 @@
 context. The Procfile runs one of each, so every worker watches one queue (RQ takes jobs from a
 single queue without a window in which a crash could lose one); with no argument a worker
 watches both, events first, for small set-ups.
+
+A job mostly waits for LINE, so a process runs WORKER_THREADS jobs at once, one RQ worker per
+thread. Beside them run a keeper (bot/jobs/keeper.py: due retries, jobs of dead workers, the
+heartbeats of this process's jobs) and, for pushes, the outbox relay (bot/jobs/outbox.py).
 """
 
 from __future__ import annotations
@@ -14,11 +18,16 @@ import time
 from collections.abc import Callable
 
 import redis
-from rq import SimpleWorker
+from flask import Flask
+from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
+from rq.job import Job
+from rq.timeouts import TimerDeathPenalty
+from rq.utils import now
 
 from bot import create_app
 from bot.config import SettingsError
+from bot.jobs.keeper import JOB_HEARTBEAT_TTL, KeeperThread
 from bot.jobs.outbox import Relay
 from bot.jobs.queue import event_queue, queue
 from bot.services import services
@@ -30,12 +39,85 @@ USAGE = "usage: python -m bot.jobs.worker [events|pushes]"
 RESTART_PAUSE = 0.5
 #: Longest pause between restarts, in seconds: how late the worker may notice Redis is back.
 RESTART_PAUSE_MAX = 4.0
-#: Seconds between RQ's maintenance rounds (registry clean-up, taking over the scheduler lock
-#: of a dead worker): RQ's default of ten minutes left retries waiting that long.
-MAINTENANCE_INTERVAL = 15
 #: Seconds a worker's registration outlives its last heartbeat (it beats at least every
 #: WORKER_TTL - 15 s): /healthz counts a dead worker this long at most (RQ's default is 420).
 WORKER_TTL = 60
+#: Seconds an idle worker waits for a job before it looks whether it was asked to stop.
+DEQUEUE_TIMEOUT = 5
+#: Seconds a stopping process waits for its running jobs before it leaves them to the keeper.
+STOP_GRACE = 25.0
+
+
+class ThreadWorker(SimpleWorker):
+    """An RQ worker that runs jobs in one thread of a worker process, beside others.
+
+    The process's main thread takes the signals, its keeper (bot/jobs/keeper.py) cleans the
+    registries, moves due retries and beats the hearts of running jobs; a job's time limit is
+    kept by a timer thread instead of SIGALRM, which only the main thread gets.
+    """
+
+    death_penalty_class = TimerDeathPenalty
+
+    def __init__(self, *args: object, running: Running, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.running = running
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return DEQUEUE_TIMEOUT
+
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        return JOB_HEARTBEAT_TTL
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        """Wait for a job in rounds of DEQUEUE_TIMEOUT, looking for a stop between rounds (RQ's
+        own wait ends only with a job or a signal, which threads do not get)."""
+        while not self._stop_requested:
+            found = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time=timeout)
+            if found is not None:
+                return found
+        raise StopRequested
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        self.running.started(self, job)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self.running.finished(self)
+
+    def run_maintenance_tasks(self) -> None:
+        self.last_cleaned_at = now()  # the keeper cleans, under its own short lock
+
+    def subscribe(self) -> None:
+        """No command channel (RQ's would be a thread and a connection per worker)."""
+
+    def _install_signal_handlers(self) -> None:
+        """The process's main thread takes the signals (bot/jobs/worker.py ``main``)."""
+
+
+class Running:
+    """The jobs this process runs, by worker; ``beat`` renews their heartbeats."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[ThreadWorker, Job] = {}
+
+    def started(self, worker: ThreadWorker, job: Job) -> None:
+        with self._lock:
+            self._jobs[worker] = job
+
+    def finished(self, worker: ThreadWorker) -> None:
+        with self._lock:
+            self._jobs.pop(worker, None)
+
+    def beat(self) -> None:
+        """One heartbeat per running job, as RQ's forking worker gives its work horse."""
+        with self._lock:
+            jobs = list(self._jobs.items())
+        for worker, job in jobs:
+            worker.maintain_heartbeats(job)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,68 +131,104 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     with app.app_context():
         svc = services()
-        queues = {"events": [event_queue(svc)], "pushes": [queue(svc)]}.get(
-            args[0] if args else "", [event_queue(svc), queue(svc)]
+        chosen = {"events": [event_queue], "pushes": [queue]}.get(
+            args[0] if args else "", [event_queue, queue]
         )
-        stop = threading.Event()
+        # The workers' own client: RQ needs a socket timeout past its blocking waits.
+        connection = _client_like(svc.queue_redis, socket_timeout=DEQUEUE_TIMEOUT + 10)
+        jobs = [Queue(which(svc).name, connection=connection) for which in chosen]
+        pool = Pool(app, jobs, svc.settings.worker_threads, stop)
+        helpers: list[threading.Thread] = [KeeperThread(svc, stop, pool.running.beat)]
         if args != ["events"]:
             # Receipts wait in members' outboxes until a relay queues them (bot/jobs/outbox.py).
-            Relay(svc, stop).start()
-        try:
-            # SimpleWorker runs jobs in this process: the LINE connection pool and the app
-            # context survive between jobs, where a forking worker would rebuild both per job.
-            work_until_stopped(
-                lambda: SimpleWorker(
-                    queues,
-                    connection=svc.queue_redis,
-                    maintenance_interval=MAINTENANCE_INTERVAL,
-                    worker_ttl=WORKER_TTL,
-                )
-            )
-        finally:
-            stop.set()
+            helpers.append(Relay(svc, stop))
+        for helper in helpers:
+            helper.start()
+        pool.start()
+        stop.wait()
+        pool.stop()
+        for helper in helpers:
+            helper.join(5.0)
     return 0
 
 
-def work_until_stopped(make_worker: Callable[[], SimpleWorker]) -> None:
-    """Run workers one after the other until one is asked to stop (SIGTERM, SIGINT).
+class Pool:
+    """WORKER_THREADS workers of one process on ``queues``, each in its own thread."""
+
+    def __init__(self, app: Flask, queues: list[Queue], size: int, stop: threading.Event) -> None:
+        self.app, self.queues, self.stopping = app, queues, stop
+        self.running = Running()
+        self.workers: list[ThreadWorker | None] = [None] * size
+        self.threads = [
+            threading.Thread(target=self._work, args=(n,), name=f"worker-{n}", daemon=True)
+            for n in range(size)
+        ]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+        names = ", ".join(q.name for q in self.queues)
+        log.info("worker: %d thread(s) on %s", len(self.threads), names)
+
+    def stop(self) -> None:
+        """Each worker stops after its job, or once its wait for one ends (DEQUEUE_TIMEOUT);
+        jobs still running after STOP_GRACE are left to the keeper of another process."""
+        self.stopping.set()
+        for worker in self.workers:
+            if worker is not None:
+                worker._stop_requested = True
+        deadline = time.monotonic() + STOP_GRACE
+        for thread in self.threads:
+            thread.join(max(deadline - time.monotonic(), 0.1))
+
+    def _work(self, slot: int) -> None:
+        def make_worker() -> ThreadWorker:
+            worker = ThreadWorker(
+                self.queues, connection=self.queues[0].connection, worker_ttl=WORKER_TTL,
+                running=self.running,
+            )  # fmt: skip
+            self.workers[slot] = worker
+            return worker
+
+        with self.app.app_context():
+            work_until_stopped(make_worker, self.stopping)
+
+
+def _client_like(client: redis.Redis, **changes: object) -> redis.Redis:
+    """A client of the same Redis as ``client``, on its own pool, with ``changes``."""
+    pool = client.connection_pool
+    kwargs = {**pool.connection_kwargs, **changes}
+    return redis.Redis(connection_pool=type(pool)(connection_class=pool.connection_class, **kwargs))
+
+
+def work_until_stopped(make_worker: Callable[[], SimpleWorker], stop: threading.Event) -> None:
+    """Run workers one after the other until ``stop`` is set.
 
     RQ's worker quits on any Redis error (and cannot even start while Redis is down): this
     starts a new one, waiting RESTART_PAUSE doubling to RESTART_PAUSE_MAX in between, so the
-    process rides out a Redis outage of any length and resumes within seconds of its end.
+    thread rides out a Redis outage of any length and resumes within seconds of its end.
     """
-
-    def stop(*_: object) -> None:
-        raise StopRequested
-
-    # Until RQ installs its own (in work()), and between workers once it has: stop cleanly.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, stop)
-    try:
-        _restart_loop(make_worker)
-    except StopRequested:
-        # A SIGTERM between two workers: RQ's handler from the last one is still installed.
-        return
-
-
-def _restart_loop(make_worker: Callable[[], SimpleWorker]) -> None:
     pause = RESTART_PAUSE
-    while True:
-        worker, started = None, time.monotonic()
+    while not stop.is_set():
+        began = time.monotonic()
         try:
             worker = make_worker()  # it asks Redis for its address already
-            worker.work(with_scheduler=True)
+            if not stop.is_set():
+                # Warnings only: at INFO, RQ logs two lines per job and per thread at start.
+                worker.work(logging_level="WARNING")
         except redis.RedisError as exc:
             log.warning("worker: Redis unavailable (%s)", type(exc).__name__)
-        # RQ notes the time of a SIGTERM or SIGINT (a warm shutdown) on the worker.
-        if getattr(worker, "_shutdown_requested_date", None) is not None:
+        if stop.is_set():
             return
-        if time.monotonic() - started > RESTART_PAUSE_MAX:
+        if time.monotonic() - began > RESTART_PAUSE_MAX:
             pause = RESTART_PAUSE  # it ran a while: a new outage starts from a short pause
         log.warning("worker stopped without being asked to; starting again in %.1f s", pause)
-        time.sleep(pause)
+        stop.wait(pause)
         pause = min(pause * 2, RESTART_PAUSE_MAX)
 
 

@@ -45,9 +45,13 @@ class LineClient:
         base_url: str | None = None,
         timeout: tuple[float, float] = REQUEST_TIMEOUT,
         content_timeout: tuple[float, float] = CONTENT_TIMEOUT,
+        connections: int | None = None,
     ) -> None:
         # A host overrides both api.line.me and api-data.line.me (the SDK then uses one host).
         configuration = Configuration(access_token=access_token, host=base_url)
+        if connections is not None:
+            # Kept-alive connections: one per thread that calls LINE at once (WORKER_THREADS).
+            configuration.connection_pool_maxsize = connections
         self.timeout = timeout
         self.content_timeout = content_timeout
         self._api_client = ApiClient(configuration)

@@ -15,7 +15,8 @@ from rq.executions import Execution
 from rq.job import Job
 
 from bot.jobs import clock as clock_process
-from bot.jobs.clock import due_day, reap_abandoned, tick
+from bot.jobs.clock import due_day, tick
+from bot.jobs.keeper import reap_abandoned
 from bot.jobs.queue import EVENT_TIMEOUT, PUSH_TIMEOUT, event_queue, queue, queue_push
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL
 from tests.jobs.conftest import T0, TOKYO, grant

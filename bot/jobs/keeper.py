@@ -1,0 +1,159 @@
+"""The keeper: what keeps the queues moving whatever process dies.
+
+Every worker process and the clock run a keeper thread; one of them at a time holds a short
+Redis lock and does the work, so a dead holder is replaced within ``LOCK_TTL`` seconds:
+
+- retries that are due (RQ's scheduled registries) go on their queue, every ``INTERVAL``;
+- jobs whose worker died (their heartbeat lapsed, ``JOB_HEARTBEAT_TTL``) run again, and RQ's
+  other registries are cleaned, every ``CLEAN_EVERY``.
+
+RQ's own scheduler holds its lock 61 s past its holder's death and its worker clean-up takes a
+15-minute lock: after a crash, retries waited minutes. Each keeper also beats the hearts of its
+own process's running jobs (``beat``): a job's heartbeat, not its time limit, says it is alive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import redis
+from redis.exceptions import LockError
+from rq import Queue
+from rq.registry import clean_registries
+from rq.scheduler import RQScheduler
+from rq.worker_registration import clean_worker_registry
+
+from bot.jobs.queue import event_queue, queue
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+#: The lock one keeper holds while it keeps the queues.
+LOCK_KEY = "loyalty:jobs:keeper"
+#: Seconds the lock outlives its holder's last round: how late a new keeper takes over.
+LOCK_TTL = 10
+#: Seconds between rounds: how late a due retry may go on its queue.
+INTERVAL = 1.0
+#: Seconds between clean-ups of RQ's registries (finding jobs whose worker died).
+CLEAN_EVERY = 5.0
+#: Seconds a running job's heartbeat lasts; its worker's keeper renews it every
+#: HEARTBEAT_EVERY. A job whose worker died is taken up again this long after its last beat.
+JOB_HEARTBEAT_TTL = 20
+HEARTBEAT_EVERY = 5.0
+#: Seconds to wait after Redis failed before the next round.
+FAILURE_PAUSE = 2.0
+
+
+def reap_abandoned(svc: Services, timestamp: float | None = None) -> int:
+    """Retry the jobs whose worker died mid-job; returns how many.
+
+    A job is abandoned once its heartbeat has lapsed (at ``timestamp``, default now): push jobs
+    run again with their retry key; event jobs handle again only the events they took and did
+    not finish (bot/jobs/tasks.py). Callers hold the keeper's lock: two clean-ups at once could
+    retry one job twice."""
+    count = 0
+    for jobs in queues(svc):
+        registry = jobs.started_job_registry
+        abandoned = registry.get_expired_job_ids(timestamp)
+        if abandoned:
+            registry.cleanup(timestamp)
+            log.warning("retried %d %s job(s) abandoned by a dead worker", len(abandoned),
+                        jobs.name)  # fmt: skip
+        count += len(abandoned)
+    return count
+
+
+def queues(svc: Services) -> tuple[Queue, Queue]:
+    """The queues a keeper keeps: pushes and webhook events."""
+    return queue(svc), event_queue(svc)
+
+
+class Keeper:
+    """One process's keeper: ``round`` does the work when this process holds the lock."""
+
+    def __init__(self, svc: Services, clock: Callable[[], float] = time.monotonic) -> None:
+        self.svc, self.clock = svc, clock
+        self.lock = svc.queue_redis.lock(LOCK_KEY, timeout=LOCK_TTL, thread_local=False)
+        self.scheduler = RQScheduler([q.name for q in queues(svc)], svc.queue_redis)
+        self.scheduler.prepare_registries([q.name for q in queues(svc)])
+        self.holding = False
+        self.cleaned_at: float | None = None
+
+    def round(self) -> bool:
+        """Keep the queues if this process holds (or now takes) the lock; True if it did."""
+        if not self._hold():
+            return False
+        # RQ's own move of due jobs, without RQ's lock (this one stands for it).
+        self.scheduler.enqueue_scheduled_jobs()
+        moment = self.clock()
+        if self.cleaned_at is None or moment - self.cleaned_at >= CLEAN_EVERY:
+            self.clean()
+            self.cleaned_at = moment
+        return True
+
+    def clean(self) -> None:
+        """Retry abandoned jobs and clean RQ's other registries and its worker list."""
+        reap_abandoned(self.svc)
+        for jobs in queues(self.svc):
+            clean_registries(jobs)
+            clean_worker_registry(jobs)
+
+    def release(self) -> None:
+        """Give the lock up (a process stopping cleanly): another keeper takes over at once."""
+        if self.holding:
+            self.holding = False
+            with contextlib.suppress(LockError, redis.RedisError):
+                self.lock.release()  # lapsed or unreachable: it expires by itself
+
+    def _hold(self) -> bool:
+        if self.holding:
+            try:
+                self.lock.reacquire()  # back to the full LOCK_TTL
+                return True
+            except LockError:
+                log.warning("keeper: lost the lock (a round took over %d s)", LOCK_TTL)
+                self.holding = False
+        self.holding = bool(self.lock.acquire(blocking=False))
+        if self.holding:
+            log.info("keeper: this process keeps the queues")
+        return self.holding
+
+
+class KeeperThread(threading.Thread):
+    """Runs ``Keeper.round`` every INTERVAL, and ``beat`` (renewing the heartbeats of this
+    process's running jobs) every HEARTBEAT_EVERY, until ``stop`` is set; rides out Redis
+    outages. On stop it gives the lock up."""
+
+    def __init__(
+        self, svc: Services, stop: threading.Event, beat: Callable[[], None] | None = None
+    ) -> None:
+        super().__init__(name="job-keeper", daemon=True)
+        self.keeper, self.stop, self.beat = Keeper(svc), stop, beat
+        self.beaten_at = 0.0
+
+    def run(self) -> None:
+        """Round after round until stopped; a failed round waits FAILURE_PAUSE."""
+        while not self.stop.is_set():
+            pause = INTERVAL
+            try:
+                self._beat_all()
+                self.keeper.round()
+            except redis.RedisError as exc:
+                log.warning("keeper: Redis unavailable (%s); retrying", type(exc).__name__)
+                self.keeper.holding = False
+                pause = FAILURE_PAUSE
+            except Exception:
+                log.exception("keeper: round failed; retrying")
+                pause = FAILURE_PAUSE
+            self.stop.wait(pause)
+        self.keeper.release()
+
+    def _beat_all(self) -> None:
+        moment = time.monotonic()
+        if self.beat is not None and moment - self.beaten_at >= HEARTBEAT_EVERY:
+            self.beaten_at = moment
+            self.beat()
