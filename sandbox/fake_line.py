@@ -162,6 +162,8 @@ class FakeLine(RichMenuEndpoints):
             self._delays: dict[str, float] = {}
             self._monthly_quota: int | None = None
             self._usage = 0
+            self._in_flight: collections.Counter[str] = collections.Counter()
+            self._peak: collections.Counter[str] = collections.Counter()
             self._profiles: dict[str, JsonObject] = {}
             self._contents: dict[str, tuple[bytes, str]] = {}
             self._rich_menus: dict[str, _RichMenu] = {}
@@ -176,6 +178,11 @@ class FakeLine(RichMenuEndpoints):
         """Return recorded requests (the last 1000), optionally only those under `path`."""
         with self._lock:
             return [r for r in self._recorded if path is None or r.path.startswith(path)]
+
+    def peak_in_flight(self, path: str) -> int:
+        """The most requests to ``path`` that were open at once (since the last reset)."""
+        with self._lock:
+            return self._peak[path]
 
     def replies(self) -> list[JsonObject]:
         """Return the bodies of accepted reply requests, in order."""
@@ -297,9 +304,13 @@ class FakeLine(RichMenuEndpoints):
         call = self._parse(request)
         chaos_delay, chaos_fault = self._roll_chaos(call.path)
         delay = max(self._delay_for(call.path), chaos_delay)
+        with self._lock:
+            self._in_flight[call.path] += 1
+            self._peak[call.path] = max(self._peak[call.path], self._in_flight[call.path])
         if delay:
             time.sleep(delay)
         with self._lock:
+            self._in_flight[call.path] -= 1
             answer = self._answer(call, chaos_fault)
             response_json = answer.json if answer.data is None else None
             self._recorded.append(

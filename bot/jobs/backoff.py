@@ -11,12 +11,13 @@ from dataclasses import dataclass
 class Backoff:
     """Delays before retries: doubling from ``first`` up to ``cap`` seconds, randomised."""
 
-    #: Seconds before the first retry (0: retry at once, as the tests do).
-    first: float = 5.0
+    #: Seconds before the first retry (0: retry at once, as the tests do). Short, so that a
+    #: storm of failures at 30 % still delivers a burst within a minute.
+    first: float = 1.0
     #: Longest delay, in seconds.
     cap: float = 1800.0
     #: Retries of one push after transient failures (with the defaults, over 2 to 3 hours).
-    max_failures: int = 14
+    max_failures: int = 17
 
     def delay(self, failures: int, rng: random.Random | None = None) -> int:
         """Whole seconds to wait after the ``failures``-th failure (1 = the first).

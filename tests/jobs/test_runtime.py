@@ -1,0 +1,120 @@
+"""The worker processes as deployed: jobs run WORKER_THREADS at a time, and when the process
+that keeps the queues is SIGKILLed in a burst of pushes while LINE fails 30 %, another takes
+over and everything arrives, once, within a minute. Production delays throughout: the real
+backoff, heartbeats, keeper lock and rounds."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.domain.retry_keys import receipt_retry_key
+from bot.jobs.queue import enqueue_receipt, queue
+from tests.conftest import env_for_doubles
+
+ROOT = Path(__file__).resolve().parents[2]
+PUSH = "/v2/bot/message/push"
+RECEIPT = {"store_name": "Shibuya", "occurred_at": "2027-03-01T10:00:00+09:00", "amount": 100,
+           "points_earned": 1, "points_used": 0, "balance": 1}  # fmt: skip
+KEEPING = "this process keeps the queues"
+
+
+def _pusher(redis_url: str, line_url: str, program: Path, log: Path, **env: str):
+    environment = {
+        **os.environ,
+        **env_for_doubles(redis_url, line_url, LOYALTY_PROGRAM=str(program)),
+        **env,
+    }
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.jobs.worker", "pushes"], cwd=ROOT, env=environment,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _receipts(services, members, start: int = 0) -> list[str]:
+    keys = []
+    for n, member in enumerate(members, start):
+        key = receipt_retry_key("S1", f"T{n}")
+        enqueue_receipt(services, member.member_id, RECEIPT, key)
+        keys.append(key)
+    return keys
+
+
+def _wait(condition, seconds: float, what: str) -> float:
+    began = time.monotonic()
+    while not condition():
+        if time.monotonic() - began > seconds:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.1)
+    return time.monotonic() - began
+
+
+def test_a_worker_process_runs_worker_threads_jobs_at_once(
+    services, redis_server, fake_line, program_file, new_member, tmp_path
+):
+    members = [new_member() for _ in range(16)]
+    fake_line.set_delay(PUSH, 1.0)
+    log = tmp_path / "pusher.log"
+    pusher = _pusher(redis_server.url, fake_line.url, program_file, log, WORKER_THREADS="8")
+    try:
+        keys = _receipts(services, members)
+        _wait(lambda: len(fake_line.deliveries_by_retry_key()) == len(keys), 30, log.name)
+    finally:
+        _stop(pusher)
+    assert fake_line.peak_in_flight(PUSH) == 8  # as many as threads, never more
+    assert set(fake_line.deliveries_by_retry_key().values()) == {1}
+    assert "worker: 8 thread(s) on loyalty" in log.read_text()
+
+
+def test_killing_the_process_that_keeps_the_queues_loses_and_repeats_nothing(
+    services, redis_server, fake_line, program_file, new_member, tmp_path
+):
+    members = [new_member() for _ in range(60)]
+    # LINE slow and failing 30 % (half of the 5xx after taking the push: a lost answer).
+    fake_line.set_delay(PUSH, 0.5)
+    fake_line.fail_randomly(PUSH, 0.3, statuses=(500, 503, 429), accept_first=0.5, seed=5)
+    logs = [tmp_path / "pusher-a.log", tmp_path / "pusher-b.log"]
+    pushers = [
+        _pusher(redis_server.url, fake_line.url, program_file, log, WORKER_THREADS="8")
+        for log in logs
+    ]
+    try:
+        _wait(lambda: any(KEEPING in log.read_text() for log in logs), 20, "a keeper")
+        keeper = next(n for n, log in enumerate(logs) if KEEPING in log.read_text())
+        other = 1 - keeper
+        keys = _receipts(services, members)
+        _wait(lambda: len(fake_line.recorded(PUSH)) >= 20, 30, "the burst under way")
+        os.killpg(pushers[keeper].pid, signal.SIGKILL)
+        pushers[keeper].wait()
+        killed = time.monotonic()
+        _wait(lambda: set(fake_line.deliveries_by_retry_key()) == set(keys), 60, "delivery")
+        took = time.monotonic() - killed
+        time.sleep(2)  # anything sent twice would arrive now
+        survivor = logs[other].read_text()
+        assert pushers[other].poll() is None, survivor
+    finally:
+        _stop(*pushers)
+    assert KEEPING in survivor  # it took the lock over
+    # The dead process was in the middle of pushes: its jobs were found and run again.
+    abandoned = sum(int(n) for n in re.findall(r"retried (\d+) loyalty job", survivor))
+    assert abandoned > 0, survivor
+    answers = {r.status for r in fake_line.recorded(PUSH)}
+    assert {500, 503, 429} <= answers  # the faults did happen
+    assert set(fake_line.deliveries_by_retry_key().values()) == {1}
+    for member in members:
+        assert len(fake_line.messages_for(member.line_user_id)) == 1
+    assert queue(services).count == 0
+    print(f"\nkeeper killed with {abandoned} job(s) running: all delivered {took:.1f} s later")
