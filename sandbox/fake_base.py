@@ -96,6 +96,9 @@ class RecordedRequest:
     json: Any | None
     status: int
     response_json: Any | None
+    #: When the request arrived and when it was answered (unix seconds).
+    received_at: float = 0.0
+    answered_at: float = 0.0
 
 
 @dataclass(frozen=True)

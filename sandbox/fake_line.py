@@ -85,8 +85,11 @@ class FakeLine(RichMenuEndpoints):
         *,
         require_https: bool = False,
         strict_reply_tokens: bool = False,
+        history: int = HISTORY_LIMIT,
     ) -> None:
-        """Configure the fake; nothing listens until start()."""
+        """Configure the fake; nothing listens until start(). It remembers the last
+        ``history`` requests, replies and pushes."""
+        self._history = history
         self._host = host
         self._port = port
         self._access_token = access_token
@@ -147,11 +150,11 @@ class FakeLine(RichMenuEndpoints):
         """Forget requests, deliveries, tokens, retry keys, faults, delays, quota and data."""
         with self._lock:
             self._recorded: collections.deque[RecordedRequest] = collections.deque(
-                maxlen=HISTORY_LIMIT
+                maxlen=self._history
             )
-            self._inbox: collections.deque[JsonObject] = collections.deque(maxlen=HISTORY_LIMIT)
-            self._replies: collections.deque[JsonObject] = collections.deque(maxlen=HISTORY_LIMIT)
-            self._pushes: collections.deque[JsonObject] = collections.deque(maxlen=HISTORY_LIMIT)
+            self._inbox: collections.deque[JsonObject] = collections.deque(maxlen=self._history)
+            self._replies: collections.deque[JsonObject] = collections.deque(maxlen=self._history)
+            self._pushes: collections.deque[JsonObject] = collections.deque(maxlen=self._history)
             self._issued_tokens: collections.OrderedDict[str, str | None] = (
                 collections.OrderedDict()
             )
@@ -301,6 +304,7 @@ class FakeLine(RichMenuEndpoints):
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Answer one HTTP request."""
         request = Request(environ)
+        received_at = time.time()
         call = self._parse(request)
         chaos_delay, chaos_fault = self._roll_chaos(call.path)
         delay = max(self._delay_for(call.path), chaos_delay)
@@ -323,6 +327,8 @@ class FakeLine(RichMenuEndpoints):
                     json=call.json,
                     status=answer.status,
                     response_json=response_json,
+                    received_at=received_at,
+                    answered_at=time.time(),
                 )
             )
         return _to_response(answer, call.request_id)(environ, start_response)

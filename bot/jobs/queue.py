@@ -32,7 +32,7 @@ EVENT_RETRY = Retry(max=2)
 EVENTS_PER_JOB = 20
 #: A push job that raised (Redis down, a bug) or was abandoned by a dead worker runs again
 #: after these delays (seconds). LINE's answers are handled inside the job (bot/jobs/push.py).
-PUSH_RETRY = Retry(max=3, interval=[10, 60, 300])
+PUSH_RETRY = Retry(max=3, interval=[2, 60, 300])
 #: Longest a push job may run, in seconds: one LINE call (10 s read timeout) and a short wait
 #: for the rate limiter. A dead worker's job is found (and retried) this long plus 60 s later.
 PUSH_TIMEOUT = 60

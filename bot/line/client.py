@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 
 #: (connect, read) timeout for every LINE call, in seconds: the SDK has no default.
 REQUEST_TIMEOUT = (3.05, 10.0)
+#: Longest read timeout of a push, in seconds. A push that times out is sent again with its
+#: retry key (LINE answers 409 if it took the first), so waiting long gains nothing and
+#: holds a worker thread: LINE answers pushes in well under a second.
+PUSH_READ_TIMEOUT = 5.0
 #: (connect, read) timeout for downloading what a user sent (a staff member's photo of a card,
 #: a few MB at most), in seconds.
 CONTENT_TIMEOUT = (3.05, 15.0)
@@ -53,6 +57,7 @@ class LineClient:
             # Kept-alive connections: one per thread that calls LINE at once (WORKER_THREADS).
             configuration.connection_pool_maxsize = connections
         self.timeout = timeout
+        self.push_timeout = (timeout[0], min(timeout[1], PUSH_READ_TIMEOUT))
         self.content_timeout = content_timeout
         self._api_client = ApiClient(configuration)
         self.api = MessagingApi(self._api_client)
@@ -76,7 +81,7 @@ class LineClient:
         request = PushMessageRequest(to=to, messages=messages)
         try:
             self.api.push_message(
-                request, x_line_retry_key=retry_key, _request_timeout=self.timeout
+                request, x_line_retry_key=retry_key, _request_timeout=self.push_timeout
             )
         except ApiException as exc:
             if exc.status != 409:  # 409: this retry key was already accepted; callers decide.

@@ -12,10 +12,16 @@ from bot.store.scripts import script
 
 #: Microseconds per second (the window script counts in Redis microseconds).
 _MICROS = 1_000_000
+#: The window the limiter counts ``rate`` pushes in, in seconds: LINE counts pushes per second
+#: as they reach it, and a push reaches LINE a varying moment after it took its slot (a busy
+#: worker, the network), so a window of exactly one second still let a second at LINE see
+#: 1.1-1.2 x the rate. The margin over a second is the spread it allows.
+WINDOW = 1.1
 
 
 class PushRateLimiter:
-    """At most ``rate`` pushes in any one second over all workers: a sliding window in Redis.
+    """At most ``rate`` pushes in any WINDOW (a little over a second) over all workers: a
+    sliding window in Redis.
 
     A token bucket holds the average but lets a burst through on top of it (1.1 x the rate in
     one second at a tenth of a second's burst), and LINE counts per second.
@@ -29,7 +35,8 @@ class PushRateLimiter:
         """Take a slot: 0.0 when taken, else the seconds to wait before asking again."""
         # A client retry of this script can only take a second slot: a slightly slower push.
         member = f"{os.getpid()}:{secrets.token_hex(6)}"
-        wait = int(self._take(keys=[keys.push_window()], args=[self.rate, member]))
+        window = int(WINDOW * _MICROS)
+        wait = int(self._take(keys=[keys.push_window()], args=[self.rate, member, window]))
         return wait / _MICROS
 
 
