@@ -33,8 +33,9 @@ EVENTS_PER_JOB = 20
 #: A push job that raised (Redis down, a bug) or was abandoned by a dead worker runs again
 #: after these delays (seconds). LINE's answers are handled inside the job (bot/jobs/push.py).
 PUSH_RETRY = Retry(max=3, interval=[2, 60, 300])
-#: Longest a push job may run, in seconds: one LINE call (10 s read timeout) and a short wait
-#: for the rate limiter. A dead worker's job is found (and retried) this long plus 60 s later.
+#: Longest a push job may run, in seconds: one LINE call (5 s read timeout) and a short wait
+#: for the rate limiter. A dead worker's job is found by its lapsed heartbeat, well before
+#: (bot/jobs/keeper.py).
 PUSH_TIMEOUT = 60
 #: Failed jobs keep their arguments (a webhook event holds a user id and text): not for long.
 FAILURE_TTL = 7 * 24 * 3600

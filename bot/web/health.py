@@ -8,7 +8,7 @@ from datetime import datetime
 
 import redis
 from flask import Blueprint, jsonify
-from rq import Queue, Worker
+from rq import Queue, worker_registration
 
 from bot.jobs.queue import event_queue, queue
 from bot.services import services
@@ -65,10 +65,21 @@ def _queue_state(jobs: Queue) -> dict[str, int | None]:
         "waiting": waiting,
         "oldest_wait_seconds": oldest,
         "scheduled": jobs.scheduled_job_registry.count,
-        # Worker.all skips registrations whose hash has lapsed (a SIGKILLed worker's, once
-        # WORKER_TTL has passed); Worker.count would count them until a live worker cleans up.
-        "workers": len(Worker.all(queue=jobs)),
+        "workers": _live_workers(jobs),
     }
+
+
+def _live_workers(jobs: Queue) -> int:
+    """Workers registered for the queue whose registration has not lapsed (a SIGKILLed
+    worker's lapses after WORKER_TTL; the set still names it until a keeper cleans up). Two
+    round trips, however many worker threads: Worker.all would make one per worker."""
+    names = sorted(worker_registration.get_keys(queue=jobs))
+    if not names:
+        return 0
+    with jobs.connection.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.exists(name)
+        return sum(pipe.execute())
 
 
 def _stalled(state: dict[str, int | None]) -> bool:
