@@ -89,7 +89,7 @@ class FakeLine(RichMenuEndpoints):
     ) -> None:
         """Configure the fake; nothing listens until start(). It remembers the last
         ``history`` requests, replies and pushes."""
-        self._history = history
+        self.history = history
         self._host = host
         self._port = port
         self._access_token = access_token
@@ -150,11 +150,11 @@ class FakeLine(RichMenuEndpoints):
         """Forget requests, deliveries, tokens, retry keys, faults, delays, quota and data."""
         with self._lock:
             self._recorded: collections.deque[RecordedRequest] = collections.deque(
-                maxlen=self._history
+                maxlen=self.history
             )
-            self._inbox: collections.deque[JsonObject] = collections.deque(maxlen=self._history)
-            self._replies: collections.deque[JsonObject] = collections.deque(maxlen=self._history)
-            self._pushes: collections.deque[JsonObject] = collections.deque(maxlen=self._history)
+            self._inbox: collections.deque[JsonObject] = collections.deque(maxlen=self.history)
+            self._replies: collections.deque[JsonObject] = collections.deque(maxlen=self.history)
+            self._pushes: collections.deque[JsonObject] = collections.deque(maxlen=self.history)
             self._issued_tokens: collections.OrderedDict[str, str | None] = (
                 collections.OrderedDict()
             )

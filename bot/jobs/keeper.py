@@ -23,8 +23,10 @@ from collections.abc import Callable
 import redis
 from redis.exceptions import LockError
 from rq import Queue
-from rq.registry import clean_registries
+from rq.executions import Execution, ExecutionRegistry
+from rq.registry import StartedJobRegistry, clean_registries
 from rq.scheduler import RQScheduler
+from rq.utils import as_text, current_timestamp
 from rq.worker_registration import clean_worker_registry
 
 from bot.jobs.queue import event_queue, queue
@@ -60,11 +62,29 @@ def reap_abandoned(svc: Services, timestamp: float | None = None) -> int:
         registry = jobs.started_job_registry
         abandoned = registry.get_expired_job_ids(timestamp)
         if abandoned:
+            _forget_dead_executions(registry, timestamp)
             registry.cleanup(timestamp)
             log.warning("retried %d %s job(s) abandoned by a dead worker", len(abandoned),
                         jobs.name)  # fmt: skip
         count += len(abandoned)
     return count
+
+
+def _forget_dead_executions(registry: StartedJobRegistry, timestamp: float | None) -> None:
+    """Forget the executions of dead workers in their jobs' own lists before the jobs run again.
+
+    RQ lists an execution with its job a minute past the execution's own record: a job that
+    runs again within that minute (as here, seconds after its worker's heartbeat lapsed) would
+    fail as it finishes, looking up the record. RQ never meets this: it finds abandoned jobs
+    only after that minute."""
+    score = timestamp if timestamp is not None else current_timestamp()
+    dead = registry.connection.zrangebyscore(registry.key, 0, score)
+    with registry.connection.pipeline() as pipe:
+        for composite in dead:
+            execution = Execution.from_composite_key(as_text(composite), registry.connection)
+            ExecutionRegistry(execution.job_id, registry.connection).remove(execution, pipe)
+            pipe.delete(execution.key)
+        pipe.execute()
 
 
 def queues(svc: Services) -> tuple[Queue, Queue]:

@@ -11,15 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from rq.executions import Execution
-from rq.job import Job
 
 from bot.jobs import clock as clock_process
 from bot.jobs.clock import due_day, tick
-from bot.jobs.keeper import reap_abandoned
-from bot.jobs.queue import EVENT_TIMEOUT, PUSH_TIMEOUT, event_queue, queue, queue_push
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL
-from tests.jobs.conftest import T0, TOKYO, grant
+from tests.jobs.conftest import T0, TOKYO
 
 
 def at(hour: int, minute: int = 0, day: int = 1) -> int:
@@ -76,61 +72,6 @@ def test_the_clock_really_sweeps(services, new_member, clock, run_jobs, fake_lin
     assert report.reminders == 1
     run_jobs()
     assert len(fake_line.messages_for(member.line_user_id)) == 1
-
-
-def test_a_job_abandoned_by_a_dead_worker_is_retried(
-    services, new_member, clock, run_jobs, fake_line
-):
-    member = new_member()
-    grant(services, member, 5, T0)
-    queue_push(
-        services,
-        "receipt",
-        member.member_id,
-        {
-            "store_name": "S",
-            "occurred_at": "2027-03-01T10:00:00+09:00",
-            "amount": 100,
-            "points_earned": 1,
-            "points_used": 0,
-            "balance": 1,
-        },
-        "3f1e9c43-8b1d-4d57-9a55-0c8a1b2f6e10",
-        urgent=True,
-    )
-    # A worker took the job and died: it sits in the started registry, its queue empty.
-    jobs = queue(services)
-    job = Job.fetch(jobs.get_job_ids()[0], connection=services.queue_redis)
-    jobs.remove(job.id)
-    with services.queue_redis.pipeline() as pipe:
-        Execution.create(job, PUSH_TIMEOUT + 60, pipeline=pipe)  # as a SimpleWorker does
-        pipe.execute()
-    assert reap_abandoned(services) == 0  # still within its time limit
-    assert reap_abandoned(services, time.time() + PUSH_TIMEOUT + 61) == 1
-    run_jobs()
-    assert len(fake_line.messages_for(member.line_user_id)) == 1
-
-
-def test_an_event_job_abandoned_by_a_dead_worker_is_retried(
-    services, post_webhook, run_jobs, fake_line
-):
-    from tests.support import events
-
-    user = events.user_id()
-    fake_line.add_profile(user, "Hanako", language="ja")
-    assert post_webhook(events.follow(user)).status_code == 200
-    # The events worker took the job and died before replying.
-    jobs = event_queue(services)
-    job = Job.fetch(jobs.get_job_ids()[0], connection=services.queue_redis)
-    jobs.remove(job.id)
-    with services.queue_redis.pipeline() as pipe:
-        Execution.create(job, EVENT_TIMEOUT + 60, pipeline=pipe)  # as a SimpleWorker does
-        pipe.execute()
-    assert reap_abandoned(services) == 0
-    assert reap_abandoned(services, time.time() + EVENT_TIMEOUT + 61) == 1
-    run_jobs()
-    assert len(fake_line.replies()) == 1
-    assert services.store.member_for_user(user) is not None
 
 
 def test_clock_process_starts_ticks_and_stops_on_sigterm(redis_server, fake_line, program_file):

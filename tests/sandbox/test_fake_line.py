@@ -571,7 +571,7 @@ def test_sandbox_inbox(fake: FakeLine, api: MessagingApi) -> None:
 def test_history_is_bounded(
     fake: FakeLine, api: MessagingApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fake_line, "HISTORY_LIMIT", 3)
+    monkeypatch.setattr(fake, "history", 3)
     fake.reset()
     for index in range(5):
         api.push_message(_push(USER, _text(str(index))))

@@ -1,0 +1,89 @@
+"""The keeper: one process at a time keeps the queues; jobs of dead workers run again once
+their heartbeat lapses, and finish cleanly; due retries go on their queue."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from rq.executions import Execution
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+from bot.jobs.keeper import JOB_HEARTBEAT_TTL, Keeper, reap_abandoned
+from bot.jobs.queue import event_queue, queue, queue_push
+from tests.jobs.conftest import T0, grant
+from tests.support import events
+
+RECEIPT = {"store_name": "S", "occurred_at": "2027-03-01T10:00:00+09:00", "amount": 100,
+           "points_earned": 1, "points_used": 0, "balance": 1}  # fmt: skip
+
+
+def _taken_by_a_worker_that_died(services, jobs) -> Job:
+    """The first job of ``jobs`` as a worker leaves it when SIGKILLed mid-job, once its
+    heartbeat has lapsed: in the started registry, off the queue, its execution's record
+    expired (its listing under the job outlives that by a minute, as RQ writes it)."""
+    job = Job.fetch(jobs.get_job_ids()[0], connection=services.queue_redis)
+    jobs.remove(job.id)
+    with services.queue_redis.pipeline() as pipe:
+        execution = Execution.create(job, JOB_HEARTBEAT_TTL, pipeline=pipe)
+        pipe.execute()
+    services.queue_redis.delete(execution.key)  # its TTL ran out
+    return job
+
+
+def test_a_push_job_of_a_dead_worker_runs_again_and_finishes_cleanly(
+    services, new_member, run_jobs, fake_line
+):
+    member = new_member()
+    grant(services, member, 5, T0)
+    queue_push(services, "receipt", member.member_id, RECEIPT,
+               "3f1e9c43-8b1d-4d57-9a55-0c8a1b2f6e10", urgent=True)  # fmt: skip
+    jobs = queue(services)
+    job = _taken_by_a_worker_that_died(services, jobs)
+    assert reap_abandoned(services) == 0  # its heartbeat has not lapsed yet
+    assert reap_abandoned(services, time.time() + JOB_HEARTBEAT_TTL + 1) == 1
+    run_jobs()
+    assert len(fake_line.messages_for(member.line_user_id)) == 1
+    # It finished: not failed on the dead execution RQ still listed with it.
+    assert job.id not in FailedJobRegistry(queue=jobs)
+    assert not services.queue_redis.exists(job.key)  # done, and nothing kept of it
+
+
+def test_an_event_job_of_a_dead_worker_runs_again(services, post_webhook, run_jobs, fake_line):
+    user = events.user_id()
+    fake_line.add_profile(user, "Hanako", language="ja")
+    assert post_webhook(events.follow(user)).status_code == 200
+    jobs = event_queue(services)
+    job = _taken_by_a_worker_that_died(services, jobs)
+    assert reap_abandoned(services, time.time() + JOB_HEARTBEAT_TTL + 1) == 1
+    run_jobs()
+    assert len(fake_line.replies()) == 1
+    assert services.store.member_for_user(user) is not None
+    assert job.id not in FailedJobRegistry(queue=jobs)
+
+
+def test_one_keeper_at_a_time_and_another_takes_over(services, new_member):
+    first, second = Keeper(services), Keeper(services)
+    assert first.round()
+    assert not second.round()
+    assert first.round()  # it keeps holding
+    first.release()
+    assert second.round()
+    assert not first.round()
+    second.release()
+
+
+def test_a_due_retry_goes_on_its_queue(services, new_member):
+    member = new_member()
+    jobs = queue(services)
+    queue_push(services, "receipt", member.member_id, RECEIPT,
+               "0b6a2c1e-3d4f-4a5b-8c7d-9e0f1a2b3c4d", urgent=True)  # fmt: skip
+    job = Job.fetch(jobs.get_job_ids()[0], connection=services.queue_redis)
+    jobs.remove(job.id)
+    jobs.schedule_job(job, datetime.now(UTC) - timedelta(seconds=1))  # a retry now due
+    keeper = Keeper(services)
+    assert keeper.round()
+    assert jobs.get_job_ids() == [job.id]
+    assert jobs.scheduled_job_registry.count == 0
+    keeper.release()
