@@ -42,6 +42,8 @@ LOCK_TTL = 10
 INTERVAL = 1.0
 #: Seconds between clean-ups of RQ's registries (finding jobs whose worker died).
 CLEAN_EVERY = 5.0
+#: Seconds a job may sit taken from its queue but not started before it is put back.
+STUCK_AFTER = 4.0
 #: Seconds a running job's heartbeat lasts; its worker's keeper renews it every
 #: HEARTBEAT_EVERY. A job whose worker died is taken up again this long after its last beat.
 JOB_HEARTBEAT_TTL = 20
@@ -102,6 +104,8 @@ class Keeper:
         self.scheduler.prepare_registries([q.name for q in queues(svc)])
         self.holding = False
         self.cleaned_at: float | None = None
+        #: Jobs seen in a queue's intermediate list: when first seen (``clock``), by queue.
+        self.stuck: dict[str, dict[str, float]] = {}
 
     def round(self) -> bool:
         """Keep the queues if this process holds (or now takes) the lock; True if it did."""
@@ -116,11 +120,36 @@ class Keeper:
         return True
 
     def clean(self) -> None:
-        """Retry abandoned jobs and clean RQ's other registries and its worker list."""
+        """Retry abandoned jobs, put back jobs stuck between queue and worker, and clean RQ's
+        other registries and its worker list."""
         reap_abandoned(self.svc)
         for jobs in queues(self.svc):
+            self._put_back_stuck(jobs)
             clean_registries(jobs)
             clean_worker_registry(jobs)
+
+    def _put_back_stuck(self, jobs: Queue) -> None:
+        """A worker takes a job by moving it from the queue to an intermediate list, then
+        registers it as started: one killed in between leaves it there, neither waiting nor
+        running. Seen there twice, STUCK_AFTER apart, and still not started, it goes back to
+        the front of its queue (RQ's own clean-up waits a minute, then counts a failure)."""
+        intermediate = jobs.intermediate_queue
+        moment = self.clock()
+        seen = self.stuck.setdefault(jobs.name, {})
+        now_there = set(intermediate.get_job_ids())
+        for job_id in list(seen):
+            if job_id not in now_there:
+                del seen[job_id]
+        for job_id in now_there:
+            first = seen.setdefault(job_id, moment)
+            if moment - first < STUCK_AFTER or job_id in jobs.started_job_registry:
+                continue
+            with jobs.connection.pipeline() as pipe:
+                pipe.lrem(intermediate.key, 1, job_id)
+                jobs.push_job_id(job_id, pipeline=pipe, at_front=True)
+                pipe.execute()
+            del seen[job_id]
+            log.warning("put back a %s job a dead worker had taken but not started", jobs.name)
 
     def release(self) -> None:
         """Give the lock up (a process stopping cleanly): another keeper takes over at once."""

@@ -10,7 +10,7 @@ from rq.executions import Execution
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from bot.jobs.keeper import JOB_HEARTBEAT_TTL, Keeper, reap_abandoned
+from bot.jobs.keeper import JOB_HEARTBEAT_TTL, STUCK_AFTER, Keeper, reap_abandoned
 from bot.jobs.queue import event_queue, queue, queue_push
 from tests.jobs.conftest import T0, grant
 from tests.support import events
@@ -87,3 +87,22 @@ def test_a_due_retry_goes_on_its_queue(services, new_member):
     assert jobs.get_job_ids() == [job.id]
     assert jobs.scheduled_job_registry.count == 0
     keeper.release()
+
+
+def test_a_job_taken_by_a_worker_killed_before_it_started_goes_back(services, new_member):
+    member = new_member()
+    jobs = queue(services)
+    queue_push(services, "receipt", member.member_id, RECEIPT,
+               "7c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e", urgent=True)  # fmt: skip
+    [job_id] = jobs.get_job_ids()
+    # As RQ's worker takes a job; it died before registering it as started.
+    services.queue_redis.lmove(jobs.key, jobs.intermediate_queue.key)
+    assert jobs.count == 0
+    moment = [100.0]
+    keeper = Keeper(services, clock=lambda: moment[0])
+    keeper.clean()
+    assert jobs.count == 0  # seen once: a live worker may be just about to start it
+    moment[0] += STUCK_AFTER
+    keeper.clean()
+    assert jobs.get_job_ids() == [job_id]
+    assert jobs.intermediate_queue.get_job_ids() == []

@@ -16,11 +16,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
 from bot import create_app
 from bot.config import Settings
+from bot.jobs.queue import event_queue, queue
 from sandbox.embedded_redis import EmbeddedRedis
 from sandbox.fake_line import FakeLine
 from tests.conftest import env_for_doubles
@@ -59,12 +64,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(condition, seconds: float, what: str) -> float:
+def wait_for(condition, seconds: float, what: str | Callable[[], str]) -> float:
     """Poll ``condition`` until true; the seconds it took. Fails after ``seconds``."""
     began = time.monotonic()
     while not condition():
         if time.monotonic() - began > seconds:
-            raise AssertionError(f"not within {seconds:g} s: {what}")
+            raise AssertionError(
+                f"not within {seconds:g} s: {what if isinstance(what, str) else what()}"
+            )
         time.sleep(0.1)
     return time.monotonic() - began
 
@@ -195,6 +202,22 @@ class Deployment:
         answer = _until_answered(self.base + "/callback", raw, headers, seconds)
         assert answer == {}, answer
         return event["replyToken"]
+
+    def jobs(self) -> str:
+        """Where the jobs are, per queue (for a failure's message)."""
+        lines = []
+        for jobs in (queue(self.services), event_queue(self.services)):
+            failed = FailedJobRegistry(queue=jobs)
+            reasons = [
+                (Job.fetch(i, connection=jobs.connection).exc_info or "")[-300:]
+                for i in failed.get_job_ids()[:3]
+            ]
+            lines.append(
+                f"{jobs.name}: waiting {jobs.count}, scheduled {jobs.scheduled_job_registry.count}"
+                f", started {jobs.started_job_registry.count}, taken but not started "
+                f"{len(jobs.intermediate_queue.get_job_ids())}, failed {failed.count} {reasons}"
+            )
+        return "; ".join(lines)
 
     def receipts_by_user(self) -> dict[str, int]:
         """Receipts LINE delivered, per user."""

@@ -53,7 +53,11 @@ def _check_counts(deployed: Deployment, shoppers, sales, taps) -> None:
     for shopper in shoppers[:SALES]:  # granted once: what the till was told is what is kept
         assert deployed.services.store.member(shopper.member_id).balance == balances[shopper.number]
     tokens = [t.result() for t in taps]
-    wait_for(lambda: len(deployed.receipts_by_user()) == SALES, RECOVERY, "every receipt")
+    wait_for(
+        lambda: len(deployed.receipts_by_user()) == SALES,
+        RECOVERY,
+        lambda: f"{len(deployed.receipts_by_user())} of {SALES} receipts; {deployed.jobs()}",
+    )
     wait_for(lambda: set(deployed.replies_by_token()) >= set(tokens), RECOVERY, "every reply")
     time.sleep(2)  # anything sent twice would arrive now
     assert set(deployed.receipts_by_user().values()) == {1}
