@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.program import parse_program
+from bot.store import keys
 from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
 from sandbox.embedded_redis import EmbeddedRedis
@@ -263,3 +264,16 @@ def test_points_of_a_lot_that_expired_after_another_refund_are_not_taken_back(
     # Everything p1 earned has expired by now, one way or the other: nothing to take back.
     assert (first.reversed, first.shortfall) == (0, 0)
     assert ledger.maintain(member_id, T0 + 200).balance == balance_before
+
+
+@pytest.mark.parametrize("order", [("earner", "spender"), ("spender", "earner")])
+def test_refunds_after_the_lot_expired_owe_nothing_in_either_order(ledger, member_id, order):
+    # The earner's 100 points went half to the spender; the other half expired unused.
+    buy(ledger, member_id, "earner", 10_000, now=T0)  # 100 points, expiring at T0 + 100
+    buy(ledger, member_id, "spender", 50, used=50, now=T0 + 10)
+    assert ledger.maintain(member_id, T0 + 150).balance == 0
+    for key in order:
+        refund(ledger, member_id, key, now=T0 + 150)
+    # Both sales undone: nothing kept, nothing owed, whichever was refunded first.
+    assert ledger.maintain(member_id, T0 + 150).balance == 0
+    assert int(ledger.redis.hget(keys.member(member_id), "owed") or 0) == 0

@@ -147,6 +147,7 @@ class LedgerMachine(RuleBasedStateMachine):
         member_key = keys.member_ledger(self.member_id).member
         balance = int(self.ledger.redis.hget(member_key, "balance"))
         assert balance == sum(lot.remaining for lot in lots) == self.model.balance >= 0
+        assert int(self.ledger.redis.hget(member_key, "owed") or 0) == self.model.owed >= 0
         history = self.ledger.history(self.member_id, count=10_000)
         assert [(e.kind, e.points, e.balance) for e in reversed(history)] == self.model.history
 
@@ -170,30 +171,37 @@ def test_ledger_matches_model(redis_server, redis_client, seed):
 )
 @given(
     sales=st.lists(st.tuples(st.integers(0, 30_000), st.integers(0, 400)), min_size=1, max_size=6),
+    gaps=st.lists(st.sampled_from([0, 0, 30, 60, 101]), min_size=12, max_size=12),
     order=st.randoms(use_true_random=False),
 )
 def test_refunding_every_sale_in_any_order_leaves_what_was_there(
-    redis_server, redis_client, sales, order
+    redis_server, redis_client, sales, gaps, order
 ):
+    """Sales, then their refunds in a random order, with time passing in between (points
+    live 100 s: some expire before their sale is refunded, some after it spent them)."""
     client = connect(redis_server.url)
     ledger = Ledger(client, PROGRAM)
     member, _ = LoyaltyStore(client).register_member(user_id(), "t", "ja")
-    keys_applied = []
+    keys_applied, now = [], T0
+    steps = iter(gaps)
     for i, (amount, wanted) in enumerate(sales):
-        balance = ledger.maintain(member.member_id, T0).balance
+        now += next(steps)
+        balance = ledger.maintain(member.member_id, now).balance
         used = min(wanted, balance, amount)
         ledger.purchase(
-            member_id=member.member_id, now=T0, op_key=f"p{i}", fingerprint="f", amount=amount,
+            member_id=member.member_id, now=now, op_key=f"p{i}", fingerprint="f", amount=amount,
             points_used=used, store_id=member.member_id, transaction_id=f"p{i}",
         )  # fmt: skip
         keys_applied.append(f"p{i}")
     order.shuffle(keys_applied)
     for key in keys_applied:
+        now += next(steps)
         ledger.refund(
-            member_id=member.member_id, now=T0, op_key="r" + key, purchase_key=key,
+            member_id=member.member_id, now=now, op_key="r" + key, purchase_key=key,
             store_id="S1", ref=key,
         )  # fmt: skip
-    standing = ledger.maintain(member.member_id, T0)
+    standing = ledger.maintain(member.member_id, now)
     assert standing.balance == 0
     assert standing.spend == 0
+    assert int(client.hget(keys.member(member.member_id), "owed") or 0) == 0
     client.close()

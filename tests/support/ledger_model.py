@@ -3,7 +3,10 @@
 Written from the rules, not from the Lua: lots FIFO by expiry (creation order on ties), a lot
 is live while now < expiry, refunds restore used points to their original expiry and take back
 earned points from the purchase's own lot first, never below zero; what could not be taken
-back is owed, and paid first from points a later refund restores.
+back is owed. What a refund recovered (from other lots, or as owed) for its lot's points
+spent elsewhere shrinks when a later refund gives those points back: the debt first (paid
+from them, or forgiven if they come back past their expiry), then the points taken from other
+lots, the last taken first, which go back where they came from.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ class ModelLedger:
     owed: int = 0
     #: Purchase lot id -> its points that expired unused.
     expired: dict[int, int] = field(default_factory=dict)
+    #: Purchase lot id -> what its refund recovered for points of it spent elsewhere: the
+    #: debt and the portions (expiry, points) taken from other lots.
+    recovery: dict[int, tuple[int, list[list]]] = field(default_factory=dict)
 
     @property
     def balance(self) -> int:
@@ -72,7 +78,9 @@ class ModelLedger:
     def _take(self, amount: int, first: int | None = None) -> list[tuple[int, int, int | None]]:
         taken = []
         order = self._ordered()
-        order.sort(key=lambda lot: lot.lot_id != first)  # stable: own lot first, then FIFO
+        # Stable: the purchase's own points first (its lot, and points of it a refund
+        # restored), then FIFO.
+        order.sort(key=lambda lot: first is None or lot.origin != first)
         for lot in order:
             if amount == 0:
                 break
@@ -109,6 +117,55 @@ class ModelLedger:
         }  # fmt: skip
         return ("applied", self.balance, earned, used, self.spend)
 
+    def _took(self, lot: ModelLot, points: int) -> None:
+        lot.remaining -= points
+        if lot.remaining == 0:
+            self.lots.remove(lot)
+
+    def _came_back(
+        self, origin: int | None, points: int, now: int, lot: ModelLot | None
+    ) -> tuple[int, int]:
+        """``points`` of ``origin``'s lot came back: live in ``lot``, or past their expiry
+        (None). What the refund of ``origin``'s purchase recovered for them shrinks: its debt
+        first (paid from ``lot``, or forgiven), then the portions it took from other lots,
+        last taken first, which go back where they came from (in exchange for points of
+        ``lot``), and come back in turn. Returns the debt forgiven and the debt paid."""
+        if origin not in self.recovery:
+            return 0, 0
+        owed, back = self.recovery[origin]
+        debt = min(points, owed)
+        owed, points = owed - debt, points - debt
+        forgiven, paid = (debt, 0) if lot is None else (0, debt)
+        if lot is not None and debt:
+            self._took(lot, debt)
+        while points and back:
+            expires_at, n, cover_origin = back[-1]
+            k = min(points, n)
+            back[-1][1] -= k
+            points -= k
+            if back[-1][1] == 0:
+                back.pop()
+            # Saved before going on: the cover's own points may come back to this record.
+            self.recovery[origin] = (owed, back)
+            if lot is not None:
+                self._took(lot, k)
+            if expires_at > now:
+                cover_id = self._add(k, expires_at, "refund", cover_origin)
+                cover = next(c for c in self.lots if c.lot_id == cover_id)
+                more = self._came_back(cover_origin, k, now, cover)
+            else:
+                self._expired_unused(cover_origin, k)
+                more = self._came_back(cover_origin, k, now, None)
+            forgiven, paid = forgiven + more[0], paid + more[1]
+            if origin not in self.recovery:
+                break
+            owed, back = self.recovery[origin]
+        if owed or back:
+            self.recovery[origin] = (owed, back)
+        else:
+            self.recovery.pop(origin, None)
+        return forgiven, paid
+
     def refund(self, now, key, purchase_key) -> tuple:
         if key in self.ops:
             op = self.ops[key]
@@ -117,28 +174,33 @@ class ModelLedger:
             return ("not_found", 0, 0, 0, 0, 0)
         self.maintain(now)
         purchase = self.ops[purchase_key]
-        restored = 0
+        restored = forgiven = paid = 0
+        before = self.balance
         for expires_at, n, origin in purchase["taken"]:
             if expires_at > now:
-                self._add(n, expires_at, "refund", origin)
+                lot_id = self._add(n, expires_at, "refund", origin)
+                lot = next(lot for lot in self.lots if lot.lot_id == lot_id)
+                more = self._came_back(origin, n, now, lot)
                 restored += n
             else:
                 self._expired_unused(origin, n)
-        if restored:
-            self.history.append(("restore", restored, self.balance))
-            settled = min(self.owed, restored)
-            if settled:
-                self._take(settled)
-                self.owed -= settled
-                self.history.append(("reverse", -settled, self.balance))
+                more = self._came_back(origin, n, now, None)
+            forgiven, paid = forgiven + more[0], paid + more[1]
+        self.owed -= forgiven + paid
+        if restored or self.balance != before:
+            self.history.append(("restore", self.balance - before, self.balance))
         earned = purchase["earned"] - self.expired.get(purchase["lot"], 0)
         want = min(earned, self.balance)
-        reversed_ = sum(n for _, n, _ in self._take(want, first=purchase["lot"]))
+        taken = self._take(want, first=purchase["lot"])
+        reversed_ = sum(n for _, n, _ in taken)
         if purchase["earned"]:
             self.history.append(("reverse", -reversed_, self.balance))
         self.spends = [s for s in self.spends if s[1] != purchase_key]
         short = earned - reversed_
         self.owed += short
+        covers = [[e, n, origin] for e, n, origin in taken if origin != purchase["lot"]]
+        if purchase["lot"] is not None and (short or covers):
+            self.recovery[purchase["lot"]] = (short, covers)
         self.ops[key] = {
             "bal": self.balance, "reversed": reversed_, "restored": restored, "short": short,
             "spend": self.spend,

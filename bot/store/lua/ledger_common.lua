@@ -6,7 +6,9 @@
 -- KEYS[5] operations hash      (idempotency key -> JSON outcome; 'x:<lot id>' -> points
 --                               earned in a purchase's lot that expired unused, there or
 --                               after a refund gave them back; 'o:<lot id>' -> the purchase
---                               lot a restored lot's points came from)
+--                               lot a restored lot's points came from; 'xs:<lot id>' -> what
+--                               the purchase's refund recovered for its points spent
+--                               elsewhere, see refund.lua)
 -- KEYS[6] spend sorted set     ("<op key>|<amount>" -> time, unix s)
 -- ARGV[1] now (unix s), ARGV[2] rank window (s), ARGV[3] rank thresholds "t1;t2;..." (rising, JPY)
 -- A lot is live while now < its expiry. The balance is the sum of live lots' remainders.
@@ -91,8 +93,10 @@ local function expire_due()
   return total
 end
 
--- Take `amount` from live lots, the one expiring first first. The caller checked the balance.
--- Returns the portions taken as {{expires, taken, origin purchase lot or false}, ...}.
+-- Take `amount` from live lots, the one expiring first first; with `first_id` (a purchase
+-- lot), its own points first: that lot and lots of its points a refund restored. The caller
+-- checked the balance. Returns the portions taken as
+-- {{expires, taken, origin purchase lot or false}, ...}.
 local function consume(amount, first_id)
   local taken = {}
   local function take(lot)
@@ -103,8 +107,12 @@ local function consume(amount, first_id)
     if lot.rem == 0 then drop_lot(lot.id) else write_lot(lot) end
     taken[#taken + 1] = {lot.expires, n, origin_of(lot) or false}
   end
-  if first_id and redis.call('HEXISTS', LOTDATA, first_id) == 1 then
-    take(read_lot(first_id))
+  if first_id then
+    for _, id in ipairs(redis.call('ZRANGE', LOTS, 0, -1)) do
+      if amount <= 0 then break end
+      local lot = read_lot(id)
+      if origin_of(lot) == first_id then take(lot) end
+    end
   end
   while amount > 0 do
     local ids = redis.call('ZRANGE', LOTS, 0, 0)

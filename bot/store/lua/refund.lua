@@ -1,9 +1,13 @@
 -- Refund a purchase once: restore the points it used (to lots with their original expiry;
 -- portions already past it are lost, as they would have expired) and take back what it
--- earned, from its own lot first, then FIFO. Never below zero: what cannot be taken back is
--- recorded as the shortfall and owed (member field 'owed'): points a later refund restores
--- pay it off first, so refunding every sale leaves what was there before, in any order.
--- Its spend leaves the rank window.
+-- earned: its own points first (its lot, and points of it a refund restored), then FIFO.
+-- Never below zero: what cannot be taken back is the shortfall, owed (member field 'owed').
+-- What the refund took from other lots or owes on behalf of its points spent elsewhere is
+-- remembered ('xs:<lot id>'); when a later refund gives those points back, the debt is paid
+-- from them (or forgiven, if they come back past their expiry) and then the points taken
+-- from other lots go back where they came from. So refunding every sale leaves what was
+-- there before, in any order and whatever expired in between. Its spend leaves the rank
+-- window.
 -- KEYS: the ledger keys (see ledger_common.lua)
 -- ARGV[4] refund op key, ARGV[5] purchase op key, ARGV[6] store id, ARGV[7] transaction id
 -- Returns {status, balance, reversed, restored, shortfall, spend}; status: applied | replayed |
@@ -19,27 +23,102 @@ if not raw then return {'not_found', 0, 0, 0, 0, 0} end
 if not maintain() then return {'no_member', 0, 0, 0, 0, 0} end
 local purchase = cjson.decode(raw)
 local store, txn = ARGV[6], ARGV[7]
-local restored, lost = 0, 0
+
+local function took(lot_id, n)
+  local lot = read_lot(lot_id)
+  lot.rem = lot.rem - n
+  if lot.rem == 0 then drop_lot(lot_id) else write_lot(lot) end
+  redis.call('HINCRBY', MEMBER, 'balance', -n)
+end
+
+local function restore(n, expires, origin)
+  local id = add_lot(n, expires, 'refund', txn)
+  if origin then redis.call('HSET', OPS, 'o:' .. id, origin) end
+  return id
+end
+
+-- `n` points of `origin`'s lot came back: live in lot `lot_id`, or past their expiry (nil).
+-- What the refund of `origin`'s purchase recovered for them shrinks: its debt first (paid
+-- from the lot, or forgiven), then the portions it took from other lots, last taken first,
+-- which go back where they came from (in exchange for points of the lot) and come back in
+-- turn. Returns the debt forgiven and the debt paid.
+local came_back
+came_back = function(origin, n, lot_id)
+  local raw_xs = redis.call('HGET', OPS, 'xs:' .. origin)
+  if not raw_xs then return 0, 0 end
+  local xs = cjson.decode(raw_xs)
+  local debt = math.min(n, xs.owed)
+  xs.owed = xs.owed - debt
+  n = n - debt
+  local forgiven, paid = 0, 0
+  if lot_id then
+    paid = debt
+    if debt > 0 then took(lot_id, debt) end
+  else
+    forgiven = debt
+  end
+  local back = xs.back
+  while n > 0 and #back > 0 do
+    local last = back[#back]
+    local expires, cover_origin = last[1], last[3]
+    local k = math.min(n, last[2])
+    last[2] = last[2] - k
+    n = n - k
+    if last[2] == 0 then table.remove(back) end
+    -- Saved before going on: the cover's own points may come back to this record in turn.
+    xs.back = back
+    redis.call('HSET', OPS, 'xs:' .. origin, cjson.encode(xs))
+    if lot_id then took(lot_id, k) end
+    local f, p
+    if expires > NOW then
+      f, p = 0, 0
+      local id = restore(k, expires, cover_origin)
+      if cover_origin then f, p = came_back(cover_origin, k, id) end
+    else
+      f, p = 0, 0
+      if cover_origin then
+        redis.call('HINCRBY', OPS, 'x:' .. cover_origin, k)
+        f, p = came_back(cover_origin, k, nil)
+      end
+    end
+    forgiven, paid = forgiven + f, paid + p
+    local again = redis.call('HGET', OPS, 'xs:' .. origin)
+    if not again then break end
+    xs = cjson.decode(again)
+    back = xs.back
+  end
+  if xs.owed == 0 and #xs.back == 0 then
+    redis.call('HDEL', OPS, 'xs:' .. origin)
+  else
+    redis.call('HSET', OPS, 'xs:' .. origin, cjson.encode(xs))
+  end
+  return forgiven, paid
+end
+
+local before = get_int('balance')
+local restored, lost, forgiven, paid = 0, 0, 0, 0
 for _, portion in ipairs(purchase.taken) do
   local expires, n, origin = portion[1], portion[2], portion[3]
+  local f, p = 0, 0
   if expires > NOW then
-    local id = add_lot(n, expires, 'refund', txn)
-    if origin then redis.call('HSET', OPS, 'o:' .. id, origin) end
+    local id = restore(n, expires, origin)
     restored = restored + n
+    if origin then f, p = came_back(origin, n, id) end
   else
     lost = lost + n
     -- Past their expiry: for the purchase that earned them, they expired unused.
-    if origin then redis.call('HINCRBY', OPS, 'x:' .. origin, n) end
+    if origin then
+      redis.call('HINCRBY', OPS, 'x:' .. origin, n)
+      f, p = came_back(origin, n, nil)
+    end
   end
+  forgiven, paid = forgiven + f, paid + p
 end
-if restored > 0 then
-  record('restore', restored, get_int('balance'), {'s', store, 'ref', txn})
-  local settled = math.min(get_int('owed'), restored)
-  if settled > 0 then
-    consume(settled)
-    redis.call('HINCRBY', MEMBER, 'owed', -settled)
-    record('reverse', -settled, get_int('balance'), {'s', store, 'ref', txn, 'settled', settled})
-  end
+if forgiven + paid > 0 then redis.call('HINCRBY', MEMBER, 'owed', -(forgiven + paid)) end
+local balance_now = get_int('balance')
+if restored > 0 or balance_now ~= before then
+  record('restore', balance_now - before, balance_now,
+    {'s', store, 'ref', txn, 'restored', restored, 'settled', paid, 'forgiven', forgiven})
 end
 -- What expired unused was never the shopper's to keep: only the rest is taken back, or owed.
 local expired = 0
@@ -48,13 +127,19 @@ if purchase.lot ~= '' then
 end
 local earned = purchase.earned - expired
 local want = math.min(earned, get_int('balance'))
-local reversed = 0
+local reversed, covers = 0, {}
 if want > 0 then
-  local _, total = consume(want, purchase.lot ~= '' and purchase.lot or nil)
+  local taken, total = consume(want, purchase.lot ~= '' and purchase.lot or nil)
   reversed = total
+  for _, portion in ipairs(taken) do
+    if portion[3] ~= purchase.lot then covers[#covers + 1] = portion end
+  end
 end
 local shortfall = earned - reversed
 if shortfall > 0 then redis.call('HINCRBY', MEMBER, 'owed', shortfall) end
+if purchase.lot ~= '' and (shortfall > 0 or #covers > 0) then
+  redis.call('HSET', OPS, 'xs:' .. purchase.lot, cjson.encode({owed = shortfall, back = covers}))
+end
 if purchase.earned > 0 then
   record('reverse', -reversed, get_int('balance'),
     {'s', store, 'ref', txn, 'short', shortfall, 'lost', lost, 'expired', expired})
@@ -66,5 +151,6 @@ if redis.call('ZREM', SPEND, purchase_key .. '|' .. purchase.amount) == 1 then
 end
 local balance = get_int('balance')
 redis.call('HSET', OPS, key, cjson.encode({bal = balance, reversed = reversed,
-  restored = restored, shortfall = shortfall, lost = lost, spend = spend, at = NOW}))
+  restored = restored, shortfall = shortfall, lost = lost, forgiven = forgiven, settled = paid,
+  spend = spend, at = NOW}))
 return {'applied', balance, reversed, restored, shortfall, spend}
