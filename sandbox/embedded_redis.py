@@ -14,9 +14,17 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 #: Seconds to wait for the server to answer after starting it.
 START_TIMEOUT = 15.0
+
+
+def _probe(socket_path: Path) -> redis.Redis:
+    """A client that asks once: redis-py's default retries a refused connection with a
+    backoff of seconds, which made every start take five."""
+    return redis.Redis(unix_socket_path=str(socket_path), retry=Retry(NoBackoff(), 0))
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -42,9 +50,19 @@ def redis_server_binary() -> str:
 class EmbeddedRedis:
     """A redis-server child process on a Unix socket, with AOF persistence (fsync always)."""
 
-    def __init__(self, data_dir: Path, socket_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        socket_path: Path | None = None,
+        *,
+        port: int = 0,
+        replica_of: int | None = None,
+    ) -> None:
+        """``port``: also listen on loopback TCP (replication needs TCP); ``replica_of``: the
+        loopback port of a primary to replicate."""
         self.data_dir = Path(data_dir)
         self.socket_path = Path(socket_path or self.data_dir / "redis.sock")
+        self.port, self.replica_of = port, replica_of
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -53,10 +71,16 @@ class EmbeddedRedis:
         return f"unix://{self.socket_path}"
 
     def command(self) -> list[str]:
-        """The server command line: durable settings, no TCP port, no eviction."""
+        """The server command line: durable settings, no TCP port unless asked, no eviction."""
+        network = ["--port", str(self.port)]
+        if self.port:
+            # A replica syncs at once (the default waits 5 s for more replicas to share one).
+            network += ["--bind", "127.0.0.1", "--repl-diskless-sync-delay", "0"]
+        if self.replica_of is not None:
+            network += ["--replicaof", "127.0.0.1", str(self.replica_of)]
         return [
             redis_server_binary(),
-            "--port", "0",
+            *network,
             "--unixsocket", str(self.socket_path),
             "--unixsocketperm", "700",
             "--dir", str(self.data_dir),
@@ -73,7 +97,7 @@ class EmbeddedRedis:
     def start(self) -> EmbeddedRedis:
         """Start the server and wait until it answers; returns self."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        client = redis.Redis(unix_socket_path=str(self.socket_path))
+        client = _probe(self.socket_path)
         try:
             if client.ping():
                 raise EmbeddedRedisError(f"a Redis is already serving {self.socket_path}")
@@ -92,7 +116,7 @@ class EmbeddedRedis:
     def _wait_ready(self) -> None:
         assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT
-        client = redis.Redis(unix_socket_path=str(self.socket_path))
+        client = _probe(self.socket_path)
         try:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
