@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ DEFAULT_POS_RATE_LIMIT = 600
 DEFAULT_WORKER_THREADS = 32
 #: Most accepted WORKER_THREADS.
 MAX_WORKER_THREADS = 256
+#: Milliseconds to wait for replicas after a ledger write when REDIS_WAIT_REPLICAS gives no time.
+DEFAULT_WAIT_MS = 500
 
 
 class SettingsError(Exception):
@@ -65,6 +68,16 @@ class Settings:
     pos_rate_limit: int = DEFAULT_POS_RATE_LIMIT
     #: Jobs each worker process runs at once, one thread each (WORKER_THREADS).
     worker_threads: int = DEFAULT_WORKER_THREADS
+    #: The Redis of the job queues (QUEUE_REDIS_URL); None: the same as ``redis_url``.
+    queue_redis_url: str | None = None
+    #: Replicas that must have each ledger write, and how long to wait for them in ms
+    #: (REDIS_WAIT_REPLICAS); None: no waiting.
+    wait_replicas: tuple[int, int] | None = None
+
+    @property
+    def queues_url(self) -> str:
+        """Where the job queues live."""
+        return self.queue_redis_url or self.redis_url
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +87,9 @@ class Settings:
         public = read.public_base_url(sandbox)
         secret_key = read.secret_key(sandbox)
         redis_url = read.redis_url()
+        queue_redis_url = read.redis_url("QUEUE_REDIS_URL") if read.get("QUEUE_REDIS_URL") else None
+        wait_replicas = read.wait_replicas()
+        read.no_cluster()
         line_api = read.line_api_base_url(sandbox)
         push_rate = read.whole_number(
             "LINE_PUSH_RATE", DEFAULT_PUSH_RATE, 1, MAX_PUSH_RATE,
@@ -102,6 +118,8 @@ class Settings:
             push_rate=push_rate,
             pos_rate_limit=pos_rate_limit,
             worker_threads=worker_threads,
+            queue_redis_url=queue_redis_url,
+            wait_replicas=wait_replicas,
         )
 
 
@@ -138,14 +156,39 @@ class _Reader:
             self.problems.append(f"LINE_API_BASE_URL: {line_api!r} is not an http(s) URL")
         return line_api
 
-    def redis_url(self) -> str:
-        """The Redis to use; the embedded one's socket when REDIS_URL is unset."""
-        redis_url = self.get("REDIS_URL") or f"unix://{DEFAULT_REDIS_SOCKET}"
+    def redis_url(self, name: str = "REDIS_URL") -> str:
+        """A Redis URL; for REDIS_URL, the embedded one's socket when it is unset."""
+        redis_url = self.get(name) or f"unix://{DEFAULT_REDIS_SOCKET}"
         if urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
             self.problems.append(
-                f"REDIS_URL: {redis_url!r} must start with redis://, rediss:// or unix://"
+                f"{name}: {redis_url!r} must start with redis://, rediss:// or unix://"
             )
         return redis_url
+
+    def wait_replicas(self) -> tuple[int, int] | None:
+        """REDIS_WAIT_REPLICAS: ``N`` or ``N/ms`` (N from 1 to 16, ms from 1 to 60000)."""
+        raw = self.get("REDIS_WAIT_REPLICAS")
+        if not raw or raw == "0":
+            return None
+        found = re.fullmatch(r"(\d{1,2})(?:/(\d{1,5}))?", raw)
+        replicas = int(found[1]) if found else 0
+        ms = int(found[2]) if found and found[2] else DEFAULT_WAIT_MS
+        if not (1 <= replicas <= 16 and 1 <= ms <= 60_000):
+            self.problems.append(
+                f"REDIS_WAIT_REPLICAS: {raw!r} must be N or N/ms (replicas 1-16, 1-60000 ms), "
+                "such as 1 or 1/200"
+            )
+            return None
+        return replicas, ms
+
+    def no_cluster(self) -> None:
+        """REDIS_CLUSTER=1 asks for what this version does not do: say so at start."""
+        value = self.get("REDIS_CLUSTER")
+        if value not in ("", "0"):
+            self.problems.append(
+                f"REDIS_CLUSTER: {value!r}: this version runs on one Redis primary (with "
+                "replicas and REDIS_WAIT_REPLICAS for failover), not a Redis Cluster; unset it"
+            )
 
     def public_base_url(self, sandbox: bool) -> str:
         """The https origin LINE fetches images from (the local web port in the sandbox)."""

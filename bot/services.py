@@ -75,9 +75,10 @@ class Services:
     #: Drawn card images (bot/imaging/card_cache.py).
     card_images: ImageCache
     card_codes: CardCodes
-    #: RQ needs a client that returns bytes; the store uses one that returns str.
+    #: The queues' Redis (QUEUE_REDIS_URL, else REDIS_URL); RQ needs a client that returns
+    #: bytes, the store uses one that returns str.
     queue_redis: redis.Redis
-    #: The webhook's own client, with short timeouts: LINE waits 2 s for its answer.
+    #: The webhook's own client of the queues' Redis, with short timeouts: LINE waits 2 s.
     webhook_redis: redis.Redis
     #: Event dedupe, used by the worker where events are handled.
     events: EventInbox
@@ -92,7 +93,7 @@ class Services:
         return cls(
             settings=settings,
             store=store,
-            ledger=Ledger(client, settings.program),
+            ledger=Ledger(client, settings.program, wait=settings.wait_replicas),
             staff=StaffRegistry(client),
             staff_sessions=StaffSessions(client),
             notices=NoticeState(client),
@@ -104,19 +105,17 @@ class Services:
                 connections=max(settings.worker_threads, 10),
             ),
             card_urls=CardUrls(settings.secret_key, settings.public_base_url),
-            card_images=ImageCache(_bytes_client(settings, IMAGE_REDIS_TIMEOUT)),
+            card_images=ImageCache(_bytes_client(settings.redis_url, IMAGE_REDIS_TIMEOUT)),
             card_codes=CardCodes(store, settings.program, settings.secret_key),
-            queue_redis=redis.Redis.from_url(settings.redis_url, socket_timeout=5),
-            webhook_redis=_bytes_client(settings, WEBHOOK_REDIS_TIMEOUT),
+            queue_redis=redis.Redis.from_url(settings.queues_url, socket_timeout=5),
+            webhook_redis=_bytes_client(settings.queues_url, WEBHOOK_REDIS_TIMEOUT),
             events=EventInbox(client),
         )
 
 
-def _bytes_client(settings: Settings, timeout: float) -> redis.Redis:
+def _bytes_client(url: str, timeout: float) -> redis.Redis:
     """A client that returns bytes and waits at most ``timeout`` seconds per call."""
-    return redis.Redis.from_url(
-        settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
-    )
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 def services() -> Services:

@@ -38,12 +38,33 @@ def test_production_settings():
         ({"LINE_PUSH_RATE": "0"}, "LINE_PUSH_RATE"),
         ({"LINE_PUSH_RATE": "2000"}, "LINE_PUSH_RATE"),
         ({"LINE_PUSH_RATE": "fast"}, "LINE_PUSH_RATE"),
+        ({"WORKER_THREADS": "0"}, "WORKER_THREADS"),
+        ({"WORKER_THREADS": "1000"}, "WORKER_THREADS"),
+        ({"QUEUE_REDIS_URL": "localhost:6379"}, "QUEUE_REDIS_URL"),
+        ({"REDIS_WAIT_REPLICAS": "one"}, "REDIS_WAIT_REPLICAS"),
+        ({"REDIS_WAIT_REPLICAS": "1/0"}, "REDIS_WAIT_REPLICAS"),
+        ({"REDIS_WAIT_REPLICAS": "1/200ms"}, "REDIS_WAIT_REPLICAS"),
+        ({"REDIS_CLUSTER": "1"}, "REDIS_CLUSTER"),
     ],
 )
 def test_each_bad_setting_is_named(change, variable):
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({**GOOD, **change})
     assert [p.split(":")[0] for p in caught.value.problems] == [variable]
+
+
+def test_queues_and_replicas():
+    plain = Settings.from_env(GOOD)
+    assert (plain.queues_url, plain.wait_replicas, plain.worker_threads) == (
+        "redis://localhost:6379/0", None, 32,
+    )  # fmt: skip
+    apart = Settings.from_env({**GOOD, "QUEUE_REDIS_URL": "redis://queues:6379/0"})
+    assert apart.queues_url == "redis://queues:6379/0"
+    assert apart.redis_url == "redis://localhost:6379/0"
+    assert Settings.from_env({**GOOD, "REDIS_WAIT_REPLICAS": "1"}).wait_replicas == (1, 500)
+    assert Settings.from_env({**GOOD, "REDIS_WAIT_REPLICAS": "2/150"}).wait_replicas == (2, 150)
+    assert Settings.from_env({**GOOD, "REDIS_WAIT_REPLICAS": "0"}).wait_replicas is None
+    assert Settings.from_env({**GOOD, "REDIS_CLUSTER": "0"}).redis_url
 
 
 def test_push_rate_defaults_below_lines_limit():

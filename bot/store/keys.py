@@ -22,6 +22,11 @@ def member(member_id: str) -> str:
     return f"{PREFIX}:m:{{{member_id}}}"
 
 
+def replication_mark(member_id: str) -> str:
+    """String, short-lived: written just before a ``WAIT`` after the member's ledger write."""
+    return f"{PREFIX}:m:{{{member_id}}}:w"
+
+
 class LedgerKeys(NamedTuple):
     """The keys every ledger script receives, in the order ledger_common.lua expects."""
 

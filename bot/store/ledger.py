@@ -31,6 +31,9 @@ from bot.store.scripts import script
 
 #: How many history entries one page holds.
 HISTORY_PAGE = 10
+#: Outcomes that stand for a write (now or earlier): with REDIS_WAIT_REPLICAS, only once the
+#: replicas have it.
+_WRITTEN = frozenset({Outcome.APPLIED, Outcome.REPLAYED})
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,22 @@ class CodeClaim:
     ttl: int
 
 
-class Ledger:
-    """Ledger operations for one program (earn rule, ranks, lifetime)."""
+class NotReplicated(redis.ConnectionError):
+    """A ledger write that fewer replicas than REDIS_WAIT_REPLICAS confirmed in time: answered
+    like Redis being unreachable (503, retry with the same body), since a failover now could
+    lose it. The retry replays the write and waits again."""
 
-    def __init__(self, client: redis.Redis, program: Program) -> None:
+
+class Ledger:
+    """Ledger operations for one program (earn rule, ranks, lifetime). With ``wait`` (replicas,
+    ms), every write returns only once that many replicas have it (Redis ``WAIT``)."""
+
+    def __init__(
+        self, client: redis.Redis, program: Program, wait: tuple[int, int] | None = None
+    ) -> None:
         self.redis = client
         self.program = program
+        self.wait = wait
         self._purchase = script(client, "purchase")
         self._refund = script(client, "refund")
         self._adjust = script(client, "adjust")
@@ -61,6 +74,23 @@ class Ledger:
 
     def _args(self, now: int, *rest: object) -> list[object]:
         return [now, *self._common, *rest]
+
+    def _replicated(self, member_id: str) -> None:
+        """Wait until ``wait`` replicas have every write so far; raise NotReplicated if not.
+
+        Redis ``WAIT`` covers the writes of the connection it is sent on, and a pool may have
+        sent the operation's writes on others: a write of its own, on the same connection and
+        after them, carries the replication offset past all of them (a replay too, whose
+        first write may not have reached the replicas)."""
+        if self.wait is None:
+            return
+        replicas, ms = self.wait
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(keys.replication_mark(member_id), 1, px=max(ms * 2, 1000))
+            pipe.wait(replicas, ms)
+            _, confirmed = pipe.execute()
+        if int(confirmed) < replicas:
+            raise NotReplicated(f"{confirmed} of {replicas} replica(s) confirmed within {ms} ms")
 
     def lot_expiry(self, now: int) -> int:
         """When a lot granted at ``now`` expires (unix s)."""
@@ -149,6 +179,8 @@ class Ledger:
             ),
         )
         status, balance, points, used, spend, number, active, written = result
+        if _str(status) in _WRITTEN:
+            self._replicated(member_id)
         return PurchaseOutcome(
             status=Outcome(_str(status)),
             balance=int(balance),
@@ -172,6 +204,8 @@ class Ledger:
         if outcome.status is Outcome.APPLIED and outcome.restored:
             # Restored lots keep their old expiry, whose index entry may already be gone.
             self._mark_due(member_id, *(lot.expires_at for lot in self.lots(member_id)))
+        if outcome.status in _WRITTEN:
+            self._replicated(member_id)
         return outcome
 
     def adjust(
@@ -186,6 +220,8 @@ class Ledger:
             keys=keys.member_ledger(member_id),
             args=self._args(now, op_key, fingerprint, amount, expires, reason),
         )
+        if _str(status) in _WRITTEN:
+            self._replicated(member_id)
         return Outcome(_str(status)), int(balance)
 
     def maintain(self, member_id: str, now: int) -> Standing | None:
