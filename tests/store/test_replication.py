@@ -162,10 +162,12 @@ def _lost_without_waiting(fake_line) -> int:
             svc.line.close()
             promoted = redis.Redis.from_url(replica.url, decode_responses=True)
             promoted.replicaof("NO", "ONE")
-            return sum(
+            lost = sum(
                 int(promoted.hget(f"loyalty:m:{{{s.member_id}}}", "balance") or 0) != 10
                 for s in acknowledged
             )
+            print(f"\nwithout waiting: {lost} of {len(acknowledged)} acknowledged sales lost")
+            return lost
         finally:
             replica.kill()
             primary.kill()
