@@ -74,12 +74,17 @@ def test_one_keeper_at_a_time_and_another_takes_over(services, new_member):
     second.release()
 
 
+def _a_receipt_job(services, member, retry_key: str) -> str:
+    """Queue a receipt for ``member``; its job id."""
+    queue_push(services, "receipt", member.member_id, RECEIPT, retry_key, urgent=True)
+    [job_id] = queue(services).get_job_ids()
+    return job_id
+
+
 def test_a_due_retry_goes_on_its_queue(services, new_member):
-    member = new_member()
     jobs = queue(services)
-    queue_push(services, "receipt", member.member_id, RECEIPT,
-               "0b6a2c1e-3d4f-4a5b-8c7d-9e0f1a2b3c4d", urgent=True)  # fmt: skip
-    job = Job.fetch(jobs.get_job_ids()[0], connection=services.queue_redis)
+    job_id = _a_receipt_job(services, new_member(), "0b6a2c1e-3d4f-4a5b-8c7d-9e0f1a2b3c4d")
+    job = Job.fetch(job_id, connection=services.queue_redis)
     jobs.remove(job.id)
     jobs.schedule_job(job, datetime.now(UTC) - timedelta(seconds=1))  # a retry now due
     keeper = Keeper(services)
@@ -90,11 +95,8 @@ def test_a_due_retry_goes_on_its_queue(services, new_member):
 
 
 def test_a_job_taken_by_a_worker_killed_before_it_started_goes_back(services, new_member):
-    member = new_member()
     jobs = queue(services)
-    queue_push(services, "receipt", member.member_id, RECEIPT,
-               "7c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e", urgent=True)  # fmt: skip
-    [job_id] = jobs.get_job_ids()
+    job_id = _a_receipt_job(services, new_member(), "7c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e")
     # As RQ's worker takes a job; it died before registering it as started.
     services.queue_redis.lmove(jobs.key, jobs.intermediate_queue.key)
     assert jobs.count == 0

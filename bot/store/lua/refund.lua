@@ -43,6 +43,21 @@ end
 -- which go back where they came from (in exchange for points of the lot) and come back in
 -- turn. Returns the debt forgiven and the debt paid.
 local came_back
+
+-- `n` points of `origin` (false: of no purchase) expiring at `expires` come back: a lot again
+-- while live, else expired unused for `origin`; either way `origin`'s recovery shrinks.
+-- Returns the debt forgiven and the debt paid.
+local function give_back(n, expires, origin)
+  if expires > NOW then
+    local id = restore(n, expires, origin)
+    if origin then return came_back(origin, n, id) end
+  elseif origin then
+    redis.call('HINCRBY', OPS, 'x:' .. origin, n)
+    return came_back(origin, n, nil)
+  end
+  return 0, 0
+end
+
 came_back = function(origin, n, lot_id)
   local raw_xs = redis.call('HGET', OPS, 'xs:' .. origin)
   if not raw_xs then return 0, 0 end
@@ -57,35 +72,20 @@ came_back = function(origin, n, lot_id)
   else
     forgiven = debt
   end
-  local back = xs.back
-  while n > 0 and #back > 0 do
-    local last = back[#back]
-    local expires, cover_origin = last[1], last[3]
+  while n > 0 and #xs.back > 0 do
+    local last = xs.back[#xs.back]
     local k = math.min(n, last[2])
     last[2] = last[2] - k
     n = n - k
-    if last[2] == 0 then table.remove(back) end
+    if last[2] == 0 then table.remove(xs.back) end
     -- Saved before going on: the cover's own points may come back to this record in turn.
-    xs.back = back
     redis.call('HSET', OPS, 'xs:' .. origin, cjson.encode(xs))
     if lot_id then took(lot_id, k) end
-    local f, p
-    if expires > NOW then
-      f, p = 0, 0
-      local id = restore(k, expires, cover_origin)
-      if cover_origin then f, p = came_back(cover_origin, k, id) end
-    else
-      f, p = 0, 0
-      if cover_origin then
-        redis.call('HINCRBY', OPS, 'x:' .. cover_origin, k)
-        f, p = came_back(cover_origin, k, nil)
-      end
-    end
+    local f, p = give_back(k, last[1], last[3])
     forgiven, paid = forgiven + f, paid + p
     local again = redis.call('HGET', OPS, 'xs:' .. origin)
     if not again then break end
     xs = cjson.decode(again)
-    back = xs.back
   end
   if xs.owed == 0 and #xs.back == 0 then
     redis.call('HDEL', OPS, 'xs:' .. origin)
@@ -99,19 +99,8 @@ local before = get_int('balance')
 local restored, lost, forgiven, paid = 0, 0, 0, 0
 for _, portion in ipairs(purchase.taken) do
   local expires, n, origin = portion[1], portion[2], portion[3]
-  local f, p = 0, 0
-  if expires > NOW then
-    local id = restore(n, expires, origin)
-    restored = restored + n
-    if origin then f, p = came_back(origin, n, id) end
-  else
-    lost = lost + n
-    -- Past their expiry: for the purchase that earned them, they expired unused.
-    if origin then
-      redis.call('HINCRBY', OPS, 'x:' .. origin, n)
-      f, p = came_back(origin, n, nil)
-    end
-  end
+  if expires > NOW then restored = restored + n else lost = lost + n end
+  local f, p = give_back(n, expires, origin)
   forgiven, paid = forgiven + f, paid + p
 end
 if forgiven + paid > 0 then redis.call('HINCRBY', MEMBER, 'owed', -(forgiven + paid)) end
