@@ -4,8 +4,8 @@ single queue without a window in which a crash could lose one); with no argument
 watches both, events first, for small set-ups.
 
 A job mostly waits for LINE, so a process runs WORKER_THREADS jobs at once, one RQ worker per
-thread. Beside them run a keeper (bot/jobs/keeper.py: due retries, jobs of dead workers, the
-heartbeats of this process's jobs) and, for pushes, the outbox relay (bot/jobs/outbox.py).
+thread. Beside them run the heartbeats of this process's jobs, a keeper (bot/jobs/keeper.py:
+due retries, jobs of dead workers) and, for pushes, the outbox relay (bot/jobs/outbox.py).
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ import redis
 from flask import Flask
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
+from rq.executions import Execution, ExecutionRegistry
 from rq.job import Job
 from rq.timeouts import TimerDeathPenalty
-from rq.utils import now
+from rq.utils import now, utcformat
 
 from bot import create_app
 from bot.config import SettingsError
-from bot.jobs.keeper import JOB_HEARTBEAT_TTL, KeeperThread
+from bot.jobs.keeper import HEARTBEAT_EVERY, JOB_HEARTBEAT_TTL, KeeperThread
 from bot.jobs.outbox import Relay
 from bot.jobs.queue import event_queue, queue
 from bot.services import services
+from bot.store.scripts import script
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,8 @@ RESTART_PAUSE_MAX = 4.0
 WORKER_TTL = 60
 #: Seconds an idle worker waits for a job before it looks whether it was asked to stop.
 DEQUEUE_TIMEOUT = 5
-#: Seconds a stopping process waits for its running jobs before it leaves them to the keeper.
+#: Seconds a stopping process waits for its running jobs (still beating their hearts) before
+#: it exits and leaves them to another process's keeper.
 STOP_GRACE = 25.0
 
 
@@ -80,8 +83,12 @@ class ThreadWorker(SimpleWorker):
                 return found
         raise StopRequested
 
+    def prepare_execution(self, job: Job) -> Execution:
+        execution = super().prepare_execution(job)
+        self.running.started(self, job, execution)
+        return execution
+
     def execute_job(self, job: Job, queue: Queue) -> None:
-        self.running.started(self, job)
         try:
             super().execute_job(job, queue)
         finally:
@@ -100,24 +107,57 @@ class ThreadWorker(SimpleWorker):
 class Running:
     """The jobs this process runs, by worker; ``beat`` renews their heartbeats."""
 
-    def __init__(self) -> None:
+    def __init__(self, connection: redis.Redis) -> None:
         self._lock = threading.Lock()
-        self._jobs: dict[ThreadWorker, Job] = {}
+        self._jobs: dict[ThreadWorker, tuple[Job, Execution]] = {}
+        self._beat = script(connection, "job_heartbeat")
 
-    def started(self, worker: ThreadWorker, job: Job) -> None:
+    def started(self, worker: ThreadWorker, job: Job, execution: Execution) -> None:
         with self._lock:
-            self._jobs[worker] = job
+            self._jobs[worker] = (job, execution)
 
     def finished(self, worker: ThreadWorker) -> None:
         with self._lock:
             self._jobs.pop(worker, None)
 
-    def beat(self) -> None:
-        """One heartbeat per running job, as RQ's forking worker gives its work horse."""
+    def beat(self) -> int:
+        """One heartbeat per running job, as RQ's forking worker gives its work horse, each
+        only while the job is still registered as started; returns how many failed."""
         with self._lock:
             jobs = list(self._jobs.items())
-        for worker, job in jobs:
-            worker.maintain_heartbeats(job)
+        moment, failed = now(), 0
+        for worker, (job, execution) in jobs:
+            try:
+                self._beat(
+                    keys=[job.started_job_registry.key, execution.key,
+                          ExecutionRegistry(job.id, worker.connection).key, job.key, worker.key],
+                    args=[execution.composite_key, execution.id, JOB_HEARTBEAT_TTL,
+                          moment.timestamp(), utcformat(moment), WORKER_TTL],
+                )  # fmt: skip
+            except redis.RedisError as exc:
+                failed += 1
+                log.warning("worker: a heartbeat failed (%s)", type(exc).__name__)
+        return failed
+
+
+class Beater(threading.Thread):
+    """Beats ``running`` every HEARTBEAT_EVERY until ``stop`` is set; after a failed beat it
+    tries again within a second, so heartbeats resume as soon as Redis answers."""
+
+    def __init__(self, running: Running, stop: threading.Event) -> None:
+        super().__init__(name="job-heartbeats", daemon=True)
+        self.running, self.stop = running, stop
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            pause = HEARTBEAT_EVERY
+            try:
+                if self.running.beat():
+                    pause = 1.0
+            except Exception:
+                log.exception("worker: heartbeats failed; trying again")
+                pause = 1.0
+            self.stop.wait(pause)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    # The helpers stop only once the workers have: a job finishing after SIGTERM is still
+    # beaten, so no other process takes it for abandoned and runs it twice.
+    helpers_stop = threading.Event()
     with app.app_context():
         svc = services()
         chosen = {"events": [event_queue], "pushes": [queue]}.get(
@@ -143,15 +186,19 @@ def main(argv: list[str] | None = None) -> int:
         connection = _client_like(svc.queue_redis, socket_timeout=DEQUEUE_TIMEOUT + 10)
         jobs = [Queue(which(svc).name, connection=connection) for which in chosen]
         pool = Pool(app, jobs, svc.settings.worker_threads, stop)
-        helpers: list[threading.Thread] = [KeeperThread(svc, stop, pool.running.beat)]
+        helpers: list[threading.Thread] = [
+            KeeperThread(svc, helpers_stop),
+            Beater(pool.running, helpers_stop),
+        ]
         if args != ["events"]:
             # Receipts wait in members' outboxes until a relay queues them (bot/jobs/outbox.py).
-            helpers.append(Relay(svc, stop))
+            helpers.append(Relay(svc, helpers_stop))
         for helper in helpers:
             helper.start()
         pool.start()
         stop.wait()
         pool.stop()
+        helpers_stop.set()
         for helper in helpers:
             helper.join(5.0)
     return 0
@@ -162,7 +209,7 @@ class Pool:
 
     def __init__(self, app: Flask, queues: list[Queue], size: int, stop: threading.Event) -> None:
         self.app, self.queues, self.stopping = app, queues, stop
-        self.running = Running()
+        self.running = Running(queues[0].connection)
         self.workers: list[ThreadWorker | None] = [None] * size
         self.threads = [
             threading.Thread(target=self._work, args=(n,), name=f"worker-{n}", daemon=True)

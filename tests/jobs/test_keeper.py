@@ -108,3 +108,15 @@ def test_a_job_taken_by_a_worker_killed_before_it_started_goes_back(services, ne
     keeper.clean()
     assert jobs.get_job_ids() == [job_id]
     assert jobs.intermediate_queue.get_job_ids() == []
+
+
+def test_a_taken_id_whose_job_is_gone_is_dropped_not_put_back(services):
+    jobs = queue(services)
+    services.queue_redis.rpush(jobs.intermediate_queue.key, "push-gone")
+    moment = [100.0]
+    keeper = Keeper(services, clock=lambda: moment[0])
+    keeper.clean()
+    moment[0] += STUCK_AFTER
+    keeper.clean()
+    assert jobs.intermediate_queue.get_job_ids() == []
+    assert jobs.count == 0

@@ -1,7 +1,8 @@
-"""The worker processes as deployed: jobs run WORKER_THREADS at a time, and when the process
-that keeps the queues is SIGKILLed in a burst of pushes while LINE fails 30 %, another takes
-over and everything arrives, once, within a minute. Production delays throughout: the real
-backoff, heartbeats, keeper lock and rounds."""
+"""The worker processes as deployed: jobs run WORKER_THREADS at a time; when the process that
+keeps the queues is SIGKILLed in a burst of pushes while LINE fails 30 %, another takes over
+and everything arrives, once, within a minute; a job that finishes after SIGTERM is never
+taken for abandoned. Production delays throughout: the real backoff, heartbeats, keeper lock
+and rounds."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ import time
 from pathlib import Path
 
 from bot.domain.retry_keys import receipt_retry_key
-from bot.jobs.queue import enqueue_receipt, queue
-from tests.conftest import env_for_doubles
+from bot.jobs.keeper import reap_abandoned
+from bot.jobs.queue import enqueue_receipt, event_queue, queue
+from tests.conftest import CHANNEL_SECRET, env_for_doubles
+from tests.support import events
 
 ROOT = Path(__file__).resolve().parents[2]
-PUSH = "/v2/bot/message/push"
+PUSH, REPLY = "/v2/bot/message/push", "/v2/bot/message/reply"
 RECEIPT = {"store_name": "Shibuya", "occurred_at": "2027-03-01T10:00:00+09:00", "amount": 100,
            "points_earned": 1, "points_used": 0, "balance": 1}  # fmt: skip
 KEEPING = "this process keeps the queues"
@@ -118,3 +121,45 @@ def test_killing_the_process_that_keeps_the_queues_loses_and_repeats_nothing(
         assert len(fake_line.messages_for(member.line_user_id)) == 1
     assert queue(services).count == 0
     print(f"\nkeeper killed with {abandoned} job(s) running: all delivered {took:.1f} s later")
+
+
+def test_a_job_finishing_after_sigterm_is_still_beaten_and_runs_once(
+    app, services, redis_server, fake_line, program_file, tmp_path
+):
+    # One job of three taps, each reply taking LINE 8 s: it runs past the 20 s a heartbeat
+    # lasts, and the process is asked to stop a second into it.
+    fake_line.set_delay(REPLY, 8.0)
+    users = [events.user_id() for _ in range(3)]
+    for user in users:
+        services.store.register_member(user, "Shopper", "ja")
+    log = tmp_path / "worker.log"
+    env = {**os.environ, **env_for_doubles(redis_server.url, fake_line.url,
+                                           LOYALTY_PROGRAM=str(program_file))}  # fmt: skip
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bot.jobs.worker", "events"], cwd=ROOT, env=env,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        _wait(lambda: "thread(s) on loyalty-events" in log.read_text(), 20, "the worker")
+        raw = events.body(*(events.text(user, "会員証") for user in users))
+        signature = events.sign(raw, CHANNEL_SECRET)
+        answer = app.test_client().post("/callback", data=raw,
+                                        headers={"X-Line-Signature": signature})  # fmt: skip
+        assert answer.status_code == 200
+        started = event_queue(services).started_job_registry
+        _wait(lambda: started.count == 1, 10, "the job under way")
+        time.sleep(1.0)
+        os.killpg(worker.pid, signal.SIGTERM)
+        reaped = 0
+        while worker.poll() is None:
+            # Another process's keeper looks every second: the job must never look abandoned.
+            reaped += reap_abandoned(services)
+            time.sleep(1.0)
+        assert worker.returncode == 0, log.read_text()
+    finally:
+        _stop(worker)
+    assert reaped == 0
+    assert len(fake_line.recorded(REPLY)) == 3  # each tap answered once, nothing run again
+    assert event_queue(services).count == 0
+    assert started.count == 0
