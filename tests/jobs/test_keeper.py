@@ -10,7 +10,8 @@ from rq.executions import Execution
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from bot.jobs.keeper import JOB_HEARTBEAT_TTL, STUCK_AFTER, Keeper, reap_abandoned
+from bot.jobs import keeper as keeper_module
+from bot.jobs.keeper import JOB_HEARTBEAT_TTL, REAP_GRACE, STUCK_AFTER, Keeper, reap_abandoned
 from bot.jobs.queue import event_queue, queue, queue_push
 from tests.jobs.conftest import T0, grant
 from tests.support import events
@@ -120,3 +121,25 @@ def test_a_taken_id_whose_job_is_gone_is_dropped_not_put_back(services):
     keeper.clean()
     assert jobs.intermediate_queue.get_job_ids() == []
     assert jobs.count == 0
+
+
+def test_after_redis_failed_a_keeper_waits_a_heartbeat_round_before_reaping(
+    services, new_member, monkeypatch
+):
+    jobs = queue(services)
+    _a_receipt_job(services, new_member(), "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d")
+    _taken_by_a_worker_that_died(services, jobs)
+    moment = [100.0]
+    keeper = Keeper(services, clock=lambda: moment[0])
+    later = time.time() + JOB_HEARTBEAT_TTL + 1  # its heartbeat has lapsed by now
+    keeper.round()  # it takes the lock
+    moment[0] += REAP_GRACE
+    keeper.interrupted()  # Redis failed: every process's heartbeats may have lapsed meanwhile
+    keeper.cleaned_at = None
+    monkeypatch.setattr(keeper_module, "reap_abandoned", lambda svc: reap_abandoned(svc, later))
+    keeper.round()  # Redis answers again: no job is taken for abandoned yet
+    assert jobs.started_job_registry.count == 1
+    moment[0] += REAP_GRACE
+    keeper.clean()  # a heartbeat round later, a job still not beaten is
+    assert jobs.started_job_registry.count == 0
+    keeper.release()
