@@ -36,6 +36,7 @@ from rq.scheduler import RQScheduler
 from rq.utils import as_text, current_timestamp
 from rq.worker_registration import clean_worker_registry
 
+from bot.jobs.periodic import Periodic
 from bot.jobs.queue import event_queue, queue
 from bot.services import Services
 from bot.store.scripts import script
@@ -204,26 +205,22 @@ class Keeper:
         self.fresh_since = float("inf")
 
 
-class KeeperThread(threading.Thread):
+class KeeperThread(Periodic):
     """Runs ``Keeper.round`` every INTERVAL until ``stop`` is set; rides out Redis outages.
     On stop it gives the lock up."""
 
-    def __init__(self, svc: Services, stop: threading.Event) -> None:
-        super().__init__(name="job-keeper", daemon=True)
-        self.keeper, self.stop = Keeper(svc), stop
+    name_for_logs = "job-keeper"
+    interval, failure_pause = INTERVAL, FAILURE_PAUSE
 
-    def run(self) -> None:
-        """Round after round until stopped; a failed round waits FAILURE_PAUSE."""
-        while not self.stop.is_set():
-            pause = INTERVAL
-            try:
-                self.keeper.round()
-            except redis.RedisError as exc:
-                log.warning("keeper: Redis unavailable (%s); retrying", type(exc).__name__)
-                self.keeper.interrupted()
-                pause = FAILURE_PAUSE
-            except Exception:
-                log.exception("keeper: round failed; retrying")
-                pause = FAILURE_PAUSE
-            self.stop.wait(pause)
+    def __init__(self, svc: Services, stop: threading.Event) -> None:
+        super().__init__(stop)
+        self.keeper = Keeper(svc)
+
+    def step(self) -> None:
+        self.keeper.round()
+
+    def on_redis_error(self) -> None:
+        self.keeper.interrupted()
+
+    def finish(self) -> None:
         self.keeper.release()

@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-import redis
-
+from bot.jobs.periodic import Periodic
 from bot.jobs.queue import queue_pushes
 from bot.services import Services
 
@@ -46,23 +45,15 @@ def relay(services: Services, now: int) -> int:
     return moved
 
 
-class Relay(threading.Thread):
-    """A thread that relays until ``stop`` is set, riding out Redis outages."""
+class Relay(Periodic):
+    """A thread that relays every INTERVAL until ``stop`` is set, riding out Redis outages."""
+
+    name_for_logs = "outbox-relay"
+    interval, failure_pause = INTERVAL, FAILURE_PAUSE
 
     def __init__(self, services: Services, stop: threading.Event) -> None:
-        super().__init__(name="outbox-relay", daemon=True)
-        self.services, self.stop = services, stop
+        super().__init__(stop)
+        self.services = services
 
-    def run(self) -> None:
-        """Relay every INTERVAL; after a failure wait FAILURE_PAUSE and carry on."""
-        while not self.stop.is_set():
-            pause = INTERVAL
-            try:
-                relay(self.services, self.services.clock())
-            except redis.RedisError as exc:
-                log.warning("outbox relay: Redis unavailable (%s); retrying", type(exc).__name__)
-                pause = FAILURE_PAUSE
-            except Exception:
-                log.exception("outbox relay: round failed; retrying")
-                pause = FAILURE_PAUSE
-            self.stop.wait(pause)
+    def step(self) -> None:
+        relay(self.services, self.services.clock())

@@ -30,6 +30,7 @@ from bot import create_app
 from bot.config import SettingsError
 from bot.jobs.keeper import HEARTBEAT_EVERY, JOB_HEARTBEAT_TTL, KeeperThread
 from bot.jobs.outbox import Relay
+from bot.jobs.periodic import Periodic
 from bot.jobs.queue import event_queue, queue
 from bot.services import services
 from bot.store.scripts import script
@@ -140,24 +141,19 @@ class Running:
         return failed
 
 
-class Beater(threading.Thread):
+class Beater(Periodic):
     """Beats ``running`` every HEARTBEAT_EVERY until ``stop`` is set; after a failed beat it
     tries again within a second, so heartbeats resume as soon as Redis answers."""
 
-    def __init__(self, running: Running, stop: threading.Event) -> None:
-        super().__init__(name="job-heartbeats", daemon=True)
-        self.running, self.stop = running, stop
+    name_for_logs = "job-heartbeats"
+    interval, failure_pause = HEARTBEAT_EVERY, 1.0
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            pause = HEARTBEAT_EVERY
-            try:
-                if self.running.beat():
-                    pause = 1.0
-            except Exception:
-                log.exception("worker: heartbeats failed; trying again")
-                pause = 1.0
-            self.stop.wait(pause)
+    def __init__(self, running: Running, stop: threading.Event) -> None:
+        super().__init__(stop)
+        self.running = running
+
+    def step(self) -> float | None:
+        return self.failure_pause if self.running.beat() else None
 
 
 def main(argv: list[str] | None = None) -> int:

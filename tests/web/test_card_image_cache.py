@@ -12,7 +12,6 @@ from bot.imaging.card_cache import MAX_CACHE_SECONDS, prepare_card_png
 from bot.imaging.card_image import CardFace, image_digest
 from bot.store import keys
 from tests.conftest import PUBLIC_BASE_URL
-from tests.support import events
 from tests.support.redis_monitor import commands_during
 
 NOW = 1_795_000_000
@@ -53,14 +52,9 @@ def test_a_matching_if_none_match_is_a_304_without_reading_or_drawing(
 
 
 def test_a_card_built_by_the_worker_is_served_from_redis_without_drawing_again(
-    post_webhook, run_jobs, fake_line, client, services, rendered
+    welcome_card, client, services, rendered
 ):
-    services.clock = lambda: NOW
-    post_webhook(events.follow(events.user_id()))
-    run_jobs()
-    url = fake_line.replies()[0]["messages"][1]["contents"]["hero"]["url"]
-    _, fields = services.card_urls.fields_from(url.rsplit("/", 1)[1][:-4], NOW)
-    face = CardFace.from_fields(fields)
+    url, _, face = welcome_card(NOW)
     assert rendered == [face]
     digest = image_digest(face, services.settings.program)
     stored = services.card_images.get(digest)

@@ -97,15 +97,8 @@ def test_signed_but_unshowable_faces_are_404(client, services, rendered, fields)
     assert rendered == []
 
 
-def test_card_message_image_expires_shortly_after_its_code(
-    client, services, post_webhook, run_jobs, fake_line
-):
-    services.clock = lambda: NOW
-    post_webhook(events.follow(events.user_id()))
-    run_jobs()
-    url = fake_line.replies()[0]["messages"][1]["contents"]["hero"]["url"]
-    expiry, fields = services.card_urls.fields_from(url.rsplit("/", 1)[1][:-4], NOW)
-    face = CardFace.from_fields(fields)
+def test_card_message_image_expires_shortly_after_its_code(client, services, welcome_card):
+    url, expiry, face = welcome_card(NOW)
     assert face is not None
     assert face.mode == "rotating"
     assert expiry == face.valid_until + IMAGE_GRACE
