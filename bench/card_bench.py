@@ -34,7 +34,7 @@ from bot.domain.cards import new_member_number
 from bot.handlers.card import IMAGE_GRACE
 from bot.imaging.card_cache import prepare_card_png
 from bot.imaging.card_image import CardFace, render_card_png
-from bot.services import CardUrls
+from bot.services import ImageUrls
 from bot.store.image_cache import ImageCache
 from sandbox.embedded_redis import EmbeddedRedis
 from sandbox.fake_line import FakeLine
@@ -101,7 +101,7 @@ def build_cards(settings: Settings, cache: ImageCache, count: int) -> tuple[list
 
 def _card_requests(settings: Settings, faces: list[CardFace], count: int) -> list[wrk.Request]:
     """``count`` distinct URLs of ``faces``: each face signed with expiries a second apart."""
-    urls = CardUrls(settings.secret_key, settings.public_base_url)
+    urls = ImageUrls(settings.secret_key, settings.public_base_url)
     per_face = -(-count // len(faces))
     return [
         wrk.Request("GET", urls.url_for(face.fields(), face.valid_until + IMAGE_GRACE - k)

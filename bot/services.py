@@ -11,6 +11,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.config import Settings
+from bot.domain.program import Reward
 from bot.line.client import LineClient
 from bot.operations.cards import CardCodes
 from bot.store.events import EventInbox
@@ -22,6 +23,7 @@ from bot.store.push_limits import LineQuota
 from bot.store.redis_store import LoyaltyStore, connect
 from bot.store.staff import StaffRegistry
 from bot.store.staff_sessions import StaffSessions
+from bot.store.tickets import TicketBook
 
 #: Seconds the webhook waits for one Redis call (with the client's retries, well under LINE's
 #: 2-second limit for the whole answer).
@@ -30,20 +32,28 @@ WEBHOOK_REDIS_TIMEOUT = 0.3
 IMAGE_REDIS_TIMEOUT = 0.5
 
 
-class CardUrls:
-    """Signed, expiring URLs of card images whose token carries everything the image shows.
+class ImageUrls:
+    """Signed, expiring URLs of images (cards, tickets) whose token carries everything the
+    image shows.
 
     So rendering needs no Redis. LINE fetches an image when the message is shown, so an old
     card message shows a broken image once its URL has expired; the shopper taps "refresh".
     """
 
-    def __init__(self, secret_key: str, public_base_url: str) -> None:
-        self._signer = URLSafeSerializer(secret_key, salt="card-image-v2")
-        self._base = public_base_url
+    def __init__(
+        self,
+        secret_key: str,
+        public_base_url: str,
+        *,
+        salt: str = "card-image-v2",
+        path: str = "media/card",
+    ) -> None:
+        self._signer = URLSafeSerializer(secret_key, salt=salt)
+        self._base = f"{public_base_url}/{path}"
 
     def url_for(self, fields: list[str | int], expires_at: int) -> str:
-        """The public URL of a card image showing ``fields``, valid until ``expires_at``."""
-        return f"{self._base}/media/card/{self._signer.dumps([expires_at, *fields])}.png"
+        """The public URL of an image showing ``fields``, valid until ``expires_at``."""
+        return f"{self._base}/{self._signer.dumps([expires_at, *fields])}.png"
 
     def fields_from(self, token: str, now: int) -> tuple[int, list[object]] | None:
         """The expiry and fields a token was signed for; None if tampered or expired at ``now``."""
@@ -65,13 +75,17 @@ class Services:
     settings: Settings
     store: LoyaltyStore
     ledger: Ledger
+    #: Reward tickets, on the ledger's keys (bot/store/tickets.py).
+    tickets: TicketBook
     staff: StaffRegistry
     staff_sessions: StaffSessions
     notices: NoticeState
     quota: LineQuota
     outbox: Outbox
     line: LineClient
-    card_urls: CardUrls
+    card_urls: ImageUrls
+    #: Signed URLs of ticket images (bot/web/media.py).
+    ticket_urls: ImageUrls
     #: Drawn card images (bot/imaging/card_cache.py).
     card_images: ImageCache
     card_codes: CardCodes
@@ -85,15 +99,29 @@ class Services:
     #: The current unix time in seconds; tests replace it to move through expiry.
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
 
+    def reward_image_url(self, reward: Reward) -> str | None:
+        """The public URL of a reward's image (bot/web/media.py), or None if it has none; the
+        file's size and time in the URL make a changed image a new URL."""
+        if reward.image is None:
+            return None
+        try:
+            stat = reward.image.stat()
+        except OSError:
+            return None
+        version = f"{stat.st_size:x}{int(stat.st_mtime):x}"
+        return f"{self.settings.public_base_url}/media/reward/{reward.key}?v={version}"
+
     @classmethod
     def build(cls, settings: Settings) -> Services:
         """Create the clients; nothing connects until first use."""
         client = connect(settings.redis_url)
         store = LoyaltyStore(client)
+        ledger = Ledger(client, settings.program, wait=settings.wait_replicas)
         return cls(
             settings=settings,
             store=store,
-            ledger=Ledger(client, settings.program, wait=settings.wait_replicas),
+            ledger=ledger,
+            tickets=TicketBook(ledger),
             staff=StaffRegistry(client),
             staff_sessions=StaffSessions(client),
             notices=NoticeState(client),
@@ -104,7 +132,13 @@ class Services:
                 settings.line_api_base_url,
                 connections=max(settings.worker_threads, 10),
             ),
-            card_urls=CardUrls(settings.secret_key, settings.public_base_url),
+            card_urls=ImageUrls(settings.secret_key, settings.public_base_url),
+            ticket_urls=ImageUrls(
+                settings.secret_key,
+                settings.public_base_url,
+                salt="ticket-image-v1",
+                path="media/ticket",
+            ),
             card_images=ImageCache(_bytes_client(settings.redis_url, IMAGE_REDIS_TIMEOUT)),
             card_codes=CardCodes(store, settings.program, settings.secret_key),
             queue_redis=redis.Redis.from_url(settings.queues_url, socket_timeout=5),

@@ -38,3 +38,39 @@ class UsedCardCodeError(DomainError):
 
 class MemberNumberNotAcceptedError(DomainError):
     """A bare member number where the program asks for the card's rotating code."""
+
+
+class UnknownRewardError(DomainError):
+    """The program has no reward with this key (or it cannot be exchanged for points)."""
+
+
+class RewardChangedError(DomainError):
+    """The reward's cost changed since the shopper was shown it."""
+
+
+class SoldOutError(DomainError):
+    """Every ticket of a reward with limited stock has been exchanged."""
+
+
+class TicketLimitError(DomainError):
+    """The member holds as many tickets as a member may."""
+
+
+class UnknownTicketError(DomainError):
+    """No ticket has this code."""
+
+
+class UsedTicketError(DomainError):
+    """The ticket was already used."""
+
+    def __init__(self, reward: str) -> None:
+        super().__init__(reward)
+        self.reward = reward
+
+
+class ExpiredTicketError(DomainError):
+    """The ticket is past its last day."""
+
+    def __init__(self, reward: str) -> None:
+        super().__init__(reward)
+        self.reward = reward

@@ -6,7 +6,7 @@ import itertools
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -30,6 +30,10 @@ _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _RANK_KEY = re.compile(r"^[a-z0-9_-]{1,32}$")
 #: Largest accepted earn multiplier of a rank.
 MAX_MULTIPLIER = 100
+#: Most rewards a program may list: a carousel shows at most 12 bubbles, one is the balance.
+MAX_REWARDS = 11
+#: Longest a reward's name may be (it heads a Flex bubble and the ticket).
+MAX_REWARD_NAME = 40
 
 
 class ProgramError(Exception):
@@ -122,6 +126,47 @@ class Reminders:
 
 
 @dataclass(frozen=True)
+class Reward:
+    """Something a ticket gives: exchanged for ``cost`` points (None: goal tickets only),
+    usable for ``valid`` after it is issued, at most ``stock`` of them (None: no limit)."""
+
+    key: str
+    name: str
+    name_en: str
+    cost: int | None
+    valid: Duration
+    stock: int | None = None
+    #: A PNG or JPEG shown in the rewards list, or None.
+    image: Path | None = None
+
+    def label(self, language: str) -> str:
+        """The reward's name in ``language``."""
+        return self.name_en if language == "en" else self.name
+
+    def expiry_for(self, issued_at: int, zone: ZoneInfo) -> int:
+        """When a ticket issued at ``issued_at`` (unix s) stops being usable (unix s); months
+        count in the program's time zone ``zone``."""
+        issued = datetime.fromtimestamp(issued_at, UTC).astimezone(zone)
+        return int(self.valid.after(issued).timestamp())
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A ticket of ``reward`` given by itself, once, after ``visits`` check-ins or on reaching
+    the rank ``rank`` (exactly one of the two is set)."""
+
+    reward: str
+    visits: int | None = None
+    rank: str | None = None
+
+    @property
+    def goal_id(self) -> str:
+        """What makes the goal once-only: its condition and reward (not its place in the file)."""
+        condition = f"visits:{self.visits}" if self.visits is not None else f"rank:{self.rank}"
+        return f"{condition}:{self.reward}"
+
+
+@dataclass(frozen=True)
 class Program:
     """A validated loyalty program."""
 
@@ -137,6 +182,21 @@ class Program:
     code_window: int = 300
     #: The first two digits of new member numbers ("20"-"29").
     number_prefix: str = DEFAULT_PREFIX
+    #: What tickets give, in the order the rewards list shows them.
+    rewards: tuple[Reward, ...] = ()
+    #: Tickets given by themselves (after visits, on reaching a rank).
+    goals: tuple[Goal, ...] = ()
+    #: How long before a ticket's last moment a reminder goes (offsets not shorter than a
+    #: reward's lifetime are skipped for its tickets).
+    ticket_reminders: tuple[Duration, ...] = ()
+
+    def reward(self, key: str) -> Reward | None:
+        """The reward named ``key``, or None."""
+        return next((r for r in self.rewards if r.key == key), None)
+
+    def rank_goals(self, rank_key: str) -> tuple[Goal, ...]:
+        """The goals reaching the rank ``rank_key`` gives."""
+        return tuple(g for g in self.goals if g.rank == rank_key)
 
 
 _ONE_MICROSECOND = datetime.resolution
@@ -201,6 +261,12 @@ def parse_program(
         send_hour=reader.integer("reminders.send_hour", default=10, minimum=0, maximum=23),
         quiet_hours=reader.quiet_hours("reminders.quiet_hours", default="21:00-09:00"),
     )
+    ticket_reminders = tuple(
+        reader.duration(f"reminders.ticket_offsets[{i}]", default=raw_offset, value=raw_offset)
+        for i, raw_offset in enumerate(reader.array("reminders.ticket_offsets", ["3d"]))
+    )
+    rewards = _rewards(reader, base or Path.cwd())
+    goals = _goals(reader, rewards, ranks)
     if reader.problems:
         raise ProgramError(reader.problems)
     assert timezone is not None
@@ -215,6 +281,9 @@ def parse_program(
         code_mode=code_mode,
         code_window=code_window.seconds,
         number_prefix=number_prefix,
+        rewards=rewards,
+        goals=goals,
+        ticket_reminders=ticket_reminders,
     )
 
 
@@ -260,23 +329,105 @@ def _tiers(reader: _Reader) -> tuple[RankTier, ...]:
     return tuple(tiers)
 
 
+def _rewards(reader: _Reader, base: Path) -> tuple[Reward, ...]:
+    """Rewards from ``[[rewards]]``: keys unique, costs and stock whole numbers."""
+    rewards: list[Reward] = []
+    for i, raw in enumerate(reader.array("rewards", [])):
+        where = f"rewards[{i}]"
+        if not isinstance(raw, dict):
+            reader.problems.append(f"{reader.source}: {where} must be a table")
+            continue
+        sub = _Reader(raw, reader.source, prefix=where + ".")
+        key = sub.text("key")
+        name = sub.text("name")
+        cost = sub.integer("cost", default=0, minimum=1) if "cost" in raw else None
+        stock = sub.integer("stock", default=0, minimum=0) if "stock" in raw else None
+        valid = sub.duration("valid", default="30d")
+        reward = Reward(
+            key=key,
+            name=name,
+            name_en=sub.text("name_en", default=raw.get("name", "")),
+            cost=cost,
+            valid=valid,
+            stock=stock,
+            image=_image_file(sub, "image", base),
+        )
+        reader.problems += sub.problems
+        if key and not _RANK_KEY.match(key):
+            reader.problems.append(
+                f"{reader.source}: {where}.key = {key!r} must be 1-32 of a-z, 0-9, '_', '-'"
+            )
+        for label, value in (("name", reward.name), ("name_en", reward.name_en)):
+            if len(value) > MAX_REWARD_NAME:
+                reader.problems.append(
+                    f"{reader.source}: {where}.{label} must be at most {MAX_REWARD_NAME} "
+                    f"characters (the ticket shows it whole)"
+                )
+        rewards.append(reward)
+    if len(rewards) > MAX_REWARDS:
+        reader.problems.append(f"{reader.source}: rewards may list at most {MAX_REWARDS}")
+    if len({r.key for r in rewards}) != len(rewards):
+        reader.problems.append(f"{reader.source}: rewards keys must be unique")
+    return tuple(rewards)
+
+
+def _goals(reader: _Reader, rewards: tuple[Reward, ...], ranks: Ranks) -> tuple[Goal, ...]:
+    """Goal tickets from ``[[goals]]``: a known reward, and either ``visits`` or ``rank``."""
+    goals: list[Goal] = []
+    known_rewards = {r.key for r in rewards}
+    known_ranks = [t.key for t in ranks.tiers]
+    for i, raw in enumerate(reader.array("goals", [])):
+        where = f"goals[{i}]"
+        if not isinstance(raw, dict):
+            reader.problems.append(f"{reader.source}: {where} must be a table")
+            continue
+        sub = _Reader(raw, reader.source, prefix=where + ".")
+        reward = sub.text("reward")
+        visits = sub.integer("visits", default=1, minimum=1) if "visits" in raw else None
+        rank = sub.text("rank") if "rank" in raw else None
+        reader.problems += sub.problems
+        if reward and reward not in known_rewards:
+            reader.problems.append(
+                f"{reader.source}: {where}.reward = {reward!r} is not a key of [[rewards]]"
+            )
+        if (visits is None) == (rank is None):
+            reader.problems.append(f"{reader.source}: {where} needs one of visits = N, rank = KEY")
+        elif rank and rank not in known_ranks:
+            reader.problems.append(
+                f"{reader.source}: {where}.rank = {rank!r} must be one of " + ", ".join(known_ranks)
+            )
+        elif known_ranks and rank == known_ranks[0]:
+            reader.problems.append(
+                f"{reader.source}: {where}.rank = {rank!r} is the first rank, which every "
+                "member has from the start; give a welcome ticket with visits = 1 instead"
+            )
+        goals.append(Goal(reward, visits, rank))
+    if len({g.goal_id for g in goals}) != len(goals):
+        reader.problems.append(f"{reader.source}: goals must not repeat a condition and reward")
+    return tuple(goals)
+
+
 def _logo(reader: _Reader, base: Path) -> Path | None:
     """``card.logo``: an existing PNG or JPEG file of at most MAX_LOGO_BYTES, or None."""
-    name = reader.optional_text("card.logo")
+    return _image_file(reader, "card.logo", base)
+
+
+def _image_file(reader: _Reader, key: str, base: Path) -> Path | None:
+    """An optional image file beside the program: PNG or JPEG of at most MAX_LOGO_BYTES."""
+    name = reader.optional_text(key)
     if name is None:
         return None
     path = base / name
+    where = f"{reader.source}: {reader.prefix}{key} = {name!r}"
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
         size = path.stat().st_size
     except OSError:
-        reader.problems.append(f"{reader.source}: card.logo = {name!r}: no such file ({path})")
+        reader.problems.append(f"{where}: no such file ({path})")
         return None
     if not head.startswith(_LOGO_SIGNATURES) or size > MAX_LOGO_BYTES:
-        reader.problems.append(
-            f"{reader.source}: card.logo = {name!r} must be a PNG or JPEG file of at most 1 MB"
-        )
+        reader.problems.append(f"{where} must be a PNG or JPEG file of at most 1 MB")
         return None
     return path
 

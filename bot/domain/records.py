@@ -27,6 +27,16 @@ class Outcome(StrEnum):
     CODE_USED = "code_used"
     #: Asked to replay only (the card code did not check out), and nothing was applied before.
     UNVERIFIED = "unverified"
+    #: The reward's stock is all exchanged; nothing changed.
+    SOLD_OUT = "sold_out"
+    #: The member holds as many tickets as a member may; nothing changed.
+    FULL = "full"
+    #: No ticket has this code; nothing changed.
+    UNKNOWN = "unknown"
+    #: The ticket was used before (under another transaction); nothing changed.
+    USED = "used"
+    #: The ticket is past its last moment; nothing changed.
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)
@@ -132,3 +142,54 @@ class PushIntent:
     payload: dict[str, object]
     #: Urgent pushes (receipts) ignore quiet hours.
     urgent: bool
+
+
+class TicketState(StrEnum):
+    """Where a ticket is in its life; the values are what the tickets hash holds."""
+
+    ACTIVE = "active"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A reward ticket of one member: single use, until ``expires_at`` (unix s)."""
+
+    number: str
+    reward: str
+    code: str
+    state: TicketState
+    issued_at: int
+    expires_at: int
+    #: ``exchange`` (bought with points) or ``goal`` (given by itself).
+    source: str
+    used_at: int = 0
+
+    def usable(self, now: int) -> bool:
+        """Whether a till may take it at ``now``."""
+        return self.state is TicketState.ACTIVE and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    """What issuing a ticket did (or did the first time, when replayed)."""
+
+    status: Outcome
+    balance: int
+    ticket_number: str = ""
+    code: str = ""
+    expires_at: int = 0
+    #: Whether this call wrote the ticket's push to the member's outbox.
+    push_written: bool = False
+
+
+@dataclass(frozen=True)
+class TicketUseOutcome:
+    """What using (or giving back) a ticket did."""
+
+    status: Outcome
+    reward: str
+    member_number: str
+    ticket_number: str
+    expires_at: int

@@ -31,3 +31,15 @@ def expired_retry_key(member_id: str, last_entry: int) -> str:
 def reply_retry_key(event_id: str) -> str:
     """The retry key of the push that stands in for a refused reply to one webhook event."""
     return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"reply:{event_id}"))
+
+
+def ticket_retry_key(member_id: str, op_key: str) -> str:
+    """The retry key of the push of a ticket given by itself (a goal), once per operation."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"ticket:{member_id}:{op_key}"))
+
+
+def ticket_reminder_retry_key(member_id: str, ticket_number: str, offset: str) -> str:
+    """The retry key of the reminder before a ticket's last day, once per ticket and offset."""
+    return str(
+        uuid.uuid5(RETRY_KEY_NAMESPACE, f"ticketremind:{member_id}:{ticket_number}:{offset}")
+    )

@@ -1,4 +1,4 @@
-"""Help, rewards and the hint: what the shopper can do."""
+"""Help and the hint: what the shopper can do."""
 
 from __future__ import annotations
 
@@ -10,11 +10,6 @@ from bot.messages.texts import text
 def show_help(ctx: Context) -> list[MessageJson]:
     """What the bot does and how to ask for it."""
     return [text_message(text(ctx.language, "help"))]
-
-
-def show_rewards(ctx: Context) -> list[MessageJson]:
-    """The program offers no rewards catalogue; points pay at the till."""
-    return [text_message(text(ctx.language, "no_rewards"))]
 
 
 def show_hint(ctx: Context) -> list[MessageJson]:

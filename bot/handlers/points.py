@@ -72,7 +72,7 @@ def show_history(ctx: Context) -> list[MessageJson]:
     lines = [
         HistoryLine(
             at=fmt.local(entry.at, zone),
-            label=_label(language, entry, stores),
+            label=_label(ctx, entry, stores),
             points=entry.points,
             balance=entry.balance,
         )
@@ -86,10 +86,18 @@ def _store_names(ctx: Context, entries: list[Entry]) -> dict[str, str]:
     return {store_id: ctx.services.store.store_name(store_id) for store_id in ids}
 
 
-def _label(language: str, entry: Entry, stores: dict[str, str]) -> str:
+#: History entry kinds with a label of their own (``kind_<kind>`` in the catalogue).
+_KINDS = frozenset(
+    {"earn", "redeem", "restore", "reverse", "expire", "adjust"}
+    | {"exchange", "ticket", "use", "unuse", "ticket_expire"}
+)
+
+
+def _label(ctx: Context, entry: Entry, stores: dict[str, str]) -> str:
     store = stores.get(entry.fields.get("s", ""), "")
-    key = f"kind_{entry.kind}"
-    if key not in ("kind_earn", "kind_redeem", "kind_restore", "kind_reverse", "kind_expire",
-                   "kind_adjust"):  # fmt: skip
-        key = "kind_other"
-    return text(language, key, store=store, reason=entry.fields.get("r", "")).strip()
+    key = f"kind_{entry.kind}" if entry.kind in _KINDS else "kind_other"
+    reward_key = entry.fields.get("rw", "")
+    reward = ctx.services.settings.program.reward(reward_key)
+    name = reward.label(ctx.language) if reward else reward_key
+    values = {"store": store, "reason": entry.fields.get("r", ""), "reward": name}
+    return text(ctx.language, key, **values).strip()

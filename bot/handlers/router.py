@@ -23,7 +23,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.handlers import card, follow, info, points, settings, staff
+from bot.handlers import card, follow, info, points, rewards, settings, staff
 from bot.handlers.base import Context, Handler, Input, MessageJson
 from bot.handlers.errors import must_retry, on_error
 from bot.handlers.routes import Group, Route, Routes
@@ -52,14 +52,22 @@ SHOPPER = Routes(
         Route(Action.POINTS, points.show_points),
         Route(Action.HISTORY, points.show_history),
         Route(Action.HELP, info.show_help),
-        Route(Action.REWARDS, info.show_rewards),
+        Route(Action.REWARDS, rewards.show_rewards),
+        Route(Action.REWARD, rewards.choose_reward),
+        Route(Action.EXCHANGE, rewards.exchange),
+        Route(Action.TICKETS, rewards.show_tickets),
         Route(Action.TAB, info.switch_tab),
         Route(Action.SETTINGS, settings.show_settings),
         Route(Input.TEXT, card.show_card, keyword("会員証", "カード", "card", "membership card")),
         Route(Input.TEXT, points.show_points, keyword("ポイント", "points")),
         Route(Input.TEXT, points.show_history, keyword("履歴", "ポイント履歴", "history")),
         Route(Input.TEXT, info.show_help, keyword("ヘルプ", "help")),
-        Route(Input.TEXT, info.show_rewards, keyword("特典", "rewards")),
+        Route(Input.TEXT, rewards.show_rewards, keyword("特典", "rewards")),
+        Route(
+            Input.TEXT,
+            rewards.show_tickets,
+            keyword("チケット", "マイチケット", "tickets", "my tickets"),
+        ),
         Route(Input.TEXT, settings.show_settings, keyword("設定", "settings")),
         Route(Input.TEXT, info.show_hint),
     )

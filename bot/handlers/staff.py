@@ -22,11 +22,15 @@ from linebot.v3.messaging import ApiException
 from bot.domain.errors import (
     DomainError,
     ExpiredCardCodeError,
+    ExpiredTicketError,
     InsufficientPointsError,
     MemberNumberNotAcceptedError,
+    UnknownTicketError,
     UsedCardCodeError,
+    UsedTicketError,
 )
-from bot.domain.records import Store
+from bot.domain.records import Store, TicketState
+from bot.domain.ticket_codes import looks_like_ticket_code
 from bot.handlers.base import Context, Input, MessageJson, StaffDesk
 from bot.handlers.routes import Conversation, Route
 from bot.imaging.scanning import decode_card_codes
@@ -34,10 +38,12 @@ from bot.log import user_ref
 from bot.messages import format as fmt
 from bot.messages import postbacks
 from bot.messages.postbacks import Action
+from bot.messages.rewards_views import staff_ticket_confirm
 from bot.messages.staff_views import confirm_message, scan_prompt
-from bot.operations import staff_grants
+from bot.operations import rewards, staff_grants
 from bot.operations.purchases import resolve_card
 from bot.store import keys
+from bot.store.staff_sessions import UNDO_WINDOW
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,8 @@ class Step(StrEnum):
     AMOUNT = "amount"
     #: The amount was given; the Grant button waits.
     CONFIRM = "confirm"
+    #: A reward ticket was scanned; the Use button waits.
+    TICKET = "ticket"
 
 
 def admit(ctx: Context) -> Context | None:
@@ -113,8 +121,12 @@ def cancel(ctx: Context) -> list[MessageJson]:
 
 
 def undo(ctx: Context) -> list[MessageJson]:
-    """Refund the last grant if it is at most UNDO_WINDOW old."""
+    """Refund the last grant (or give back the last ticket used) if it is at most
+    UNDO_WINDOW old."""
     desk = ctx.desk()
+    last = ctx.services.staff_sessions.last_grant(desk.staff_id)
+    if last is not None and last.get("kind") == "ticket":
+        return _give_back_ticket(ctx)
     result = staff_grants.undo_last_grant(ctx.services, desk.staff_id, desk.store)
     if result is None:
         return ctx.say("staff_undo_expired")
@@ -181,7 +193,9 @@ def read_photo(ctx: Context) -> list[MessageJson]:
 
 
 def _found(ctx: Context, code: str) -> list[MessageJson]:
-    """Look the card up and ask for the amount."""
+    """Look the card up and ask for the amount (or, for a reward ticket, confirm its use)."""
+    if looks_like_ticket_code(code):
+        return _ticket_found(ctx, code)
     svc, staff_id = ctx.services, ctx.desk().staff_id
     try:
         member_id = resolve_card(svc, code)
@@ -262,6 +276,87 @@ def confirm(ctx: Context) -> list[MessageJson]:
     )
 
 
+# -- reward tickets ----------------------------------------------------------------------
+
+
+def _ticket_found(ctx: Context, code: str) -> list[MessageJson]:
+    """A scanned ticket: say what it gives and whose it is, and ask to confirm its use."""
+    svc, desk = ctx.services, ctx.desk()
+    try:
+        found = rewards.look_up_ticket(svc, code)
+    except UnknownTicketError:
+        return ctx.say("staff_ticket_unknown")
+    zone = svc.settings.program.timezone
+    last_day = fmt.local(found.ticket.expires_at - 1, zone).date()
+    if found.ticket.state is TicketState.USED:
+        return ctx.say("staff_ticket_already_used")
+    if not found.ticket.usable(svc.clock()):
+        return ctx.say("staff_ticket_expired", date=fmt.long_date(ctx.language, last_day))
+    if found.member_id == desk.staff_id:
+        return ctx.say("staff_own_card")
+    name = found.reward.label(ctx.language) if found.reward else found.ticket.reward
+    txn = f"T{desk.staff_id[:8]}{secrets.token_hex(6)}"
+    _put(ctx, Step.TICKET, code=code, txn=txn)
+    return [staff_ticket_confirm(ctx.language, name, found.member_number, last_day, txn)]
+
+
+def use_ticket(ctx: Context) -> list[MessageJson]:
+    """The Use button: use the scanned ticket once; a second tap answers the same."""
+    desk, sessions = ctx.desk(), ctx.services.staff_sessions
+    token = ctx.postback.t if isinstance(ctx.postback, postbacks.StaffTicketUse) else ""
+    pending = dict(desk.session) if step_of(ctx) is Step.TICKET and desk.session else None
+    last = sessions.last_grant(desk.staff_id)
+    if pending and pending.get("txn") == token:
+        use = pending
+    elif last and last.get("kind") == "ticket" and last.get("txn") == token:
+        use = last
+    else:
+        return ctx.say("staff_nothing_pending")
+    try:
+        done = rewards.redeem(ctx.services, desk.store, use["txn"], use["code"])
+    except UsedTicketError:
+        sessions.clear(desk.staff_id)
+        return ctx.say("staff_ticket_already_used")
+    except ExpiredTicketError:
+        sessions.clear(desk.staff_id)
+        return ctx.say("staff_ticket_expired", date=_last_day(ctx, use["code"]))
+    except DomainError:
+        sessions.clear(desk.staff_id)
+        return ctx.say("staff_ticket_unknown")
+    if use is pending:
+        sessions.clear(desk.staff_id)
+        sessions.record_last(
+            desk.staff_id,
+            {"kind": "ticket", "txn": use["txn"], "code": use["code"], "at": ctx.services.clock()},
+        )
+        log.info("staff %s used a ticket", user_ref(ctx.user_id))
+    reward = ctx.services.settings.program.reward(done.reward_key)
+    name = reward.label(ctx.language) if reward else done.reward_key
+    return ctx.say("staff_ticket_used_now", reward=name)
+
+
+def _last_day(ctx: Context, code: str) -> str:
+    found = rewards.look_up_ticket(ctx.services, code)
+    zone = ctx.services.settings.program.timezone
+    return fmt.long_date(ctx.language, fmt.local(found.ticket.expires_at - 1, zone).date())
+
+
+def _give_back_ticket(ctx: Context) -> list[MessageJson]:
+    """Undo of a ticket used: it can be used again."""
+    desk, sessions = ctx.desk(), ctx.services.staff_sessions
+    last = sessions.last_grant(desk.staff_id) or {}
+    if ctx.services.clock() - last.get("at", 0) > UNDO_WINDOW:
+        return ctx.say("staff_undo_expired")
+    if not sessions.forget_last_grant(desk.staff_id):
+        return ctx.say("staff_undo_expired")  # a concurrent undo took it
+    if not rewards.give_back(ctx.services, desk.store, last["txn"], last["code"]):
+        return ctx.say("staff_undo_expired")
+    found = rewards.look_up_ticket(ctx.services, last["code"])
+    name = found.reward.label(ctx.language) if found.reward else found.ticket.reward
+    log.info("staff %s gave a ticket back", user_ref(ctx.user_id))
+    return ctx.say("staff_ticket_given_back", reward=name)
+
+
 # -- the conversation, as data -----------------------------------------------------------
 
 _CARD_CODE = Route(Input.TEXT, look_up_code, when=reads_as_card_code)
@@ -274,6 +369,7 @@ ANYWHERE: tuple[Route, ...] = (
     Route(Input.IMAGE, read_photo),
     _CARD_CODE,
     Route(Action.STAFF_CONFIRM, confirm),
+    Route(Action.STAFF_TICKET_USE, use_ticket),
     Route(Action.STAFF_CANCEL, cancel),
     Route(Action.STAFF_UNDO, undo),
     Route(Action.STAFF_TODAY, today),
@@ -290,6 +386,7 @@ CONVERSATION: Conversation[Step] = Conversation(
         Step.CODE: (_CARD_CODE, Route(Input.TEXT, repeat_code_prompt)),
         Step.AMOUNT: (Route(Input.TEXT, take_amount),),
         Step.CONFIRM: (),
+        Step.TICKET: (),
     },
     fallbacks=ANYWHERE,
 )

@@ -183,7 +183,7 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _ink_on(colour: str) -> tuple[int, int, int]:
+def ink_rgb(colour: str) -> tuple[int, int, int]:
     """The text colour on ``colour``: the rule the Flex messages use too."""
     return _rgb(ink_on(colour))
 
@@ -234,7 +234,7 @@ def _design_layer(
                 pill, radius=25 * s, fill=_rgb(rank.color), outline="white", width=3 * s
             )
             centre = ((pill[0] + pill[2]) / 2, (pill[1] + pill[3]) / 2)
-            draw.text(centre, label, fill=_ink_on(rank.color), font=label_font, anchor="mm")
+            draw.text(centre, label, fill=ink_rgb(rank.color), font=label_font, anchor="mm")
             right = int(pill[0] / s) - 20
     store = drawable(design.store_name)
     if store:
@@ -261,7 +261,7 @@ def _design_layer(
     return image, palette
 
 
-def _bars(
+def draw_bars(
     draw: ImageDraw.ImageDraw, modules: str, left: int, top: int, height: int, px: int
 ) -> None:
     """Draw runs of bar modules as whole-pixel rectangles."""
@@ -305,7 +305,7 @@ def _draw_rotating(
     block = (len(modules) + 2 * CODE128_QUIET) * CODE128_MODULE
     area_right = qr_left - 12
     bars_left = panel_left + (area_right - panel_left - block) // 2 + CODE128_QUIET * CODE128_MODULE
-    _bars(draw, modules, bars_left, panel_top + 36, 190, CODE128_MODULE)
+    draw_bars(draw, modules, bars_left, panel_top + 36, 190, CODE128_MODULE)
     digits = " ".join(face.code[i : i + 4] for i in range(0, len(face.code), 4))
     centre = bars_left + len(modules) * CODE128_MODULE // 2
     draw.text((centre, panel_top + 268), digits, fill=TEXT_DARK, font=font(40), anchor="ms")
@@ -326,7 +326,7 @@ def _draw_ean13(draw: ImageDraw.ImageDraw, number: str) -> None:
     modules = ean13_modules(number)
     block = (len(modules) + EAN_QUIET + 7) * EAN_MODULE
     left = panel_left + (panel_right - panel_left - block) // 2 + EAN_QUIET * EAN_MODULE
-    _bars(draw, modules, left, panel_top + 32, 210, EAN_MODULE)
+    draw_bars(draw, modules, left, panel_top + 32, 210, EAN_MODULE)
     spaced = f"{number[0]}  {number[1:7]}  {number[7:]}"
     centre = left + len(modules) * EAN_MODULE // 2
     draw.text((centre, panel_top + 296), spaced, fill=TEXT_DARK, font=font(48), anchor="ms")

@@ -10,8 +10,10 @@ from typing import Any
 from bot.domain.records import Member
 from bot.domain.schedule import last_day_of_use
 from bot.handlers.follow import welcome_messages
+from bot.handlers.rewards import ticket_view
 from bot.messages.flex import ReceiptView, receipt_message
 from bot.messages.notices import ExpiredView, ReminderView, expired_message, reminder_message
+from bot.messages.rewards_views import ticket_message, ticket_reminder_message
 from bot.services import Services
 
 #: An expired-points notice older than this (seconds; held back by LINE's monthly limit, say)
@@ -82,6 +84,24 @@ def expired(svc: Services, member: Member, payload: dict, now: int) -> MessageJs
     return expired_message(member.language, svc.settings.program.card, view)
 
 
+def ticket(svc: Services, member: Member, payload: dict, now: int) -> MessageJson | None:
+    """A ticket given by itself (a goal reached); None if it can no longer be used."""
+    found = svc.tickets.ticket(member.member_id, str(payload["ticket"]))
+    if found is None or not found.usable(now):
+        return None
+    view = ticket_view(svc, member.language, found)
+    return ticket_message(member.language, svc.settings.program.card, view, "ticket_goal")
+
+
+def ticket_reminder(svc: Services, member: Member, payload: dict, now: int) -> MessageJson | None:
+    """The reminder before a ticket's last day; None if it was used or expired since."""
+    found = svc.tickets.ticket(member.member_id, str(payload["ticket"]))
+    if found is None or not found.usable(now):
+        return None
+    view = ticket_view(svc, member.language, found)
+    return ticket_reminder_message(member.language, svc.settings.program.card, view)
+
+
 def welcome(svc: Services, member: Member, payload: dict, now: int) -> list[MessageJson]:
     """A new friend's welcome and card, built now (the card's code and image are current)."""
     return welcome_messages(svc, member, created=True)
@@ -98,4 +118,6 @@ KINDS: dict[str, Kind] = {
     "receipt": Kind(receipt, optional=False),
     "reminder": Kind(reminder, optional=True),
     "expired": Kind(expired, optional=True),
+    "ticket": Kind(ticket, optional=False),
+    "ticket_reminder": Kind(ticket_reminder, optional=True),
 }

@@ -1,4 +1,5 @@
-"""The daily sweep: expire due lots and notify, then remind of what expires soon.
+"""The daily sweep: expire due lots and notify, remind of what expires soon; the same for
+reward tickets.
 
 Reads only the due index (``keys.due_index``), never the list of members, so it costs in
 proportion to what is due. Safe to run twice or to rerun after a crash: see bot/jobs/notices.py.
@@ -10,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.jobs.notices import Stagger, queue_expired_notice, queue_reminders
+from bot.jobs.ticket_notices import expire_tickets, queue_ticket_reminders
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,8 @@ class SweepReport:
     points_expired: int
     notices: int = 0
     reminders: int = 0
+    tickets_expired: int = 0
+    ticket_reminders: int = 0
 
 
 def sweep(services: Services, now: int, *, dry_run: bool = False) -> SweepReport:
@@ -55,13 +59,26 @@ def sweep(services: Services, now: int, *, dry_run: bool = False) -> SweepReport
             if not dry_run:
                 ledger.clear_due(entries)
     reminders = queue_reminders(services, now, stagger, dry_run=dry_run)
+    tickets_expired = expire_tickets(services, now, dry_run=dry_run)
+    ticket_reminders = queue_ticket_reminders(services, now, stagger, dry_run=dry_run)
     log.info(
-        "sweep%s: %d members, %d lots, %d points expired; %d notices, %d reminders queued",
+        "sweep%s: %d members, %d lots, %d points expired; %d notices, %d reminders queued; "
+        "%d tickets expired, %d ticket reminders queued",
         " (dry run)" if dry_run else "",
         len(seen),
         lots_expired,
         points_expired,
         notices,
         reminders,
+        tickets_expired,
+        ticket_reminders,
     )
-    return SweepReport(len(seen), lots_expired, points_expired, notices, reminders)
+    return SweepReport(
+        len(seen),
+        lots_expired,
+        points_expired,
+        notices,
+        reminders,
+        tickets_expired,
+        ticket_reminders,
+    )

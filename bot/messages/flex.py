@@ -98,7 +98,7 @@ def text_message(body: str) -> dict[str, Any]:
     return {"type": "text", "text": body}
 
 
-def _row(label: str, value: str, *, bold: bool = False) -> dict[str, Any]:
+def row(label: str, value: str, *, bold: bool = False) -> dict[str, Any]:
     return {
         "type": "box",
         "layout": "horizontal",
@@ -210,12 +210,12 @@ def _card_rows(language: str, card: CardView) -> list[dict[str, Any]]:
                 _rank_badge(card.rank_name, card.rank_color),
             ],
         },
-        _row(text(language, "points"), fmt.points(language, card.balance), bold=True),
-        _row(text(language, "expiring"), expiring),
+        row(text(language, "points"), fmt.points(language, card.balance), bold=True),
+        row(text(language, "expiring"), expiring),
     ]
     if card.valid_until:
-        rows.append(_row(text(language, "code_valid"), fmt.clock(card.valid_until), bold=True))
-    rows.append(_row(text(language, "member_number"), fmt.member_number(card.number)))
+        rows.append(row(text(language, "code_valid"), fmt.clock(card.valid_until), bold=True))
+    rows.append(row(text(language, "member_number"), fmt.member_number(card.number)))
     return rows
 
 
@@ -248,17 +248,17 @@ def receipt_message(language: str, design: CardDesign, receipt: ReceiptView) -> 
     amount = fmt.yen(language, receipt.amount)
     earned = fmt.points(language, receipt.points_earned, signed=True)
     rows = [
-        _row(text(language, "receipt_store"), receipt.store_name),
-        _row(text(language, "receipt_time"), fmt.date_time(receipt.occurred_at)),
-        _row(text(language, "receipt_amount"), amount, bold=True),
-        _row(text(language, "receipt_earned"), earned),
+        row(text(language, "receipt_store"), receipt.store_name),
+        row(text(language, "receipt_time"), fmt.date_time(receipt.occurred_at)),
+        row(text(language, "receipt_amount"), amount, bold=True),
+        row(text(language, "receipt_earned"), earned),
     ]
     if receipt.points_used:
         used = fmt.points(language, -receipt.points_used, signed=True)
-        rows.append(_row(text(language, "receipt_used"), used))
+        rows.append(row(text(language, "receipt_used"), used))
     rows += [
         {"type": "separator", "margin": "md"},
-        _row(text(language, "receipt_balance"), fmt.points(language, receipt.balance), bold=True),
+        row(text(language, "receipt_balance"), fmt.points(language, receipt.balance), bold=True),
     ]
     bubble = {
         "type": "bubble",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, tzinfo
 
+from bot.domain.durations import Duration
 from bot.messages.texts import text
 
 
@@ -65,3 +66,14 @@ def short_date(language: str, moment: datetime) -> str:
 def long_date(language: str, day: date) -> str:
     """A full date (of a ``date`` or a ``datetime``), as the language writes it."""
     return text(language, "date_long", year=day.year, month=day.month, day=day.day)
+
+
+def span(language: str, duration: Duration) -> str:
+    """How long a duration of the program file lasts: ``30日間``, ``3 mo``, ``90 s``."""
+    if duration.months:
+        return text(language, "span_months", n=duration.months)
+    seconds = duration.seconds
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size and seconds % size == 0:
+            return text(language, f"span_{unit}", n=seconds // size)
+    return text(language, "span_seconds", n=seconds)

@@ -115,7 +115,7 @@ def points_message(language: str, design: CardDesign, view: PointsView) -> dict[
 def _history_bubble(language: str, design: CardDesign, lines: list[HistoryLine]) -> dict:
     rows: list[dict[str, Any]] = []
     for line in lines:
-        sign_color = "#1B8F3A" if line.points > 0 else "#C0392B"
+        sign_color = "#1B8F3A" if line.points > 0 else "#C0392B" if line.points else "#666666"
         change = fmt.points(language, line.points, signed=True)
         balance = fmt.points(language, line.balance)
         rows.append(

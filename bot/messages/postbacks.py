@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 
 #: LINE's limit on postback data, in characters.
 MAX_DATA = 300
-#: Most ``&``-separated fields worth reading: every action has at most one besides ``action``.
+#: Most ``&``-separated fields worth reading: every action has at most three besides ``action``.
 MAX_FIELDS = 8
 #: The field that names the action.
 ACTION_FIELD = "action"
@@ -44,6 +44,10 @@ class Action(StrEnum):
     STAFF_CANCEL = "staff_cancel"
     STAFF_UNDO = "staff_undo"
     STAFF_TODAY = "staff_today"
+    REWARD = "reward"
+    EXCHANGE = "exchange"
+    TICKETS = "tickets"
+    STAFF_TICKET_USE = "staff_ticket_use"
 
 
 class FieldCodec(Protocol):
@@ -86,6 +90,20 @@ class OnOff:
         return {"on": True, "off": False}.get(raw)
 
 
+@dataclass(frozen=True)
+class Count:
+    """A whole number from 0 to 10^9 - 1, written in decimal digits."""
+
+    def encode(self, value: object) -> str | None:
+        """The digits of ``value``."""
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9
+        return str(value) if ok else None
+
+    def decode(self, raw: str) -> int | None:
+        """The number ``raw`` spells, if it is 1-9 ASCII digits."""
+        return int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None
+
+
 #: A history entry id, as the "older" button pages by (its position in the member's history):
 #: digits, and '-' as the history has always accepted, at most 40 characters.
 ENTRY_ID = Pattern(re.compile(r"[0-9-]{1,40}"))
@@ -93,6 +111,11 @@ ENTRY_ID = Pattern(re.compile(r"[0-9-]{1,40}"))
 TRANSACTION_ID = Pattern(re.compile(r"[0-9A-Za-z]{1,40}"))
 #: A rich menu page name (richmenu/validate.py holds page names to the same rule).
 PAGE_NAME = Pattern(re.compile(r"[a-z0-9_]{1,32}"))
+
+#: A reward key (bot/domain/program.py holds reward keys to the same rule).
+REWARD_KEY = Pattern(re.compile(r"[a-z0-9_-]{1,32}"))
+#: The random nonce of an exchange's confirm button (hex).
+NONCE = Pattern(re.compile(r"[0-9a-f]{8,32}"))
 
 _ACTIONS: dict[Action, type[Postback]] = {}
 
@@ -204,6 +227,34 @@ class StaffUndo(Postback, action=Action.STAFF_UNDO):
 @dataclass(frozen=True)
 class StaffToday(Postback, action=Action.STAFF_TODAY):
     """Staff: count today's grants."""
+
+
+@dataclass(frozen=True)
+class Reward(Postback, action=Action.REWARD):
+    """Ask to exchange points for the reward ``r``: shows the confirm step."""
+
+    r: str = wire(REWARD_KEY, required=True)
+
+
+@dataclass(frozen=True)
+class Exchange(Postback, action=Action.EXCHANGE):
+    """Exchange ``c`` points for reward ``r``, once per nonce ``n`` (the confirm button's)."""
+
+    r: str = wire(REWARD_KEY, required=True)
+    c: int = wire(Count(), required=True)
+    n: str = wire(NONCE, required=True)
+
+
+@dataclass(frozen=True)
+class Tickets(Postback, action=Action.TICKETS):
+    """Show the shopper's unused tickets."""
+
+
+@dataclass(frozen=True)
+class StaffTicketUse(Postback, action=Action.STAFF_TICKET_USE):
+    """Staff: use the pending ticket whose transaction id is ``t``."""
+
+    t: str = wire(TRANSACTION_ID, required=True)
 
 
 def unpack(data: object) -> Postback | None:

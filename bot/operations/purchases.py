@@ -18,6 +18,7 @@ from bot.domain.errors import (
 from bot.domain.purchase import Purchase
 from bot.domain.records import Outcome, PushIntent, Store
 from bot.domain.retry_keys import receipt_retry_key
+from bot.operations.rewards import after_spend
 from bot.services import Services
 from bot.store import keys
 from bot.store.ledger import CodeClaim
@@ -175,6 +176,9 @@ def _apply(
         raise UsedCardCodeError(purchase.card_code)
     if outcome.status is Outcome.NO_MEMBER:
         raise UnknownCardError(purchase.card_code)
+    if services.settings.program.goals:
+        # A replay gives them again too: a crash after the sale may have cut this short.
+        after_spend(services, member_id, outcome.spend - purchase.amount, outcome.spend)
     return PurchaseResult(
         member_number=outcome.member_number,
         points_earned=outcome.points_earned,

@@ -197,3 +197,41 @@ def card_image(digest: str) -> str:
     it shows and of the design (bot/imaging/card_cache.py). The TTL is what remains of the
     image URL's validity, an hour at most."""
     return f"{PREFIX}:cardimg:{digest}"
+
+
+def tickets(member_id: str) -> str:
+    """Hash: the member's reward tickets, ticket number (4 digits) -> JSON record
+    (bot/store/tickets.py)."""
+    return f"{member(member_id)}:tickets"
+
+
+def ticket_due_index() -> str:
+    """Sorted set: ``<member id>|<ticket number>`` of unused tickets, scored by when each stops
+    being usable (unix s); the sweep reminds and expires from it."""
+    return f"{PREFIX}:ticketdue"
+
+
+def reward_issued(reward_key: str) -> str:
+    """Counter: tickets of a reward with limited stock exchanged so far (never decreases)."""
+    return f"{PREFIX}:reward:{{{reward_key}}}:issued"
+
+
+def ticket_use(store_id: str, transaction_id: str) -> str:
+    """String: ``<member id> <fingerprint>`` claiming a store's ticket-use transaction id."""
+    return f"{PREFIX}:store:{{{store_id}}}:ticketuse:{transaction_id}"
+
+
+def exchange_op(nonce: str) -> str:
+    """The ledger operation key of an exchange of points for a ticket (the nonce of the
+    confirm button the shopper tapped)."""
+    return f"e:{nonce}"
+
+
+def goal_op(goal_id: str) -> str:
+    """The ledger operation key of a goal ticket: once per member and goal."""
+    return f"g:{goal_id}"
+
+
+def ticket_use_op(store_id: str, transaction_id: str) -> str:
+    """The operation key of a ticket used at a store under a transaction id."""
+    return f"u:{store_id}:{transaction_id}"

@@ -45,6 +45,10 @@ class StaffSessions:
         pipe.expire(keys.staff_day(staff_id, day), DAY_TTL)
         pipe.execute()
 
+    def record_last(self, staff_id: str, record: dict[str, Any]) -> None:
+        """Remember a step that is not a grant (a ticket used) for undo only (UNDO_WINDOW)."""
+        self.redis.set(keys.staff_last_grant(staff_id), json.dumps(record), ex=UNDO_WINDOW)
+
     def last_grant(self, staff_id: str) -> dict[str, Any] | None:
         """The last grant while it can be undone, else None."""
         raw = self.redis.get(keys.staff_last_grant(staff_id))

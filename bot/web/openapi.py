@@ -89,6 +89,24 @@ DOCUMENT: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/tickets/redeem": {
+            "post": {
+                "operationId": "redeemTicket",
+                "summary": "Use a reward ticket at the till, once",
+                "description": "Idempotent per (store, transaction_id): the same body again "
+                "returns the first result with 'Idempotent-Replayed: true'; another body with "
+                "the same id is 409. Ticket-use ids are their own namespace, apart from "
+                "purchase ids. A ticket already used or expired is 410; unknown, 404.",
+                "requestBody": {"required": True, "content": _json("RedeemRequest")},
+                "responses": {
+                    "201": {"description": "Used", "content": _json("RedeemResult")},
+                    "404": _PROBLEM,
+                    "409": _PROBLEM,
+                    "410": _PROBLEM,
+                    **_ERRORS,
+                },
+            }
+        },
     },
     "components": {
         "securitySchemes": {"storeKey": {"type": "http", "scheme": "bearer"}},
@@ -195,6 +213,31 @@ DOCUMENT: dict[str, Any] = {
                     },
                 },
             },
+            "RedeemRequest": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["transaction_id", "ticket_code"],
+                "properties": {
+                    "transaction_id": {"$ref": "#/components/schemas/TransactionId"},
+                    "ticket_code": {
+                        "type": "string",
+                        "pattern": "^[0-9]{1,64}$",
+                        "description": "What the scanner read from the ticket (20 digits)",
+                    },
+                },
+            },
+            "RedeemResult": {
+                "type": "object",
+                "required": ["reward", "member_number"],
+                "properties": {
+                    "reward": {
+                        "type": "object",
+                        "required": ["key", "name"],
+                        "properties": {"key": {"type": "string"}, "name": {"type": "string"}},
+                    },
+                    "member_number": {"type": "string", "pattern": "^2[0-9]{12}$"},
+                },
+            },
             "Problem": {
                 "type": "object",
                 "required": ["type", "title", "status", "detail"],
@@ -215,6 +258,7 @@ DOCUMENT: dict[str, Any] = {
                         },
                     },
                     "balance": _integer(),
+                    "reward": {"type": "string"},
                 },
             },
         },

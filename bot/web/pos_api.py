@@ -12,14 +12,18 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from bot.domain.errors import (
     ExpiredCardCodeError,
+    ExpiredTicketError,
     InsufficientPointsError,
     MemberNumberNotAcceptedError,
     TransactionConflictError,
     UnknownCardError,
+    UnknownTicketError,
     UnknownTransactionError,
     UsedCardCodeError,
+    UsedTicketError,
 )
 from bot.domain.purchase import TRANSACTION_ID, parse_purchase
+from bot.operations import rewards
 from bot.operations.purchases import (
     PurchaseResult,
     RefundResult,
@@ -281,3 +285,76 @@ def look_up_member() -> Response:
         balance=found.balance,
         points_usable=found.balance,
     )
+
+
+#: Ticket problems: (status, title, what the cashier should do).
+_TICKET_PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
+    UnknownTicketError: (
+        404,
+        "Unknown ticket",
+        "No ticket has this code; scan the ticket again (the 20 digits under its barcode).",
+    ),
+    UsedTicketError: (
+        410,
+        "Ticket already used",
+        "This ticket was already used. Tell the shopper it cannot be used again.",
+    ),
+    ExpiredTicketError: (
+        410,
+        "Ticket expired",
+        "This ticket is past its last day. Tell the shopper it can no longer be used.",
+    ),
+}
+
+
+@bp.post("/tickets/redeem")
+def redeem_ticket() -> Response | tuple[Response, int]:
+    """Use a reward ticket once; the same transaction id and body replay the first answer."""
+    payload, error = _json_body()
+    if error is not None:
+        return error
+    errors = []
+    body = payload if isinstance(payload, dict) else {}
+    txn, code = body.get("transaction_id"), body.get("ticket_code")
+    if not isinstance(txn, str) or not TRANSACTION_ID.match(txn):
+        errors.append(
+            {
+                "field": "transaction_id",
+                "message": "required: 1-64 letters, digits, '.', '_', ':' or '-'",
+            }
+        )
+    if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) > 64:
+        errors.append({"field": "ticket_code", "message": "required: the digits the scanner read"})
+    unknown = sorted(set(body) - {"transaction_id", "ticket_code"}) if body else []
+    errors += [{"field": name, "message": "not a field of this request"} for name in unknown]
+    if not isinstance(payload, dict) or errors:
+        return problem(
+            422,
+            "Invalid body",
+            "Fix the fields listed in 'errors' and send the request again.",
+            errors=errors or [{"field": "body", "message": "must be a JSON object"}],
+        )
+    assert isinstance(txn, str)
+    assert isinstance(code, str)
+    try:
+        result = rewards.redeem(services(), g.store, txn, code)
+    except TransactionConflictError:
+        return problem(
+            409,
+            "Transaction id already used",
+            "This transaction_id was already used with another ticket; use a new "
+            "transaction_id for a new ticket.",
+        )
+    except tuple(_TICKET_PROBLEMS) as exc:
+        if isinstance(exc, UnknownTicketError):
+            count_card_failure(services().store.redis, g.key_hash, None)
+        status, title, detail = _TICKET_PROBLEMS[type(exc)]
+        reward = getattr(exc, "reward", None)
+        return problem(status, title, detail, **({"reward": reward} if reward else {}))
+    response = jsonify(
+        reward={"key": result.reward_key, "name": result.reward_name},
+        member_number=result.member_number,
+    )
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, 201

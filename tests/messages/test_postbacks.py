@@ -13,6 +13,7 @@ from bot.messages import postbacks
 from bot.messages.postbacks import (
     MAX_DATA,
     Action,
+    Count,
     History,
     OnOff,
     Pattern,
@@ -30,6 +31,8 @@ def _values(spec: dataclasses.Field) -> st.SearchStrategy:
     codec = spec.metadata["codec"]
     if isinstance(codec, OnOff):
         values = st.booleans()
+    elif isinstance(codec, Count):
+        values = st.integers(min_value=0, max_value=10**9 - 1)
     else:
         assert isinstance(codec, Pattern)
         values = st.from_regex(codec.regex, fullmatch=True)
