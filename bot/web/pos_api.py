@@ -307,15 +307,25 @@ _TICKET_PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
 }
 
 
+def _invalid(errors: list[dict[str, str]]) -> Response:
+    return problem(
+        422,
+        "Invalid body",
+        "Fix the fields listed in 'errors' and send the request again.",
+        errors=errors,
+    )
+
+
 @bp.post("/tickets/redeem")
 def redeem_ticket() -> Response | tuple[Response, int]:
     """Use a reward ticket once; the same transaction id and body replay the first answer."""
     payload, error = _json_body()
     if error is not None:
         return error
+    if not isinstance(payload, dict):
+        return _invalid([{"field": "body", "message": "must be a JSON object"}])
+    txn, code = payload.get("transaction_id"), payload.get("ticket_code")
     errors = []
-    body = payload if isinstance(payload, dict) else {}
-    txn, code = body.get("transaction_id"), body.get("ticket_code")
     if not isinstance(txn, str) or not TRANSACTION_ID.match(txn):
         errors.append(
             {
@@ -325,15 +335,10 @@ def redeem_ticket() -> Response | tuple[Response, int]:
         )
     if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) > 64:
         errors.append({"field": "ticket_code", "message": "required: the digits the scanner read"})
-    unknown = sorted(set(body) - {"transaction_id", "ticket_code"}) if body else []
+    unknown = sorted(set(payload) - {"transaction_id", "ticket_code"})
     errors += [{"field": name, "message": "not a field of this request"} for name in unknown]
-    if not isinstance(payload, dict) or errors:
-        return problem(
-            422,
-            "Invalid body",
-            "Fix the fields listed in 'errors' and send the request again.",
-            errors=errors or [{"field": "body", "message": "must be a JSON object"}],
-        )
+    if errors:
+        return _invalid(errors)
     assert isinstance(txn, str)
     assert isinstance(code, str)
     try:

@@ -92,3 +92,67 @@ def test_static_codes_with_another_prefix_and_a_logo_beside_the_file(tmp_path: P
     program = load_program(tmp_path / "p.toml")
     assert (program.code_mode, program.code_window, program.number_prefix) == ("static", 90, "21")
     assert program.card.logo == tmp_path / "logo.png"
+
+
+_REWARD = {"key": "coffee", "name": "コーヒー", "cost": 50, "valid": "30d"}
+
+
+def _with(**sections) -> dict:
+    return {"program": {"name": "店"}, **sections}
+
+
+def test_rewards_and_goals_are_read():
+    program = parse_program(
+        _with(
+            rewards=[_REWARD, {"key": "gift", "name": "ギフト", "valid": "10s", "stock": 5}],
+            goals=[{"rank": "gold", "reward": "gift"}],
+            ranks={
+                "tiers": [
+                    {"key": "regular", "name": "R", "threshold": 0},
+                    {"key": "gold", "name": "G", "threshold": 100},
+                ]
+            },
+        )
+    )
+    coffee, gift = program.rewards
+    assert (coffee.cost, coffee.valid.seconds, coffee.stock, coffee.name_en) == (
+        50,
+        30 * 86400,
+        None,
+        "コーヒー",
+    )
+    assert (gift.cost, gift.valid.seconds, gift.stock) == (None, 10, 5)
+    [goal] = program.goals
+    assert goal.goal_id == "rank:gold:gift"
+    assert program.rank_goals("gold") == (goal,)
+    assert program.reward("nope") is None
+
+
+@pytest.mark.parametrize(
+    ("rewards", "goals", "expected"),
+    [
+        ([{**_REWARD, "cost": 0}], [], "rewards[0].cost = 0 must be an integer >= 1"),
+        ([{**_REWARD, "cost": "50"}], [], "rewards[0].cost = '50' must be an integer"),
+        ([{**_REWARD, "stock": -1}], [], "rewards[0].stock = -1 must be an integer >= 0"),
+        ([{**_REWARD, "valid": "30x"}], [], "rewards[0].valid = '30x'"),
+        ([{**_REWARD, "key": "Coffee!"}], [], "rewards[0].key = 'Coffee!' must be 1-32"),
+        ([{**_REWARD, "name": "x" * 41}], [], "rewards[0].name must be at most 40"),
+        ([_REWARD, _REWARD], [], "rewards keys must be unique"),
+        ([{**_REWARD, "image": "none.png"}], [], "rewards[0].image = 'none.png': no such file"),
+        ([_REWARD], [{"rank": "gold", "reward": "tea"}], "goals[0].reward = 'tea' is not a key"),
+        ([_REWARD], [{"reward": "coffee"}], "goals[0] needs one of visits = N, rank = KEY"),
+        ([_REWARD], [{"rank": "platinum", "reward": "coffee"}], "goals[0].rank = 'platinum'"),
+        ([_REWARD], [{"rank": "regular", "reward": "coffee"}], "is the first rank"),
+        ([_REWARD], [{"visits": 0, "reward": "coffee"}], "goals[0].visits = 0 must be"),
+        (
+            [_REWARD],
+            [{"visits": 3, "reward": "coffee"}, {"visits": 3, "reward": "coffee"}],
+            "goals must not repeat",
+        ),
+        (["coffee"], [], "rewards[0] must be a table"),
+    ],
+)
+def test_bad_rewards_and_goals_name_the_key(rewards, goals, expected):
+    with pytest.raises(ProgramError) as raised:
+        parse_program(_with(rewards=rewards, goals=goals))
+    assert any(expected in problem for problem in raised.value.problems), raised.value.problems

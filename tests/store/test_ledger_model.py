@@ -1,7 +1,8 @@
 """The Redis ledger against a plain-Python model of the rules, over random operation sequences.
 
 After every step: balance = sum of live lots >= 0, lots in FIFO-by-expiry order and equal to the
-model's, history complete and equal, idempotent replays change nothing.
+model's, tickets (exchanged for points, used, expired) equal to the model's, history complete and
+equal, idempotent replays change nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.domain.program import parse_program
 from bot.store import keys
 from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
+from bot.store.tickets import TicketBook
 from tests.support.events import user_id
 from tests.support.ledger_model import ModelLedger
 
@@ -57,6 +59,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.purchases: list[tuple[str, int, int]] = []  # (key, amount, used)
         self.adjustments: list[tuple[str, int]] = []
         self.serial = 0
+        self.tickets = TicketBook(self.ledger)
+        self.handle = LoyaltyStore(client).code_credentials(self.member_id).handle
+        self.exchanges: list[tuple[str, int, int]] = []  # (key, cost, expiry)
+        self.codes: dict[str, str] = {}  # ticket number -> code
+        self.uses: list[tuple[str, str]] = []  # (transaction id, ticket number)
 
     def _expiry(self) -> int:
         return self.now + 100
@@ -124,6 +131,57 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         assert got == self.model.adjust(self.now, key, fingerprint, amount, self._expiry())
 
+    def _exchange(self, key: str, cost: int, expires_at: int) -> None:
+        got = self.tickets.issue(
+            member_id=self.member_id, now=self.now, op_key=key, reward="r", cost=cost,
+            stock=None, expires_at=expires_at, handle=self.handle, secret="12345678",
+            source="exchange",
+        )  # fmt: skip
+        expected = self.model.exchange(self.now, key, cost, expires_at)
+        assert (got.status, got.balance, got.ticket_number) == expected
+        if got.status == "applied":
+            self.codes[got.ticket_number] = got.code
+
+    @rule(cost=st.sampled_from([0, 10, 100, 300]), life=st.sampled_from([10, 100, 1000]))
+    def exchange(self, cost: int, life: int) -> None:
+        self.serial += 1
+        key = f"e:{self.serial}"
+        self._exchange(key, cost, self.now + life)
+        self.exchanges.append((key, cost, self.now + life))
+
+    @precondition(lambda self: self.exchanges)
+    @rule(data=st.data())
+    def replay_exchange(self, data) -> None:
+        self._exchange(*data.draw(st.sampled_from(self.exchanges)))
+
+    def _use(self, txn: str, number: str) -> None:
+        got = self.tickets.use(
+            member_id=self.member_id, now=self.now, number=number, code=self.codes[number],
+            store_id=self.member_id, transaction_id=txn,
+        )  # fmt: skip
+        assert got.status == self.model.use_ticket(self.now, "u" + txn, number)
+
+    @precondition(lambda self: self.codes)
+    @rule(data=st.data())
+    def use_ticket(self, data) -> None:
+        self.serial += 1
+        txn, number = f"t{self.serial}", data.draw(st.sampled_from(sorted(self.codes)))
+        self._use(txn, number)
+        self.uses.append((txn, number))
+
+    @precondition(lambda self: self.uses)
+    @rule(data=st.data())
+    def replay_use(self, data) -> None:
+        self._use(*data.draw(st.sampled_from(self.uses)))
+
+    @rule()
+    def expire_tickets(self) -> None:
+        entries = self.ledger.redis.zrangebyscore(keys.ticket_due_index(), "-inf", self.now)
+        mine = [e.split("|")[1] for e in entries if e.startswith(self.member_id + "|")]
+        assert self.tickets.expire(self.member_id, self.now, mine) == self.model.expire_tickets(
+            self.now
+        )
+
     @rule(seconds=st.sampled_from([0, 1, 30, 99, 100, 101, 250, 301]))
     def advance_clock(self, seconds: int) -> None:
         self.now += seconds
@@ -148,6 +206,10 @@ class LedgerMachine(RuleBasedStateMachine):
         balance = int(self.ledger.redis.hget(member_key, "balance"))
         assert balance == sum(lot.remaining for lot in lots) == self.model.balance >= 0
         assert int(self.ledger.redis.hget(member_key, "owed") or 0) == self.model.owed >= 0
+        states = {
+            t.number: [t.state.value, t.expires_at] for t in self.tickets.tickets(self.member_id)
+        }
+        assert states == self.model.tickets
         history = self.ledger.history(self.member_id, count=10_000)
         assert [(e.kind, e.points, e.balance) for e in reversed(history)] == self.model.history
 

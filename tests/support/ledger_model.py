@@ -43,6 +43,8 @@ class ModelLedger:
     #: Purchase lot id -> what its refund recovered for points of it spent elsewhere: the
     #: debt and the portions (expiry, points) taken from other lots.
     recovery: dict[int, tuple[int, list[list]]] = field(default_factory=dict)
+    #: Ticket number -> [state, expiry].
+    tickets: dict[str, list] = field(default_factory=dict)
 
     @property
     def balance(self) -> int:
@@ -221,3 +223,45 @@ class ModelLedger:
         self.history.append(("adjust", amount, self.balance))
         self.ops[key] = {"fp": fingerprint, "bal": self.balance}
         return ("applied", self.balance)
+
+    def exchange(self, now, key, cost, expires_at) -> tuple:
+        """Points for a ticket, once per key (issue_ticket.lua, without stock)."""
+        if key in self.ops:
+            op = self.ops[key]
+            return ("replayed", op["bal"], op["no"])
+        self.maintain(now)
+        if cost > self.balance:
+            return ("insufficient", self.balance, "")
+        number = f"{len(self.tickets) + 1:04d}"
+        if cost:
+            self._take(cost)
+        self.history.append(("exchange", -cost, self.balance))
+        self.tickets[number] = ["active", expires_at]
+        self.ops[key] = {"bal": self.balance, "no": number}
+        return ("applied", self.balance, number)
+
+    def use_ticket(self, now, key, number) -> str:
+        """A ticket used once per key (use_ticket.lua)."""
+        if key in self.ops:
+            return "replayed"
+        self.maintain(now)
+        state, expires_at = self.tickets[number]
+        if state == "used":
+            return "used"
+        if state != "active" or now >= expires_at:
+            return "expired"
+        self.tickets[number][0] = "used"
+        self.history.append(("use", 0, self.balance))
+        self.ops[key] = {"no": number}
+        return "applied"
+
+    def expire_tickets(self, now) -> int:
+        """Unused tickets past their last moment, in expiry order (expire_tickets.lua)."""
+        self.maintain(now)
+        expired = 0
+        for _, ticket in sorted(self.tickets.items(), key=lambda item: (item[1][1], item[0])):
+            if ticket[0] == "active" and now >= ticket[1]:
+                ticket[0] = "expired"
+                self.history.append(("ticket_expire", 0, self.balance))
+                expired += 1
+        return expired
