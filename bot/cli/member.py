@@ -110,6 +110,7 @@ def export(number: str) -> None:
         standing = svc.ledger.maintain(member.member_id, svc.clock())
         lots = svc.ledger.lots(member.member_id)
         history = svc.ledger.history(member.member_id, count=1_000_000)
+        tickets = svc.tickets.tickets(member.member_id)
     except redis.RedisError as exc:
         raise click.ClickException(f"cannot reach Redis ({exc}); is the bot running?") from None
     assert standing is not None
@@ -130,6 +131,13 @@ def export(number: str) -> None:
             {"at": _when(svc, e.at), "kind": e.kind, "points": e.points, "balance": e.balance,
              **e.fields}
             for e in reversed(history)
+        ],
+        # Not the codes: an unused ticket's code would work at the till for whoever reads it.
+        "tickets": [
+            {"number": t.number, "reward": t.reward, "state": t.state.value, "source": t.source,
+             "issued": _when(svc, t.issued_at), "expires": _when(svc, t.expires_at),
+             **({"used": _when(svc, t.used_at)} if t.used_at else {})}
+            for t in reversed(tickets)
         ],
     }  # fmt: skip
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))

@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from bot.config import DEFAULT_PROGRAM
+from bot.domain.durations import Duration
 from bot.domain.program import ProgramError, load_program
 
 group = AppGroup("program", help="The loyalty program file.")
@@ -29,3 +30,20 @@ def check(path: Path | None) -> None:
     click.echo(f"{target}: ok")
     click.echo(f"  earn {earn.points} pt per {earn.per_yen} JPY ({earn.rounding})")
     click.echo("  ranks: " + ", ".join(f"{t.key} from {t.threshold} JPY" for t in tiers))
+    for reward in program.rewards:
+        cost = f"{reward.cost} pt" if reward.cost is not None else "goal tickets only"
+        stock = f", stock {reward.stock}" if reward.stock is not None else ""
+        click.echo(f"  reward {reward.key}: {cost}, valid {_span(reward.valid)}{stock}")
+    for goal in program.goals:
+        when = f"after {goal.visits} visits" if goal.visits is not None else f"at rank {goal.rank}"
+        click.echo(f"  goal: {goal.reward} {when}")
+
+
+def _span(duration: Duration) -> str:
+    if duration.months:
+        return f"{duration.months} months"
+    return (
+        f"{duration.seconds // 86400} days"
+        if duration.seconds % 86400 == 0
+        else f"{duration.seconds} s"
+    )

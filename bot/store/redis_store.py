@@ -190,7 +190,11 @@ class LoyaltyStore:
         ):
             if self.redis.get(index) == member_id:
                 self.redis.delete(index)
-        # Reminder markers and code uses share the member's hash tag; SCAN finds them.
+        # Their unused tickets leave the ticket due index (the sweep would drop them anyway).
+        numbers = self.redis.hkeys(keys.tickets(member_id))
+        if numbers:
+            self.redis.zrem(keys.ticket_due_index(), *(f"{member_id}|{n}" for n in numbers))
+        # Reminder markers, code uses and tickets share the member's hash tag; SCAN finds them.
         extra = list(self.redis.scan_iter(match=f"{keys.member(member_id)}:*", count=1000))
         self.redis.delete(*keys.member_ledger(member_id)[1:], *extra)
         self.redis.delete(keys.member(member_id))  # last: a half-done delete can be rerun

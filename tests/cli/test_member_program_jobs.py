@@ -9,6 +9,8 @@ import pytest
 from bot import create_app
 from bot.config import SettingsError
 from bot.jobs.sweep import sweep
+from bot.operations import rewards
+from bot.store import keys
 from bot.store.ledger import Ledger
 from tests.support.events import user_id
 
@@ -157,10 +159,25 @@ def test_export_prints_everything_kept_about_a_member(runner, member, services):
     assert member.line_user_id not in result.output  # not needed to describe the membership
 
 
+def test_export_lists_the_tickets_without_their_codes(runner, member, services):
+    import json
+
+    services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=70, reason="r")
+    services.clock = lambda: T0
+    ticket = rewards.exchange(services, member.member_id, "coffee", 50, "e0e0e0e0").ticket
+    document = json.loads(runner.invoke(args=["member", "export", member.number]).output)
+    [listed] = document["tickets"]
+    assert (listed["reward"], listed["state"], listed["source"]) == ("coffee", "active", "exchange")
+    assert ticket.code not in json.dumps(document)
+    assert [e["kind"] for e in document["history"]] == ["adjust", "exchange"]
+
+
 def test_delete_forgets_the_member_and_the_card_stops_working(
     runner, member, services, redis_client
 ):
     services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=70, reason="r")
+    services.clock = lambda: T0
+    rewards.exchange(services, member.member_id, "coffee", 50, "d0d0d0d0")
     assert runner.invoke(args=["member", "delete", member.number], input="n\n").exit_code != 0
     assert services.store.member(member.member_id) is not None  # declined: nothing deleted
     result = runner.invoke(args=["member", "delete", member.number, "--yes"])
@@ -169,4 +186,5 @@ def test_delete_forgets_the_member_and_the_card_stops_working(
     assert services.store.member_id_by_number(member.number) is None
     left = [k for k in redis_client.scan_iter(match="*") if member.member_id in k]
     assert left == []
+    assert redis_client.zcard(keys.ticket_due_index()) == 0
     assert "no member" in runner.invoke(args=["member", "show", member.number]).output
