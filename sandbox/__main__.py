@@ -17,7 +17,9 @@ from typing import Any
 from bot.config import Settings, SettingsError
 from bot.messages.postbacks import PREFIX
 from bot.operations.cards import CardCodes
+from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
+from bot.store.tickets import TicketBook
 
 #: The sandbox shopper's LINE user id (any U + 32 hex digits works).
 SHOPPER = "U" + hashlib.sha256(b"sandbox-shopper").hexdigest()[:32]
@@ -85,7 +87,7 @@ def show_inbox(settings: Settings, user: str) -> int:
         print(f"[{entry['at']}] via {entry['via']}: {summary}")
         hero = message.get("contents", {}).get("hero", {})
         if hero.get("url"):
-            print(f"    card image: {hero['url']}")
+            print(f"    image: {hero['url']}")
         who = "" if user == SHOPPER else f" --user {user}"
         for data in _postbacks(message):
             print(f"    button: python -m sandbox{who} tap '{data.removeprefix(PREFIX)}'")
@@ -139,6 +141,37 @@ def buy(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
     return 0 if status in (200, 201) else 1
 
 
+def first_ticket(settings: Settings, user: str) -> str | None:
+    """The code of the shopper's usable ticket that expires first, or None."""
+    client = connect(settings.redis_url)
+    member = LoyaltyStore(client).member_for_user(user)
+    if member is None:
+        return None
+    now = int(time.time())
+    tickets = TicketBook(Ledger(client, settings.program)).tickets(member.member_id)
+    usable = sorted((t for t in tickets if t.usable(now)), key=lambda t: t.expires_at)
+    return usable[0].code if usable else None
+
+
+def redeem(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
+    """POST a ticket's use to the POS API (default: the shopper's ticket expiring first)."""
+    ticket = args.ticket or first_ticket(settings, args.user)
+    if ticket is None:
+        print("the sandbox shopper has no ticket to use; exchange points under 特典 first")
+        return 1
+    body = {
+        "transaction_id": args.transaction_id or f"SBX-{secrets.token_hex(4)}",
+        "ticket_code": ticket,
+    }
+    status, text = _post(
+        f"{bot_url}/api/v1/tickets/redeem",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {args.key}"},
+    )
+    print(status, text)
+    return 0 if status in (200, 201) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and act."""
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
@@ -159,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     purchase.add_argument("--points-used", type=int, default=0)
     purchase.add_argument("--card", help="card code (default: the sandbox shopper's)")
     purchase.add_argument("--transaction-id")
+    use = commands.add_parser("redeem", help="a till uses a reward ticket")
+    use.add_argument("--key", required=True, help="the store's POS API key")
+    use.add_argument("--ticket", help="ticket code (default: the shopper's expiring first)")
+    use.add_argument("--transaction-id")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -177,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         return show_inbox(settings, args.user)
     if args.command == "buy":
         return buy(settings, args.bot, args)
+    if args.command == "redeem":
+        return redeem(settings, args.bot, args)
     event = {
         "follow": lambda: _event("follow", args.user, follow={"isUnblocked": False}),
         "unfollow": lambda: {

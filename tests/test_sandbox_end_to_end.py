@@ -100,8 +100,8 @@ def _inbox_until(env: dict[str, str], needle: str, timeout: float = 20) -> str:
 def test_shopper_and_till_in_sandbox(sandbox):
     env = sandbox
     assert "webhook answered 200" in _cli(env, "follow")
-    inbox = _inbox_until(env, "card image:")
-    image_url = inbox.split("card image: ")[1].split()[0]
+    inbox = _inbox_until(env, "image:")
+    image_url = inbox.split("image: ")[1].split()[0]
     with urllib.request.urlopen(image_url, timeout=5) as response:  # noqa: S310 - loopback
         assert response.headers["Content-Type"] == "image/png"
     added = subprocess.run(
@@ -117,3 +117,13 @@ def test_shopper_and_till_in_sandbox(sandbox):
     out = _cli(env, "buy", "--key", key, "--amount", "1280")
     assert json.loads(out.split(" ", 1)[1])["points_earned"] == 12
     _inbox_until(env, "¥1,280")
+    # Points for a reward ticket, and the till uses it.
+    _cli(env, "buy", "--key", key, "--amount", "5000")
+    _cli(env, "tap", "reward&r=coffee")
+    confirm = _inbox_until(env, "交換の確認")
+    exchange = confirm.split("tap '")[-2].split("'")[0]  # Exchange, then Cancel
+    assert exchange.startswith("exchange&r=coffee&c=50&n=")
+    _cli(env, "tap", exchange)
+    _inbox_until(env, "特典チケット: コーヒー1杯無料")
+    used = _cli(env, "redeem", "--key", key)
+    assert json.loads(used.split(" ", 1)[1])["reward"]["key"] == "coffee"

@@ -63,10 +63,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "date_long": "{year}年{month}月{day}日",
         "help": "できること:\n・会員証: お会計のときにバーコードをお見せください\n"
         "・ポイント: 残高・ランク・失効予定\n・履歴: ポイントの増減\n"
-        "メニューのボタンか、「会員証」「ポイント」「履歴」と送ってください。",
+        "・特典: ポイントを特典チケットに交換\n・チケット: お持ちの特典チケット\n"
+        "メニューのボタンか、「会員証」「ポイント」「履歴」「特典」「チケット」と送ってください。",
         "no_rewards": "いまご利用いただける特典はありません。"
         "ポイントはお会計で1ポイント1円として使えます。",
-        "staff_scan": "お客さまの会員証をカメラで撮影するか、番号を送ってください。",
+        "staff_scan": "お客さまの会員証か特典チケットをカメラで撮影するか、番号を送ってください。",
         "staff_camera": "カメラ",
         "staff_camera_roll": "写真を選ぶ",
         "staff_enter_code": "会員番号かバーコードの下の番号を送ってください。",
@@ -225,9 +226,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "date_long": "{day}/{month}/{year}",
         "help": "What you can do:\n- Card: show the barcode at the till\n"
         "- Points: balance, rank and what expires when\n- History: every change to your points\n"
-        "Tap the menu, or send “card”, “points” or “history”.",
+        "- Rewards: exchange points for a reward ticket\n- Tickets: the tickets you hold\n"
+        "Tap the menu, or send “card”, “points”, “history”, “rewards” or “tickets”.",
         "no_rewards": "No rewards are on offer right now. At the till, 1 point pays 1 yen.",
-        "staff_scan": "Take a photo of the shopper's card, or send its number.",
+        "staff_scan": "Take a photo of the shopper's card or reward ticket, or send its number.",
         "staff_camera": "Camera",
         "staff_camera_roll": "Photo library",
         "staff_enter_code": "Send the member number or the digits under the barcode.",

@@ -132,7 +132,7 @@ def test_unfollow_keeps_points_and_refollow_restores_the_same_card(
     [
         (lambda u: events.postback(u, "action=help"), "できること"),
         (lambda u: events.text(u, "ヘルプ"), "できること"),
-        (lambda u: events.postback(u, "action=rewards"), "特典はありません"),
+        (lambda u: events.postback(u, "action=rewards"), "会員証がまだありません"),
     ],
 )
 def test_help_and_rewards(post_webhook, run_jobs, fake_line, make_event, expected):

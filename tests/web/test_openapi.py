@@ -13,6 +13,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from bot.operations import rewards
 from bot.web.openapi import DOCUMENT
 from tests.support import events
 
@@ -76,6 +77,15 @@ def test_successful_answers_match_their_schemas(
     _validate("TransactionRequest", body)
     refunded = client.post("/api/v1/transactions/T1/refund", headers=headers)
     _validate("RefundResult", refunded.json)
+    member = services.store.member_for_user(user)
+    services.ledger.adjust(member_id=member.member_id, now=services.clock(), op_key="seed",
+                           amount=100, reason="seed")  # fmt: skip
+    ticket = rewards.exchange(services, member.member_id, "coffee", 50, "0a0a0a0a").ticket
+    redeem = {"transaction_id": "U1", "ticket_code": ticket.code}
+    used = client.post("/api/v1/tickets/redeem", json=redeem, headers=headers)
+    assert used.status_code == 201
+    _validate("RedeemRequest", redeem)
+    _validate("RedeemResult", used.json)
 
 
 def test_every_api_route_is_documented(app):
