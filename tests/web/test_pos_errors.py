@@ -1,8 +1,15 @@
-"""How POS errors read: which 401, which fields a 422 names."""
+"""How HTTP errors read: which 401, which fields a 422 names, UTF-8 bodies, Allow on a 405
+and Retry-After on every 503."""
 
 from __future__ import annotations
 
 import pytest
+from flask import jsonify
+
+from bot import create_app
+from bot.web.problems import RETRY_AFTER_UNAVAILABLE
+from tests.conftest import CHANNEL_SECRET, make_settings
+from tests.support import events
 
 CODE = "2900000000000"
 
@@ -117,3 +124,103 @@ def test_a_key_given_twice_is_named(client, store_key):
     )
     assert response.status_code == 422
     assert "'金額'" in response.json["detail"]
+    assert "'金額'".encode() in response.data
+
+
+def test_japanese_in_a_problem_is_written_as_utf8(client, store_key, member, card_code):
+    code = card_code(member)
+    body = {"transaction_id": "T-j", "card_code": code, "amount": 100}
+    assert _post(client, "/api/v1/transactions", store_key, json=body).status_code == 201
+    response = _post(client, "/api/v1/members/lookup", store_key, json={"card_code": code})
+    assert response.status_code == 410
+    assert "会員証を更新".encode() in response.data
+    assert b"\\u" not in response.data
+
+
+def test_japanese_in_a_normal_answer_is_written_as_utf8(app):
+    # What jsonify writes for every JSON answer (no answer of the API carries Japanese yet).
+    with app.test_request_context():
+        response = jsonify(name="渋谷店")
+    assert "渋谷店".encode() in response.data
+    assert b"\\u" not in response.data
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("get", "/api/v1/transactions", {"POST"}),
+        ("put", "/api/v1/members/lookup", {"POST"}),
+        ("get", "/api/v1/transactions/T-1/refund", {"POST"}),
+        ("post", "/api/v1/openapi.json", {"GET", "HEAD"}),
+        ("get", "/callback", {"POST"}),
+        ("post", "/healthz", {"GET", "HEAD"}),
+    ],
+)
+def test_a_405_says_which_methods_are_allowed(client, method, path, allowed):
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert allowed <= {m.strip() for m in response.headers["Allow"].split(",")}
+    if path.startswith("/api/"):
+        assert response.mimetype == "application/problem+json"
+        assert response.json["status"] == 405
+
+
+@pytest.fixture
+def app_without_redis(tmp_path, fake_line):
+    settings = make_settings(f"unix://{tmp_path}/nothing-here.sock", fake_line.url)
+    application = create_app({"TESTING": True, "SETTINGS": settings})
+    yield application
+    application.extensions["loyalty"].line.close()
+
+
+def _retry_after(response) -> int:
+    assert response.status_code == 503
+    return int(response.headers["Retry-After"])
+
+
+def test_every_503_without_redis_says_when_to_retry(app_without_redis):
+    client = app_without_redis.test_client()
+    assert _retry_after(client.get("/healthz")) == RETRY_AFTER_UNAVAILABLE
+    raw = events.body(events.follow(events.user_id()))
+    webhook = client.post(
+        "/callback", data=raw, headers={"X-Line-Signature": events.sign(raw, CHANNEL_SECRET)}
+    )
+    assert _retry_after(webhook) == RETRY_AFTER_UNAVAILABLE
+    for path in PATHS:
+        response = _post(client, path, "sk_x", json=SALE)
+        assert _retry_after(response) == RETRY_AFTER_UNAVAILABLE
+        assert response.mimetype == "application/problem+json"
+
+
+def test_a_sale_no_replica_confirmed_says_when_to_retry(redis_server, fake_line, redis_client):
+    # The suite's Redis has no replica: waiting for one times out, as a lagging replica would.
+    settings = make_settings(redis_server.url, fake_line.url, REDIS_WAIT_REPLICAS="1/20")
+    application = create_app({"TESTING": True, "SETTINGS": settings})
+    svc = application.extensions["loyalty"]
+    try:
+        key = svc.store.add_store("S001", "Shibuya")
+        member, _ = svc.store.register_member(events.user_id(), "Hanako", "ja")
+        code = svc.card_codes.current(member, svc.clock()).value
+        body = {"transaction_id": "T-r", "card_code": code, "amount": 100}
+        response = _post(application.test_client(), "/api/v1/transactions", key, json=body)
+        assert _retry_after(response) == RETRY_AFTER_UNAVAILABLE
+        assert "retry" in response.json["detail"]
+    finally:
+        svc.line.close()
+
+
+def test_a_stalled_queue_on_healthz_says_when_to_retry(client, services):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.jobs.queue import queue
+    from bot.web.health import STALLED_AFTER
+
+    job = queue(services).enqueue("bot.jobs.push.deliver", "receipt", "m", {}, "k")
+    job.enqueued_at = datetime.now(UTC) - timedelta(seconds=STALLED_AFTER + 5)
+    job.save()
+    assert _retry_after(client.get("/healthz")) == RETRY_AFTER_UNAVAILABLE
+
+
+def test_answers_other_than_503_carry_no_retry_after(client):
+    assert "Retry-After" not in client.get("/healthz").headers
+    assert "Retry-After" not in client.get("/api/v1/nope").headers
