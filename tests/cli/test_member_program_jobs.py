@@ -34,9 +34,10 @@ def test_adjust_then_show(runner, member):
     assert result.exit_code == 0, result.output
     assert "balance 120 pt" in result.output
     shown = runner.invoke(args=["member", "show", member.number])
-    assert "balance 120 pt, rank regular" in shown.output
-    assert "adjust" in shown.output
-    assert "r=お詫び" in shown.output
+    assert "Balance:       120 pt" in shown.output
+    assert "Rank:          regular (Regular)" in shown.output
+    assert "adjustment" in shown.output
+    assert "reason お詫び" in shown.output
 
 
 def test_adjust_below_zero_is_refused_and_changes_nothing(runner, member, services):
@@ -141,7 +142,8 @@ def test_largest_adjustment_round_trips(runner, member, services):
     args = ["member", "adjust", member.number, "--points", "100000000", "--reason", "x"]
     assert runner.invoke(args=args).exit_code == 0
     assert services.ledger.lots(member.member_id)[0].remaining == 100_000_000
-    assert "balance 100000000 pt" in runner.invoke(args=["member", "show", member.number]).output
+    shown = runner.invoke(args=["member", "show", member.number]).output
+    assert "Balance:       100,000,000 pt" in shown
 
 
 def test_export_prints_everything_kept_about_a_member(runner, member, services):
@@ -170,3 +172,103 @@ def test_delete_forgets_the_member_and_the_card_stops_working(
     left = [k for k in redis_client.scan_iter(match="*") if member.member_id in k]
     assert left == []
     assert "no member" in runner.invoke(args=["member", "show", member.number]).output
+
+
+def _spaced(number: str) -> str:
+    """A member number as the card prints it."""
+    return f"{number[0]} {number[1:7]} {number[7:]}"
+
+
+def _full_width(typed: str) -> str:
+    """As a Japanese input method types it: full-width digits, ideographic spaces."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else "\u3000" for c in typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        _spaced,
+        lambda n: f"{n[:4]}-{n[4:8]}-{n[8:]}",
+        lambda n: f" {n} ",
+        lambda n: _full_width(_spaced(n)),
+        lambda n: f"{n[:4]}ー{n[4:]}",  # a Japanese keyboard's '-'
+    ],
+    ids=["card", "hyphens", "padded", "full-width", "long-vowel-mark"],
+)
+def test_member_commands_take_the_number_as_printed(runner, member, services, typed):
+    number = typed(member.number)
+    shown = runner.invoke(args=["member", "show", number])
+    assert shown.exit_code == 0, shown.output
+    assert f"Member number: {_spaced(member.number)}  ({member.number})" in shown.output
+    args = ["member", "adjust", number, "--points", "5", "--reason", "x", "--key", "k"]
+    assert runner.invoke(args=args).exit_code == 0
+    assert services.ledger.maintain(member.member_id, T0).balance == 5
+    assert runner.invoke(args=["member", "export", number]).exit_code == 0
+
+
+@pytest.mark.parametrize("typed", ["2 912345 67890", "29123456789012", "2912345678900x", "", "--"])
+def test_member_numbers_that_are_not_one_are_refused(runner, member, typed):
+    result = runner.invoke(args=["member", "show", "--", typed])
+    assert result.exit_code != 0
+    assert "NUMBER" in result.output
+    assert "spaces and hyphens are fine" in result.output
+
+
+def test_member_show_reads_as_labelled_fields_in_local_time(runner, member, services, client):
+    key = services.store.add_store("S001", "渋谷店")
+    code = services.card_codes.current(member, T0).value
+    sale = client.post(
+        "/api/v1/transactions",
+        json={"transaction_id": "R-1", "card_code": code, "amount": 1280},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert sale.status_code == 201, sale.json
+    services.ledger.adjust(
+        member_id=member.member_id, now=T0 + 60, op_key="a:1", amount=-2, reason="お詫び"
+    )
+    result = runner.invoke(args=["member", "show", member.number])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:7] == [
+        f"Member number: {_spaced(member.number)}  ({member.number})",
+        "Display name:  Hanako",
+        "Language:      ja",
+        "Status:        active (a friend of the account); reminders on",
+        "Balance:       10 pt",
+        "Rank:          regular (Regular), 1,280 JPY spent in the rank window; "
+        "silver from 30,000 JPY",
+        "Lots:          1 live lot, soonest first",
+    ]
+    # T0 is 2027-01-15 08:00 UTC; a 12-month lot lives to the end of January 2028, Tokyo time.
+    assert lines[7] == "  10 of 12 pt, expires 2028-02-01 00:00:00 JST"
+    assert lines[8] == "History:       latest 2 entries, newest first"
+    assert lines[9].startswith("  2027-01-15 17:01:00 JST  adjustment")
+    assert "-2 pt  balance 10 pt  reason お詫び" in lines[9]
+    assert lines[10].startswith("  2027-01-15 17:00:00 JST  purchase")
+    assert "+12 pt  balance 12 pt  store S001 (渋谷店)  ref R-1" in lines[10]
+    assert "lot expires 2028-02-01 00:00:00 JST" in lines[10]
+    assert "UTC" not in result.output
+
+
+def test_member_show_follows_the_program_time_zone(runner, member, services):
+    import dataclasses
+    from zoneinfo import ZoneInfo
+
+    services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=1, reason="r")
+    program = dataclasses.replace(services.settings.program, timezone=ZoneInfo("Europe/London"))
+    services.settings = dataclasses.replace(services.settings, program=program)
+    shown = runner.invoke(args=["member", "show", member.number]).output
+    assert "  2027-01-15 08:00:00 GMT  adjustment" in shown
+
+
+def test_export_times_carry_the_program_time_zone(runner, member, services):
+    import json
+
+    services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=7, reason="r")
+    document = json.loads(runner.invoke(args=["member", "export", member.number]).output)
+    assert document["history"][0]["at"] == "2027-01-15T17:00:00+09:00"
+    assert document["lots"][0]["expires"] == "2028-02-01T00:00:00+09:00"
+    sweep(services, T0 + 400 * 86400)  # the lot expires: its entry names the expiry it had
+    document = json.loads(runner.invoke(args=["member", "export", member.number]).output)
+    assert document["history"][1]["kind"] == "expire"
+    assert document["history"][1]["x"] == "2028-02-01T00:00:00+09:00"
