@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot import create_app
+from bot.cli.jobs import _summary
 from bot.config import SettingsError
-from bot.jobs.sweep import sweep
+from bot.jobs.sweep import SweepReport, sweep
 from bot.store.ledger import Ledger
 from tests.support.events import user_id
 
@@ -90,12 +91,21 @@ def test_jobs_expiry_dry_run_then_real(runner, member, services):
     services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=30, reason="r")
     services.clock = lambda: T0 + 400 * 86400
     dry = runner.invoke(args=["jobs", "expiry", "--dry-run"])
-    assert "would expire 30 points in 1 lots" in dry.output
+    assert dry.output == (
+        "Dry run, nothing changed: would check 1 member with points due; would expire 30 points "
+        "in 1 lot; would queue 1 expiry notice and 0 reminders of points expiring soon.\n"
+    )
     assert services.ledger.lots(member.member_id)  # untouched
     real = runner.invoke(args=["jobs", "expiry"])
-    assert "expired 30 points in 1 lots" in real.output
+    assert real.output == (
+        "Sweep done: checked 1 member with points due; expired 30 points in 1 lot; "
+        "queued 1 expiry notice and 0 reminders of points expiring soon.\n"
+    )
     assert services.ledger.lots(member.member_id) == []
-    assert "expired 0 points" in runner.invoke(args=["jobs", "expiry"]).output
+    assert runner.invoke(args=["jobs", "expiry"]).output == (
+        "Sweep done: no points due to expire; "
+        "queued 0 expiry notices and 0 reminders of points expiring soon.\n"
+    )
 
 
 def test_sweep_touches_only_members_with_something_due(services, monkeypatch):
@@ -272,3 +282,53 @@ def test_export_times_carry_the_program_time_zone(runner, member, services):
     document = json.loads(runner.invoke(args=["member", "export", member.number]).output)
     assert document["history"][1]["kind"] == "expire"
     assert document["history"][1]["x"] == "2028-02-01T00:00:00+09:00"
+
+
+def test_jobs_expiry_counts_reminders_apart_from_what_expired(runner, member, services):
+    services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=30, reason="r")
+    [lot] = services.ledger.lots(member.member_id)
+    # Within the 30-day reminder's window: a reminder, nothing expired yet.
+    services.clock = lambda: lot.expires_at - 30 * 86400 + 3600
+    result = runner.invoke(args=["jobs", "expiry"])
+    assert result.output == (
+        "Sweep done: no points due to expire; "
+        "queued 0 expiry notices and 1 reminder of points expiring soon.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("report", "dry_run", "line"),
+    [
+        (
+            SweepReport(0, 0, 0, 0, 1),
+            False,
+            "Sweep done: no points due to expire; "
+            "queued 0 expiry notices and 1 reminder of points expiring soon.",
+        ),
+        (
+            SweepReport(2, 0, 0, 0, 0),
+            False,
+            "Sweep done: checked 2 members with points due; expired no points; "
+            "queued 0 expiry notices and 0 reminders of points expiring soon.",
+        ),
+        (
+            SweepReport(3, 4, 1200, 3, 2),
+            False,
+            "Sweep done: checked 3 members with points due; expired 1,200 points in 4 lots; "
+            "queued 3 expiry notices and 2 reminders of points expiring soon.",
+        ),
+        (
+            SweepReport(1, 1, 1, 1, 1),
+            True,
+            "Dry run, nothing changed: would check 1 member with points due; would expire "
+            "1 point in 1 lot; would queue 1 expiry notice and 1 reminder of points expiring soon.",
+        ),
+    ],
+)
+def test_jobs_expiry_summary_says_what_it_counted(report, dry_run, line):
+    assert _summary(report, dry_run) == line
+
+
+def test_jobs_quota_time_is_in_the_program_time_zone(runner, services):
+    services.quota.mark_reached(T0, T0 + 86400 * 30)
+    assert "reached at 2027-01-15 17:00:00 JST" in runner.invoke(args=["jobs", "quota"]).output
