@@ -24,7 +24,7 @@ MAX_REASON = 100
 MAX_ADJUSTMENT = 100_000_000
 _NUMBER_HELP = (
     "NUMBER is the 13-digit member number, typed as the card prints it or not: "
-    "'2 912345 678903', '2912-3456-78903' and '2912345678903' are one member."
+    "'2 912345 678906', '2912-3456-78906' and '2912345678906' are one member."
 )
 #: History entry kinds as an admin reads them.
 _KINDS = {
