@@ -24,6 +24,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_logging()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    # JSON answers as UTF-8 text: Japanese in a problem's detail reads as Japanese, not \uXXXX.
+    app.json.ensure_ascii = False
     app.config.from_mapping(test_config or {})
     settings = app.config.get("SETTINGS") or Settings.from_env()
     svc = Services.build(settings)

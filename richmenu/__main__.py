@@ -1,4 +1,5 @@
-"""``python -m richmenu preview|deploy|list|delete``: exit 0 ok, 1 failure, 2 bad usage/config."""
+"""``python -m richmenu preview|deploy|list|delete``: exit 0 ok, 1 failure (or a deletion
+not confirmed), 2 bad usage/config."""
 
 from __future__ import annotations
 
@@ -94,7 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--all-managed",
         action="store_true",
-        help="delete every menu and alias this tool created (names loyalty:..., loyalty-...)",
+        help="delete every menu and alias this tool created (names loyalty:..., loyalty-...); "
+        "lists them and asks first",
+    )
+    delete.add_argument(
+        "--yes", action="store_true", help="with --all-managed: delete without asking"
     )
     delete.set_defaults(run=_delete)
     return parser
@@ -131,12 +136,21 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _delete(args: argparse.Namespace, settings: Settings) -> int:
-    """Delete one menu by id, or every managed menu and alias."""
+    """Delete one menu by id, or (once confirmed) every managed menu and alias."""
+    if args.all_managed and not args.yes and not (sys.stdin and sys.stdin.isatty()):
+        # Nobody can answer: a script must say --yes rather than be taken at its word.
+        return _fail(
+            EXIT_USAGE,
+            "refusing to delete every managed rich menu without confirmation: standard input "
+            "is not a terminal. Run it in a terminal, or add --yes. Nothing was deleted.",
+            [],
+        )
     with _line(settings) as api:
-        if args.all_managed:
-            delete_managed(api, _say)
-        else:
+        if not args.all_managed:
             delete_menu(api, args.menu_id, _say)
+        elif delete_managed(api, _say, confirm=None if args.yes else _ask) is None:
+            _say("Nothing was deleted.")
+            return EXIT_FAILED
     return EXIT_OK
 
 
@@ -180,6 +194,15 @@ def _line(settings: Settings) -> Iterator[RichMenuApi]:
 def _say(line: str) -> None:
     """Progress output, flushed at once so a slow step shows what it is waiting for."""
     print(line, flush=True)
+
+
+def _ask(question: str) -> bool:
+    """Ask a yes/no question on the terminal; only 'y' or 'yes' is a yes."""
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
 
 
 def _fail(code: int, headline: str, problems: list[str]) -> int:

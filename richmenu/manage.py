@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from richmenu import ALIAS_PREFIX, NAME_PREFIX
 from richmenu.deploy import Output
 from richmenu.errors import guarded
@@ -41,14 +43,26 @@ def delete_menu(api: RichMenuApi, menu_id: str, out: Output) -> None:
     out(f"deleted {menu_id}")
 
 
-def delete_managed(api: RichMenuApi, out: Output) -> int:
-    """Delete every alias and menu this tool manages; returns how many menus went."""
+def delete_managed(
+    api: RichMenuApi, out: Output, confirm: Callable[[str], bool] | None = None
+) -> int | None:
+    """Delete every alias and menu this tool manages; returns how many menus went. With
+    ``confirm``, first lists them and asks it; None (nothing deleted) if it says no."""
     aliases = guarded("list the rich menu aliases", api.aliases)
     menus = guarded("list the rich menus", api.menus)
-    for alias in sorted(a for a in aliases if a.startswith(ALIAS_PREFIX)):
+    owned = sorted(a for a in aliases if a.startswith(ALIAS_PREFIX))
+    managed = [m for m in menus if m.name.startswith(NAME_PREFIX)]
+    if confirm is not None and (owned or managed):
+        for alias in owned:
+            out(f"  alias {alias}")
+        for menu in managed:
+            out(f"  menu  {menu.menu_id}  {menu.name}")
+        what = f"{len(managed)} rich menu(s) and {len(owned)} alias(es)"
+        if not confirm(f"Delete these {what} from LINE? Shoppers and staff lose their menus."):
+            return None
+    for alias in owned:
         guarded(f"delete alias {alias}", lambda a=alias: api.delete_alias(a))
         out(f"deleted alias {alias}")
-    managed = [m for m in menus if m.name.startswith(NAME_PREFIX)]
     for menu in managed:
         guarded(f"delete {menu.name}", lambda m=menu: api.delete(m.menu_id))
         out(f"deleted {menu.menu_id}  {menu.name}")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 import redis
 from flask.cli import AppGroup
 
-from bot.jobs.sweep import sweep
+from bot.cli.common import count, when
+from bot.jobs.sweep import SweepReport, sweep
 from bot.services import services
 
 group = AppGroup("jobs", help="Run scheduled jobs now.")
@@ -23,13 +22,38 @@ def expiry(dry_run: bool) -> None:
         report = sweep(svc, svc.clock(), dry_run=dry_run)
     except redis.RedisError as exc:
         raise click.ClickException(f"cannot reach Redis ({exc}); is the bot running?") from None
-    verb = "would expire" if dry_run else "expired"
-    queued = "would queue" if dry_run else "queued"
-    click.echo(
-        f"{report.members} members with points due to expire: {verb} "
-        f"{report.points_expired} points in {report.lots_expired} lots; "
-        f"{queued} {report.notices} expiry notices and {report.reminders} reminders"
+    click.echo(_summary(report, dry_run))
+
+
+def _summary(report: SweepReport, dry_run: bool) -> str:
+    """One line that counts what the sweep did (or would do), in the same words either way.
+
+    ``members`` counts the members whose due-index entries were read; some may have had no
+    points left to expire (spent since), so it is said apart from the points."""
+    if report.members:
+        points = (
+            f"{count(report.points_expired, 'point')} in {count(report.lots_expired, 'lot')}"
+            if report.lots_expired
+            else "no points"
+        )
+        checked, expired = ("would check", "would expire") if dry_run else ("checked", "expired")
+        expiry = f"{checked} {count(report.members, 'member')} with points due; {expired} {points}"
+    else:
+        expiry = "no points due to expire"
+    queued = (
+        f"{'would queue' if dry_run else 'queued'} {count(report.notices, 'expiry notice')} "
+        f"and {count(report.reminders, 'reminder')} of points expiring soon"
     )
+    tickets = ""
+    if report.tickets_expired or report.ticket_reminders:
+        tickets = (
+            f"; {'would expire' if dry_run else 'expired'} "
+            f"{count(report.tickets_expired, 'unused ticket')} and "
+            f"{'would queue' if dry_run else 'queued'} "
+            f"{count(report.ticket_reminders, 'ticket reminder')}"
+        )
+    headline = "Dry run, nothing changed" if dry_run else "Sweep done"
+    return f"{headline}: {expiry}; {queued}{tickets}."
 
 
 @group.command("quota")
@@ -47,7 +71,7 @@ def quota(clear: bool) -> None:
     if since is None:
         click.echo("LINE monthly limit: not reached")
         return
-    moment = datetime.fromtimestamp(since, svc.settings.program.timezone).isoformat()
+    moment = when(svc, since)
     if clear:
         click.echo(f"LINE monthly limit (reached {moment}): cleared; pushes resume")
     else:

@@ -9,8 +9,9 @@ import click
 import redis
 from flask.cli import AppGroup
 
-from bot.domain.cards import is_valid_member_number
-from bot.domain.records import Member, Outcome
+from bot.cli.common import count, when
+from bot.domain.cards import parse_member_number
+from bot.domain.records import Entry, Lot, Member, Outcome
 from bot.messages import format as fmt
 from bot.services import Services, services
 from bot.store import keys
@@ -21,49 +22,138 @@ group = AppGroup("member", help="Look up, adjust, export and delete members.")
 MAX_REASON = 100
 #: Largest adjustment either way, in points (the largest purchase is 100,000,000 JPY).
 MAX_ADJUSTMENT = 100_000_000
+_NUMBER_HELP = (
+    "NUMBER is the 13-digit member number, typed as the card prints it or not: "
+    "'2 912345 678906', '2912-3456-78906' and '2912345678906' are one member."
+)
+#: History entry kinds as an admin reads them.
+_KINDS = {
+    "earn": "purchase",
+    "redeem": "points used",
+    "restore": "refund: used points back",
+    "reverse": "refund: earned points back",
+    "expire": "expired",
+    "adjust": "adjustment",
+}
+#: History entry fields as an admin reads them (others are shown by their own name).
+_FIELDS = {"s": "store", "r": "reason", "ref": "ref", "x": "lot expires", "src": "from"}
 
 
-def _member(svc: Services, number: str) -> Member:
-    if not is_valid_member_number(number):
-        raise click.BadParameter("a 13-digit member number from the card", param_hint="NUMBER")
+def _member(svc: Services, typed: str) -> Member:
+    number = parse_member_number(typed)
+    if number is None:
+        raise click.BadParameter(
+            "a 13-digit member number from the card (spaces and hyphens are fine)",
+            param_hint="NUMBER",
+        )
     member_id = svc.store.member_id_by_number(number)
     member = svc.store.member(member_id) if member_id else None
     if member is None:
-        raise click.ClickException(f"no member has number {number}")
+        raise click.ClickException(f"no member has number {fmt.member_number(number)}")
     return member
 
 
-def _when(svc: Services, unix: int) -> str:
-    return fmt.date_time(fmt.local(unix, svc.settings.program.timezone))
+def _iso(svc: Services, unix: int) -> str:
+    """A moment for the export: ISO 8601 in the program's time zone, with its offset."""
+    return fmt.local(unix, svc.settings.program.timezone).isoformat()
 
 
-@group.command("show")
+def _exported(svc: Services, entry: Entry) -> dict[str, object]:
+    """A history entry for the export, its moments (``at``, a lot's expiry) as ``_iso``."""
+    fields: dict[str, object] = dict(entry.fields)
+    if str(fields.get("x", "")).isdigit():
+        fields["x"] = _iso(svc, int(entry.fields["x"]))
+    return {"at": _iso(svc, entry.at), "kind": entry.kind, "points": entry.points,
+            "balance": entry.balance, **fields}  # fmt: skip
+
+
+def _label(name: str, value: str) -> str:
+    return f"{name + ':':<15}{value}"
+
+
+@group.command("show", epilog=_NUMBER_HELP)
 @click.argument("number")
-@click.option("--history", "count", default=10, show_default=True, help="History entries shown.")
-def show(number: str, count: int) -> None:
-    """Show a member's balance, rank, live lots and latest history."""
+@click.option(
+    "--history",
+    "entries",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="History entries shown.",
+)
+def show(number: str, entries: int) -> None:
+    """Show a member: balance, rank, live lots and latest history (times in the program's
+    time zone)."""
     svc = services()
     try:
         member = _member(svc, number)
         standing = svc.ledger.maintain(member.member_id, svc.clock())
         lots = svc.ledger.lots(member.member_id)
-        history = svc.ledger.history(member.member_id, count=max(1, min(count, 1000)))
+        history = svc.ledger.history(member.member_id, count=entries)
+        stores = {
+            store_id: svc.store.store_name(store_id)
+            for store_id in {e.fields["s"] for e in history if "s" in e.fields}
+        }
     except redis.RedisError as exc:
         raise click.ClickException(f"cannot reach Redis ({exc}); is the bot running?") from None
     assert standing is not None
-    rank = svc.settings.program.ranks.for_spend(standing.spend)
-    click.echo(f"member {member.number} ({'active' if member.active else 'inactive'})")
-    click.echo(f"balance {standing.balance} pt, rank {rank.key} (spend {standing.spend} JPY)")
+    ranks = svc.settings.program.ranks
+    rank = ranks.for_spend(standing.spend)
+    following = "active (a friend of the account)" if member.active else "inactive (blocked)"
+    reminders = "reminders on" if member.reminders else "reminders off"
+    spend = f"{fmt.number(standing.spend)} JPY spent in the rank window"
+    upper = ranks.next_after(rank)
+    next_rank = f"; {upper.key} from {fmt.number(upper.threshold)} JPY" if upper else ""
+    click.echo(_label("Member number", f"{fmt.member_number(member.number)}  ({member.number})"))
+    click.echo(_label("Display name", member.display_name or "(none)"))
+    click.echo(_label("Language", member.language))
+    click.echo(_label("Status", f"{following}; {reminders}"))
+    click.echo(_label("Balance", f"{fmt.number(standing.balance)} pt"))
+    click.echo(_label("Rank", f"{rank.key} ({rank.name_en}), {spend}{next_rank}"))
+    click.echo(
+        _label("Lots", f"{count(len(lots), 'live lot')}" + (", soonest first" if lots else ""))
+    )
     for lot in lots:
-        click.echo(f"  lot {lot.remaining}/{lot.amount} pt expires {_when(svc, lot.expires_at)}")
+        click.echo(f"  {_lot(svc, lot)}")
+    shown = count(len(history), "entry", "entries")
+    click.echo(_label("History", f"latest {shown}, newest first" if history else "none"))
     for entry in history:
-        extra = " ".join(f"{k}={v}" for k, v in sorted(entry.fields.items()))
-        click.echo(
-            f"  {_when(svc, entry.at)} {entry.kind:8} {entry.points:+d} -> {entry.balance} {extra}"
-        )
+        click.echo(f"  {_entry(svc, entry, stores)}")
 
 
-@group.command("adjust")
+def _lot(svc: Services, lot: Lot) -> str:
+    return (
+        f"{fmt.number(lot.remaining)} of {fmt.number(lot.amount)} pt, "
+        f"expires {when(svc, lot.expires_at)}"
+    )
+
+
+def _entry(svc: Services, entry: Entry, stores: dict[str, str]) -> str:
+    details = []
+    order = list(_FIELDS)
+    for name, value in sorted(
+        entry.fields.items(), key=lambda f: (order.index(f[0]) if f[0] in _FIELDS else 99, f[0])
+    ):
+        if name not in _FIELDS and value == "0":
+            continue  # a refund's counters (shortfall, lost, ...) when there is nothing to say
+        if name == "s":
+            value = f"{value} ({stores.get(value, value)})"
+        elif name == "x" and value.isdigit():
+            value = when(svc, int(value))
+        details.append(f"{_FIELDS.get(name, name)} {value}")
+    kind = _KINDS.get(entry.kind, entry.kind)
+    return "  ".join(
+        [
+            when(svc, entry.at),
+            f"{kind:<26}",
+            f"{entry.points:+,} pt".rjust(9),
+            f"balance {fmt.number(entry.balance)} pt",
+            *details,
+        ]
+    )
+
+
+@group.command("adjust", epilog=_NUMBER_HELP)
 @click.argument("number")
 @click.option("--points", type=int, required=True, help="Signed amount, e.g. 100 or -50.")
 @click.option("--reason", required=True, help="Why; shown to the shopper in the history.")
@@ -100,7 +190,7 @@ def adjust(number: str, points: int, reason: str, key: str | None) -> None:
     click.echo(f"member {member.number}: balance {balance} pt{replay}")
 
 
-@group.command("export")
+@group.command("export", epilog=_NUMBER_HELP)
 @click.argument("number")
 def export(number: str) -> None:
     """Print everything kept about a member as JSON (for a shopper's data request)."""
@@ -124,26 +214,22 @@ def export(number: str) -> None:
         "rank": svc.settings.program.ranks.for_spend(standing.spend).key,
         "spend_in_rank_window": standing.spend,
         "lots": [
-            {"points": lot.remaining, "granted": lot.amount, "expires": _when(svc, lot.expires_at)}
+            {"points": lot.remaining, "granted": lot.amount, "expires": _iso(svc, lot.expires_at)}
             for lot in lots
         ],
-        "history": [
-            {"at": _when(svc, e.at), "kind": e.kind, "points": e.points, "balance": e.balance,
-             **e.fields}
-            for e in reversed(history)
-        ],
+        "history": [_exported(svc, e) for e in reversed(history)],
         # Not the codes: an unused ticket's code would work at the till for whoever reads it.
         "tickets": [
             {"number": t.number, "reward": t.reward, "state": t.state.value, "source": t.source,
-             "issued": _when(svc, t.issued_at), "expires": _when(svc, t.expires_at),
-             **({"used": _when(svc, t.used_at)} if t.used_at else {})}
+             "issued": _iso(svc, t.issued_at), "expires": _iso(svc, t.expires_at),
+             **({"used": _iso(svc, t.used_at)} if t.used_at else {})}
             for t in reversed(tickets)
         ],
     }  # fmt: skip
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
-@group.command("delete")
+@group.command("delete", epilog=_NUMBER_HELP)
 @click.argument("number")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete(number: str, yes: bool) -> None:

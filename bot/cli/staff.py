@@ -12,6 +12,7 @@ import urllib3
 from flask.cli import AppGroup
 from linebot.v3.messaging import ApiException
 
+from bot.cli.common import existing_store, store_id_param, when
 from bot.line.rich_menus import STAFF_MENU_ALIAS, UserMenus, describe_error
 from bot.log import user_ref
 from bot.services import services
@@ -27,14 +28,19 @@ group = AppGroup("staff", help="Register store staff and give them the staff ric
 
 @group.command("add")
 @click.argument("line_user_id")
-@click.option("--store", "store_id", required=True, help="The store they work at.")
+@click.option(
+    "--store",
+    "store_id",
+    required=True,
+    callback=store_id_param,
+    help="The store they work at (case-insensitive).",
+)
 def staff_add(line_user_id: str, store_id: str) -> None:
     """Register LINE_USER_ID as staff of a store and link the staff rich menu to them."""
     _check_user_id(line_user_id)
     registry = _registry()
     try:
-        if not registry.store_exists(store_id):
-            raise click.ClickException(f"no store {store_id}; add it with 'store add'")
+        store_id = existing_store(services(), store_id)
         registry.add(line_user_id, store_id)
     except redis.RedisError as exc:
         raise click.ClickException(_REDIS_DOWN.format(exc)) from None
@@ -77,10 +83,19 @@ def staff_remove(line_user_id: str) -> None:
 
 
 @group.command("list")
-@click.option("--store", "store_id", default=None, help="Only staff of this store.")
+@click.option(
+    "--store",
+    "store_id",
+    default=None,
+    callback=store_id_param,
+    help="Only staff of this store (case-insensitive).",
+)
 def staff_list(store_id: str | None) -> None:
     """List staff members with their LINE user ids (needed to remove them)."""
+    svc = services()
     try:
+        if store_id is not None:
+            store_id = existing_store(svc, store_id)
         members = _registry().list(store_id)
     except redis.RedisError as exc:
         raise click.ClickException(_REDIS_DOWN.format(exc)) from None
@@ -88,8 +103,7 @@ def staff_list(store_id: str | None) -> None:
         click.echo("No staff registered." if store_id is None else f"No staff at {store_id}.")
         return
     for member in members:
-        added = member.added_at.isoformat(timespec="seconds")
-        click.echo(f"{member.line_user_id}  {member.store_id}  added {added}")
+        click.echo(f"{member.line_user_id}  {member.store_id}  added {when(svc, member.added_at)}")
 
 
 def _check_user_id(line_user_id: str) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 
 #: JAN codes starting 20-29 are reserved for in-store use, so they never clash with products.
 DEFAULT_PREFIX = "29"
 #: The prefixes a program may choose (``card.number_prefix``).
 PREFIXES = tuple(f"2{d}" for d in range(10))
 MEMBER_NUMBER_LENGTH = 13
+#: Dashes people type between groups of digits: ASCII, Unicode hyphens and minus, and the
+#: katakana long-vowel mark a Japanese keyboard gives for '-'.
+_DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2212\u30fc")
 
 
 def ean13_check_digit(first12: str) -> str:
@@ -28,6 +32,17 @@ def is_valid_member_number(value: str) -> bool:
         and value[0] == "2"
         and ean13_check_digit(value[:12]) == value[12]
     )
+
+
+def parse_member_number(raw: str) -> str | None:
+    """A member number as a person types it, or None: ``2 912345 678903`` as the card prints
+    it, with hyphens, or in full-width digits (２９１２…), becomes ``2912345678903``."""
+    digits = "".join(
+        char
+        for char in unicodedata.normalize("NFKC", raw)
+        if not char.isspace() and char not in _DASHES
+    )
+    return digits if is_valid_member_number(digits) else None
 
 
 def new_member_number(prefix: str = DEFAULT_PREFIX) -> str:

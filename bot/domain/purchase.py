@@ -16,6 +16,7 @@ MAX_ITEMS = 500
 TRANSACTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")
 _CARD_CODE = re.compile(r"^[0-9]{1,64}\Z")
 FIELDS = {"transaction_id", "card_code", "amount", "points_used", "items", "occurred_at"}
+ITEM = {"name", "quantity", "unit_price"}
 #: How far back and ahead of now ``occurred_at`` may be: a till that uploads offline sales late
 #: is fine, a year-1 or year-9999 date is a bug (and would overflow the receipt's time zone).
 OCCURRED_PAST = timedelta(days=366)
@@ -90,12 +91,14 @@ def parse_purchase(
     if not isinstance(code, str) or not _CARD_CODE.match(code):
         errors.append(FieldError("card_code", "required: the digits the scanner read"))
     amount = payload.get("amount")
-    if not _int(amount) or not 0 <= amount <= MAX_AMOUNT:
+    amount_ok = _int(amount) and 0 <= amount <= MAX_AMOUNT
+    if not amount_ok:
         errors.append(FieldError("amount", f"required: an integer JPY from 0 to {MAX_AMOUNT}"))
     used = payload.get("points_used", 0)
-    if not _int(used) or used < 0:
-        errors.append(FieldError("points_used", "must be an integer >= 0"))
-    elif _int(amount) and used > amount:
+    if not _int(used) or not 0 <= used <= MAX_AMOUNT:
+        errors.append(FieldError("points_used", f"must be an integer from 0 to {MAX_AMOUNT}"))
+    elif amount_ok and used > amount:
+        # Only against a valid amount: with a bad one, amount is the field to fix.
         errors.append(FieldError("points_used", "must not exceed amount"))
     items, item_errors = _items(payload.get("items", []))
     errors += item_errors
@@ -113,15 +116,27 @@ def parse_purchase(
     return Purchase(txn, code, amount, used, items, occurred_at), []
 
 
+def parse_lookup(payload: Any) -> tuple[str | None, list[FieldError]]:
+    """Validate a member look-up body: the card code, or the field errors (other fields are
+    ignored, so a till may send what it sends with a sale)."""
+    if not isinstance(payload, dict):
+        return None, [FieldError("", "the body must be a JSON object")]
+    code = payload.get("card_code")
+    if not isinstance(code, str) or not _CARD_CODE.match(code):
+        return None, [FieldError("card_code", "required: the digits the scanner read")]
+    return code, []
+
+
 def _items(raw: Any) -> tuple[tuple[Item, ...], list[FieldError]]:
     if not isinstance(raw, list) or len(raw) > MAX_ITEMS:
         return (), [FieldError("items", f"must be a list of at most {MAX_ITEMS} items")]
     items, errors = [], []
     for i, entry in enumerate(raw):
         where, before = f"items/{i}", len(errors)
-        if not isinstance(entry, dict) or set(entry) - {"name", "quantity", "unit_price"}:
+        if not isinstance(entry, dict):
             errors.append(FieldError(where, "must be {name, quantity, unit_price}"))
             continue
+        errors += [FieldError(f"{where}/{k}", "unknown field") for k in sorted(set(entry) - ITEM)]
         name, quantity, price = entry.get("name"), entry.get("quantity"), entry.get("unit_price")
         if not isinstance(name, str) or not 1 <= len(name) <= 100:
             errors.append(FieldError(f"{where}/name", "required: 1-100 characters"))

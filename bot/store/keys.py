@@ -113,6 +113,21 @@ def store(store_id: str) -> str:
     return f"{PREFIX}:store:{{{store_id}}}"
 
 
+def store_index() -> str:
+    """Set: every store id (``store list``), so listing stores never scans the keyspace."""
+    return f"{PREFIX}:stores"
+
+
+def store_index_complete() -> str:
+    """String: set once the stores registered before ``store_index`` existed were added to it."""
+    return f"{PREFIX}:stores:complete"
+
+
+def store_pattern() -> str:
+    """SCAN pattern of store hashes (``store``), for that one-time back-fill only."""
+    return f"{PREFIX}:store:{{*}}"
+
+
 def store_transaction(store_id: str, transaction_id: str) -> str:
     """String: ``<member id> <fingerprint>`` claiming a POS transaction id for one body."""
     return f"{PREFIX}:store:{{{store_id}}}:txn:{transaction_id}"

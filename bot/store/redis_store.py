@@ -212,15 +212,82 @@ class LoyaltyStore:
     # -- stores ------------------------------------------------------------------------
 
     def add_store(self, store_id: str, name: str) -> str:
-        """Register a store and return its new API key (only its hash is kept)."""
+        """Register a store (``store_id`` in canonical form) and return its new API key (only
+        its hash is kept). DuplicateStoreError if a store has this id in any case."""
+        existing = self.resolve_store_id(store_id)
+        if existing is not None:
+            raise DuplicateStoreError(existing)
         api_key, key_hash = _new_key()
-        if not self.redis.hsetnx(keys.store(store_id), "name", name):
-            raise DuplicateStoreError(store_id)
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.store(store_id), "key_hash", key_hash)
+        store_key = keys.store(store_id)
+
+        def create(pipe: redis.client.Pipeline) -> bool:
+            if pipe.exists(store_key):
+                return False
+            pipe.multi()
+            pipe.hset(store_key, mapping={"name": name, "key_hash": key_hash})
             pipe.set(keys.api_key(key_hash), store_id)
-            pipe.execute()
+            pipe.sadd(keys.store_index(), store_id)
+            return True
+
+        # One transaction, watched: a store is never left without its key or its index entry.
+        if not self.redis.transaction(create, store_key, value_from_callable=True):
+            raise DuplicateStoreError(store_id)
         return api_key
+
+    def resolve_store_id(self, store_id: str) -> str | None:
+        """The id an existing store is kept under, for a canonical (upper-case) id: itself, or
+        the id of a store registered before ids were case-insensitive (``s002`` for
+        ``S002``). None if there is no such store."""
+        if self.redis.exists(keys.store(store_id)):
+            return store_id
+        wanted = store_id.upper()
+        return next((found for found in self.store_ids() if found.upper() == wanted), None)
+
+    def store_ids(self) -> list[str]:
+        """Every registered store's id, sorted."""
+        if not self.redis.exists(keys.store_index_complete()):
+            self._index_older_stores()
+        return sorted(self.redis.smembers(keys.store_index()))
+
+    def _index_older_stores(self) -> None:
+        """Add the stores registered before the store index to it: one SCAN, once ever."""
+        prefix = keys.store("")[:-1]  # the store hash name up to the id: "...:store:{"
+        found = [
+            name[len(prefix) : -1]
+            for name in self.redis.scan_iter(match=keys.store_pattern(), count=1000, _type="hash")
+        ]
+        with self.redis.pipeline(transaction=True) as pipe:
+            if found:
+                pipe.sadd(keys.store_index(), *found)
+            pipe.set(keys.store_index_complete(), "1")
+            pipe.execute()
+
+    def rename_store(self, store_id: str, name: str) -> bool:
+        """Give a store a new name (receipts and histories show it); False if no such store."""
+        store_key = keys.store(store_id)
+
+        def rename(pipe: redis.client.Pipeline) -> bool:
+            if not pipe.exists(store_key):
+                return False  # never a half store: a name without a key
+            pipe.multi()
+            pipe.hset(store_key, "name", name)
+            return True
+
+        renamed = self.redis.transaction(rename, store_key, value_from_callable=True)
+        self._stores.pop(store_id, None)
+        return bool(renamed)
+
+    def store_summaries(self) -> list[tuple[str, str, bool]]:
+        """(id, name, whether it has an API key) of every store, by id; no key material."""
+        ids = self.store_ids()
+        with self.redis.pipeline(transaction=False) as pipe:
+            for store_id in ids:
+                pipe.hmget(keys.store(store_id), "name", "key_hash")
+            rows = pipe.execute()
+        return [
+            (store_id, name or store_id, bool(key_hash))
+            for store_id, (name, key_hash) in zip(ids, rows, strict=True)
+        ]
 
     def rotate_key(self, store_id: str) -> str | None:
         """Replace a store's API key; the old one stops working at once. None if no store.

@@ -22,7 +22,7 @@ from bot.domain.errors import (
     UsedCardCodeError,
     UsedTicketError,
 )
-from bot.domain.purchase import TRANSACTION_ID, parse_purchase
+from bot.domain.purchase import TRANSACTION_ID, FieldError, parse_lookup, parse_purchase
 from bot.operations import rewards
 from bot.operations.purchases import (
     PurchaseResult,
@@ -60,11 +60,7 @@ def _admit(use: KeyUse, store_id: str | None = None) -> None:
     is 401, a key over its limits 429."""
     if use.store_id is None or (store_id is not None and use.store_id != store_id):
         services().store.forget_key(use.key_hash)
-        raise _Refused(
-            problem(
-                401, "Unauthorized", "Send the store's API key as 'Authorization: Bearer <key>'."
-            )
-        )
+        raise _Refused(_unauthorized(sent=bool(use.key_hash)))
     limit = services().settings.pos_rate_limit
     if use.requests > limit:
         raise _Refused(_too_many(f"This key may make {limit} requests a minute; retry shortly."))
@@ -79,10 +75,31 @@ def _admit(use: KeyUse, store_id: str | None = None) -> None:
         )
 
 
+def _unauthorized(sent: bool) -> Response:
+    """401: no key sent, or a key that is not (or no longer) any store's."""
+    if not sent:
+        response = problem(
+            401,
+            "API key missing",
+            "Send the store's API key as 'Authorization: Bearer <key>'.",
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="pos"'
+        return response
+    response = problem(
+        401,
+        "API key not valid",
+        "This API key is not valid: it was never issued, or it was revoked when the store's "
+        "key was replaced (store rotate-key). Use the store's current key.",
+    )
+    response.headers["WWW-Authenticate"] = 'Bearer realm="pos", error="invalid_token"'
+    return response
+
+
 def _authorize_now() -> None:
     """Check the request's key in a round trip of its own; sets ``g.store``."""
     svc = services()
     key = _bearer()
+    # No key sent: no store and an empty hash (``_admit`` tells the two 401s apart by it).
     use = use_key(svc.store.redis, key) if key else KeyUse(None, "", 0, 0)
     _admit(use)
     assert use.store_id is not None
@@ -169,11 +186,19 @@ for _error in _CARD_PROBLEMS:
 class _DuplicateKeyError(ValueError):
     """A JSON object names one key twice: which value was meant is anybody's guess."""
 
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     found = dict(pairs)
     if len(found) != len(pairs):
-        raise _DuplicateKeyError
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
     return found
 
 
@@ -187,12 +212,24 @@ def _json_body() -> tuple[object | None, Response | None]:
         return None, invalid
     try:
         return json.loads(request.get_data(), object_pairs_hook=_unique_keys), None
-    except _DuplicateKeyError:
+    except _DuplicateKeyError as exc:
         return None, problem(
-            422, "Invalid body", "A JSON object in the body names the same key twice."
+            422,
+            "Invalid body",
+            f"A JSON object in the body names the same key twice ({exc.key[:64]!r}); send it once.",
         )
     except (ValueError, RecursionError):
         return None, invalid
+
+
+def _invalid_fields(errors: list[FieldError]) -> Response:
+    """The 422 naming each field that is wrong (and only those)."""
+    return problem(
+        422,
+        "Invalid body",
+        "Fix the fields listed in 'errors' and send the request again.",
+        errors=[{"field": e.field, "message": e.message} for e in errors],
+    )
 
 
 def _recorded(result: PurchaseResult | RefundResult) -> tuple[Response, int]:
@@ -219,12 +256,7 @@ def create_transaction() -> Response | tuple[Response, int]:
     if error is not None:
         return error
     if purchase is None:
-        return problem(
-            422,
-            "Invalid body",
-            "Fix the fields listed in 'errors' and send the request again.",
-            errors=[{"field": e.field, "message": e.message} for e in errors],
-        )
+        return _invalid_fields(errors)
     check = None
     if store_id is not None and "store" not in g:
         # The key's store is known here: check the key inside the sale's own round trips.
@@ -270,14 +302,9 @@ def look_up_member() -> Response:
     payload, error = _json_body()
     if error is not None:
         return error
-    code = payload.get("card_code") if isinstance(payload, dict) else None
-    if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) > 64:
-        return problem(
-            422,
-            "Invalid body",
-            'Send {"card_code": "<the digits the scanner read>"}.',
-            errors=[{"field": "card_code", "message": "required: the digits the scanner read"}],
-        )
+    code, errors = parse_lookup(payload)
+    if code is None:
+        return _invalid_fields(errors)
     found = look_up_card(services(), code)
     return jsonify(
         member_number=found.member_number,

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot import create_app
+from bot.cli.jobs import _summary
 from bot.config import SettingsError
-from bot.jobs.sweep import sweep
+from bot.jobs.sweep import SweepReport, sweep
 from bot.operations import rewards
 from bot.store import keys
 from bot.store.ledger import Ledger
@@ -36,9 +37,10 @@ def test_adjust_then_show(runner, member):
     assert result.exit_code == 0, result.output
     assert "balance 120 pt" in result.output
     shown = runner.invoke(args=["member", "show", member.number])
-    assert "balance 120 pt, rank regular" in shown.output
-    assert "adjust" in shown.output
-    assert "r=お詫び" in shown.output
+    assert "Balance:       120 pt" in shown.output
+    assert "Rank:          regular (Regular)" in shown.output
+    assert "adjustment" in shown.output
+    assert "reason お詫び" in shown.output
 
 
 def test_adjust_below_zero_is_refused_and_changes_nothing(runner, member, services):
@@ -91,12 +93,21 @@ def test_jobs_expiry_dry_run_then_real(runner, member, services):
     services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=30, reason="r")
     services.clock = lambda: T0 + 400 * 86400
     dry = runner.invoke(args=["jobs", "expiry", "--dry-run"])
-    assert "would expire 30 points in 1 lots" in dry.output
+    assert dry.output == (
+        "Dry run, nothing changed: would check 1 member with points due; would expire 30 points "
+        "in 1 lot; would queue 1 expiry notice and 0 reminders of points expiring soon.\n"
+    )
     assert services.ledger.lots(member.member_id)  # untouched
     real = runner.invoke(args=["jobs", "expiry"])
-    assert "expired 30 points in 1 lots" in real.output
+    assert real.output == (
+        "Sweep done: checked 1 member with points due; expired 30 points in 1 lot; "
+        "queued 1 expiry notice and 0 reminders of points expiring soon.\n"
+    )
     assert services.ledger.lots(member.member_id) == []
-    assert "expired 0 points" in runner.invoke(args=["jobs", "expiry"]).output
+    assert runner.invoke(args=["jobs", "expiry"]).output == (
+        "Sweep done: no points due to expire; "
+        "queued 0 expiry notices and 0 reminders of points expiring soon.\n"
+    )
 
 
 def test_sweep_touches_only_members_with_something_due(services, monkeypatch):
@@ -143,7 +154,8 @@ def test_largest_adjustment_round_trips(runner, member, services):
     args = ["member", "adjust", member.number, "--points", "100000000", "--reason", "x"]
     assert runner.invoke(args=args).exit_code == 0
     assert services.ledger.lots(member.member_id)[0].remaining == 100_000_000
-    assert "balance 100000000 pt" in runner.invoke(args=["member", "show", member.number]).output
+    shown = runner.invoke(args=["member", "show", member.number]).output
+    assert "Balance:       100,000,000 pt" in shown
 
 
 def test_export_prints_everything_kept_about_a_member(runner, member, services):
@@ -188,3 +200,159 @@ def test_delete_forgets_the_member_and_the_card_stops_working(
     assert left == []
     assert redis_client.zcard(keys.ticket_due_index()) == 0
     assert "no member" in runner.invoke(args=["member", "show", member.number]).output
+
+
+def _spaced(number: str) -> str:
+    """A member number as the card prints it."""
+    return f"{number[0]} {number[1:7]} {number[7:]}"
+
+
+def _full_width(typed: str) -> str:
+    """As a Japanese input method types it: full-width digits, ideographic spaces."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else "\u3000" for c in typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        _spaced,
+        lambda n: f"{n[:4]}-{n[4:8]}-{n[8:]}",
+        lambda n: f" {n} ",
+        lambda n: _full_width(_spaced(n)),
+        lambda n: f"{n[:4]}ー{n[4:]}",  # a Japanese keyboard's '-'
+    ],
+    ids=["card", "hyphens", "padded", "full-width", "long-vowel-mark"],
+)
+def test_member_commands_take_the_number_as_printed(runner, member, services, typed):
+    number = typed(member.number)
+    shown = runner.invoke(args=["member", "show", number])
+    assert shown.exit_code == 0, shown.output
+    assert f"Member number: {_spaced(member.number)}  ({member.number})" in shown.output
+    args = ["member", "adjust", number, "--points", "5", "--reason", "x", "--key", "k"]
+    assert runner.invoke(args=args).exit_code == 0
+    assert services.ledger.maintain(member.member_id, T0).balance == 5
+    assert runner.invoke(args=["member", "export", number]).exit_code == 0
+
+
+@pytest.mark.parametrize("typed", ["2 912345 67890", "29123456789012", "2912345678900x", "", "--"])
+def test_member_numbers_that_are_not_one_are_refused(runner, member, typed):
+    result = runner.invoke(args=["member", "show", "--", typed])
+    assert result.exit_code != 0
+    assert "NUMBER" in result.output
+    assert "spaces and hyphens are fine" in result.output
+
+
+def test_member_show_reads_as_labelled_fields_in_local_time(runner, member, services, client):
+    key = services.store.add_store("S001", "渋谷店")
+    code = services.card_codes.current(member, T0).value
+    sale = client.post(
+        "/api/v1/transactions",
+        json={"transaction_id": "R-1", "card_code": code, "amount": 1280},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert sale.status_code == 201, sale.json
+    services.ledger.adjust(
+        member_id=member.member_id, now=T0 + 60, op_key="a:1", amount=-2, reason="お詫び"
+    )
+    result = runner.invoke(args=["member", "show", member.number])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:7] == [
+        f"Member number: {_spaced(member.number)}  ({member.number})",
+        "Display name:  Hanako",
+        "Language:      ja",
+        "Status:        active (a friend of the account); reminders on",
+        "Balance:       10 pt",
+        "Rank:          regular (Regular), 1,280 JPY spent in the rank window; "
+        "silver from 30,000 JPY",
+        "Lots:          1 live lot, soonest first",
+    ]
+    # T0 is 2027-01-15 08:00 UTC; a 12-month lot lives to the end of January 2028, Tokyo time.
+    assert lines[7] == "  10 of 12 pt, expires 2028-02-01 00:00:00 JST"
+    assert lines[8] == "History:       latest 2 entries, newest first"
+    assert lines[9].startswith("  2027-01-15 17:01:00 JST  adjustment")
+    assert "-2 pt  balance 10 pt  reason お詫び" in lines[9]
+    assert lines[10].startswith("  2027-01-15 17:00:00 JST  purchase")
+    assert "+12 pt  balance 12 pt  store S001 (渋谷店)  ref R-1" in lines[10]
+    assert "lot expires 2028-02-01 00:00:00 JST" in lines[10]
+    assert "UTC" not in result.output
+
+
+def test_member_show_follows_the_program_time_zone(runner, member, services):
+    import dataclasses
+    from zoneinfo import ZoneInfo
+
+    services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=1, reason="r")
+    program = dataclasses.replace(services.settings.program, timezone=ZoneInfo("Europe/London"))
+    services.settings = dataclasses.replace(services.settings, program=program)
+    shown = runner.invoke(args=["member", "show", member.number]).output
+    assert "  2027-01-15 08:00:00 GMT  adjustment" in shown
+
+
+def test_export_times_carry_the_program_time_zone(runner, member, services):
+    import json
+
+    services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=7, reason="r")
+    document = json.loads(runner.invoke(args=["member", "export", member.number]).output)
+    assert document["history"][0]["at"] == "2027-01-15T17:00:00+09:00"
+    assert document["lots"][0]["expires"] == "2028-02-01T00:00:00+09:00"
+    sweep(services, T0 + 400 * 86400)  # the lot expires: its entry names the expiry it had
+    document = json.loads(runner.invoke(args=["member", "export", member.number]).output)
+    assert document["history"][1]["kind"] == "expire"
+    assert document["history"][1]["x"] == "2028-02-01T00:00:00+09:00"
+
+
+def test_jobs_expiry_counts_reminders_apart_from_what_expired(runner, member, services):
+    services.ledger.adjust(member_id=member.member_id, now=T0, op_key="a", amount=30, reason="r")
+    [lot] = services.ledger.lots(member.member_id)
+    # Within the 30-day reminder's window: a reminder, nothing expired yet.
+    services.clock = lambda: lot.expires_at - 30 * 86400 + 3600
+    result = runner.invoke(args=["jobs", "expiry"])
+    assert result.output == (
+        "Sweep done: no points due to expire; "
+        "queued 0 expiry notices and 1 reminder of points expiring soon.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("report", "dry_run", "line"),
+    [
+        (
+            SweepReport(0, 0, 0, 0, 1),
+            False,
+            "Sweep done: no points due to expire; "
+            "queued 0 expiry notices and 1 reminder of points expiring soon.",
+        ),
+        (
+            SweepReport(2, 0, 0, 0, 0),
+            False,
+            "Sweep done: checked 2 members with points due; expired no points; "
+            "queued 0 expiry notices and 0 reminders of points expiring soon.",
+        ),
+        (
+            SweepReport(3, 4, 1200, 3, 2),
+            False,
+            "Sweep done: checked 3 members with points due; expired 1,200 points in 4 lots; "
+            "queued 3 expiry notices and 2 reminders of points expiring soon.",
+        ),
+        (
+            SweepReport(1, 1, 1, 1, 1),
+            True,
+            "Dry run, nothing changed: would check 1 member with points due; would expire "
+            "1 point in 1 lot; would queue 1 expiry notice and 1 reminder of points expiring soon.",
+        ),
+        (
+            SweepReport(0, 0, 0, 0, 0, tickets_expired=2, ticket_reminders=1),
+            False,
+            "Sweep done: no points due to expire; queued 0 expiry notices and 0 reminders of "
+            "points expiring soon; expired 2 unused tickets and queued 1 ticket reminder.",
+        ),
+    ],
+)
+def test_jobs_expiry_summary_says_what_it_counted(report, dry_run, line):
+    assert _summary(report, dry_run) == line
+
+
+def test_jobs_quota_time_is_in_the_program_time_zone(runner, services):
+    services.quota.mark_reached(T0, T0 + 86400 * 30)
+    assert "reached at 2027-01-15 17:00:00 JST" in runner.invoke(args=["jobs", "quota"]).output

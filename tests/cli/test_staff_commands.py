@@ -128,7 +128,13 @@ def test_list_shows_user_ids_by_store(runner) -> None:
 
     assert [line.split()[:2] for line in everyone] == [[OTHER, "S001"], [USER, "S002"]]
     assert [line.split()[0] for line in shibuya] == [OTHER]
-    assert runner.invoke(args=["staff", "list", "--store", "S009"]).output == "No staff at S009.\n"
+    assert runner.invoke(args=["staff", "list", "--store", "s002"]).output.split()[:2] == [
+        USER,
+        "S002",
+    ]
+    unknown = runner.invoke(args=["staff", "list", "--store", "S009"])
+    assert unknown.exit_code != 0
+    assert "no store S009" in unknown.output
 
 
 @pytest.mark.parametrize(
@@ -136,7 +142,9 @@ def test_list_shows_user_ids_by_store(runner) -> None:
     [
         (["staff", "add", "u" + "a" * 32, "--store", "S001"], "must be a LINE user id"),
         (["staff", "add", USER[:-1], "--store", "S001"], "LINE_USER_ID"),
-        (["staff", "add", USER, "--store", "S404"], "no store S404; add it with 'store add'"),
+        (["staff", "add", USER, "--store", "S404"], "no store S404; see 'store list'"),
+        (["staff", "add", USER, "--store", "S 1"], "--store"),
+        (["staff", "list", "--store", "S 1"], "--store"),
         (["staff", "add", USER], "--store"),
         (["staff", "remove", "@shop"], "must be a LINE user id"),
     ],
@@ -168,3 +176,29 @@ def test_registry_keeps_no_raw_user_id_in_key_names(redis_client) -> None:
     assert registry.remove(USER) is False
     assert registry.list() == []
     assert redis_client.keys("*") == []
+
+
+@pytest.mark.usefixtures("stores")
+def test_add_takes_the_store_id_in_any_case(runner, services) -> None:
+    result = runner.invoke(args=["staff", "add", USER, "--store", "s002"])
+
+    assert result.exit_code == 0, result.output
+    assert "registered at store S002." in result.output
+    assert StaffRegistry(services.store.redis).is_staff(USER) == "S002"
+
+
+@pytest.mark.usefixtures("stores")
+def test_list_shows_when_in_the_program_time_zone(runner, services) -> None:
+    import dataclasses
+    from zoneinfo import ZoneInfo
+
+    runner.invoke(args=["staff", "add", USER, "--store", "S001"])
+    added = StaffRegistry(services.store.redis).list()[0].added_at
+    tokyo = added.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f"added {tokyo:%Y-%m-%d %H:%M:%S} JST" in runner.invoke(args=["staff", "list"]).output
+
+    program = dataclasses.replace(services.settings.program, timezone=ZoneInfo("Europe/London"))
+    services.settings = dataclasses.replace(services.settings, program=program)
+    london = added.astimezone(ZoneInfo("Europe/London"))
+    listing = runner.invoke(args=["staff", "list"]).output
+    assert f"added {london:%Y-%m-%d %H:%M:%S} {london:%Z}" in listing

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.cards import ean13_check_digit, is_valid_member_number, new_member_number
+from bot.domain.cards import (
+    ean13_check_digit,
+    is_valid_member_number,
+    new_member_number,
+    parse_member_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -31,3 +36,23 @@ def test_invalid_member_numbers(value):
 def test_numbers_use_the_configured_prefix(prefix):
     numbers = [new_member_number(prefix) for _ in range(200)]
     assert all(n.startswith(prefix) and is_valid_member_number(n) for n in numbers)
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("2912345678906", "2912345678906"),
+        ("2 912345 678906", "2912345678906"),
+        ("2912-3456-78906", "2912345678906"),
+        ("２９１２３４５６７８９０６", "2912345678906"),
+        ("2\u3000912345\u3000678906", "2912345678906"),
+        ("2912\u221234567\u20108906", "2912345678906"),
+        ("2912345678907", None),  # check digit
+        ("29123456789", None),
+        ("2912345678906 1", None),
+        ("29.12345678906", None),
+        ("", None),
+    ],
+)
+def test_a_member_number_is_read_as_people_type_it(typed, number):
+    assert parse_member_number(typed) == number

@@ -239,7 +239,7 @@ def test_monthly_limit_stops_pushes_and_shows_in_healthz(
     # More messages bought: an operator clears the state, and everything goes out once.
     fake_line.set_monthly_quota(None)
     runner = app.test_cli_runner()
-    assert "reached at 2027-03-01T10:00:00+09:00" in runner.invoke(args=["jobs", "quota"]).output
+    assert "reached at 2027-03-01 10:00:00 JST" in runner.invoke(args=["jobs", "quota"]).output
     assert "cleared" in runner.invoke(args=["jobs", "quota", "--clear"]).output
     run_jobs()
     assert statuses(fake_line) == [200, 429, 429, 200, 200]

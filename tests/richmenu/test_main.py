@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_deploy_twice_then_list_and_delete(
         "deleted alias loyalty-staff",
         f"deleted {staff_menu}",
     ]
-    assert main(["delete", "--all-managed"]) == 0
+    assert main(["delete", "--all-managed", "--yes"]) == 0
     assert main(["list"]) == 0
     assert capsys.readouterr().out.endswith("No rich menus.\n")
 
@@ -138,3 +139,78 @@ def test_bad_usage_exits_2(capsys) -> None:
         main(["delete"])
     assert excinfo.value.code == 2
     assert "one of the arguments MENU_ID --all-managed is required" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    """Standard input that is a terminal, with the user's answers already typed."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _deleted(fake_line: FakeLine) -> list[str]:
+    return [r.path for r in fake_line.recorded() if r.method == "DELETE"]
+
+
+@pytest.mark.usefixtures("env")
+def test_delete_all_managed_refuses_without_a_terminal_or_yes(
+    capsys, monkeypatch: pytest.MonkeyPatch, fake_line: FakeLine
+) -> None:
+    assert main(["deploy"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # piped: nobody is asked
+
+    assert main(["delete", "--all-managed"]) == 2
+
+    captured = capsys.readouterr()
+    assert "standard input is not a terminal" in captured.err
+    assert "--yes" in captured.err
+    assert "Nothing was deleted." in captured.err
+    assert _deleted(fake_line) == []
+    assert main(["list"]) == 0
+    assert "3 rich menu(s)" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("env")
+@pytest.mark.parametrize("answer", ["n\n", "\n", "yes please\n", ""])
+def test_delete_all_managed_deletes_nothing_unless_the_answer_is_yes(
+    capsys, monkeypatch: pytest.MonkeyPatch, fake_line: FakeLine, answer: str
+) -> None:
+    assert main(["deploy"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", _Terminal(answer))
+
+    assert main(["delete", "--all-managed"]) == 1
+
+    out = capsys.readouterr().out
+    assert "  alias loyalty-staff" in out
+    assert "Delete these 3 rich menu(s) and 3 alias(es) from LINE?" in out
+    assert out.endswith("Nothing was deleted.\n")
+    assert _deleted(fake_line) == []
+
+
+@pytest.mark.usefixtures("env")
+@pytest.mark.parametrize("answer", ["y\n", "YES\n"])
+def test_delete_all_managed_deletes_once_confirmed(
+    capsys, monkeypatch: pytest.MonkeyPatch, fake_line: FakeLine, answer: str
+) -> None:
+    assert main(["deploy"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", _Terminal(answer))
+
+    assert main(["delete", "--all-managed"]) == 0
+
+    assert "deleted alias loyalty-staff" in capsys.readouterr().out
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.endswith("No rich menus.\n")
+
+
+@pytest.mark.usefixtures("env")
+def test_delete_all_managed_with_nothing_to_delete_asks_nothing(
+    capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", _Terminal(""))
+
+    assert main(["delete", "--all-managed"]) == 0
+
+    assert capsys.readouterr().out == "No rich menus managed by this tool.\n"
