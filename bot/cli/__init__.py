@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.cli import jobs, member, program, staff, store
+from bot.cli import jobs, member, program, staff, store, visits
 
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
+    visits.register()  # store beacon / store checkin, in the store group
     app.cli.add_command(store.group)
     app.cli.add_command(staff.group)
     app.cli.add_command(member.group)

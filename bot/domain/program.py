@@ -151,6 +151,17 @@ class Reward:
 
 
 @dataclass(frozen=True)
+class VisitRules:
+    """Check-ins at a store's entrance: ``points`` each, at most one per store per local day
+    and ``monthly_cap`` a calendar month over all stores; the entrance screen's code changes
+    every ``code_window`` seconds."""
+
+    points: int = 0
+    monthly_cap: int = 8
+    code_window: int = 30
+
+
+@dataclass(frozen=True)
 class Goal:
     """A ticket of ``reward`` given by itself, once, after ``visits`` check-ins or on reaching
     the rank ``rank`` (exactly one of the two is set)."""
@@ -189,6 +200,8 @@ class Program:
     #: How long before a ticket's last moment a reminder goes (offsets not shorter than a
     #: reward's lifetime are skipped for its tickets).
     ticket_reminders: tuple[Duration, ...] = ()
+    #: Check-ins at the entrance (``[visits]``).
+    visits: VisitRules = VisitRules()
 
     def reward(self, key: str) -> Reward | None:
         """The reward named ``key``, or None."""
@@ -198,8 +211,18 @@ class Program:
         """The goals reaching the rank ``rank_key`` gives."""
         return tuple(g for g in self.goals if g.rank == rank_key)
 
+    def visit_goals(self) -> tuple[Goal, ...]:
+        """The goals counted in check-ins, fewest visits first."""
+        return tuple(sorted((g for g in self.goals if g.visits is not None), key=_visits_of))
+
 
 _ONE_MICROSECOND = datetime.resolution
+#: Shortest and longest accepted ``visits.code_window``, in seconds.
+MIN_CODE_WINDOW, MAX_CODE_WINDOW = 10, 600
+
+
+def _visits_of(goal: Goal) -> int:
+    return goal.visits or 0
 
 
 def load_program(path: Path) -> Program:
@@ -267,6 +290,16 @@ def parse_program(
     )
     rewards = _rewards(reader, base or Path.cwd())
     goals = _goals(reader, rewards, ranks)
+    visits = VisitRules(
+        points=reader.integer("visits.points", default=0, minimum=0, maximum=100_000),
+        monthly_cap=reader.integer("visits.monthly_cap", default=8, minimum=1, maximum=31 * 50),
+        code_window=reader.duration("visits.code_window", default="30s").seconds,
+    )
+    if not MIN_CODE_WINDOW <= visits.code_window <= MAX_CODE_WINDOW:
+        reader.problems.append(
+            f"{source}: visits.code_window = {reader.optional_text('visits.code_window')!r} "
+            "must be from '10s' to '10m'"
+        )
     if reader.problems:
         raise ProgramError(reader.problems)
     assert timezone is not None
@@ -284,6 +317,7 @@ def parse_program(
         rewards=rewards,
         goals=goals,
         ticket_reminders=ticket_reminders,
+        visits=visits,
     )
 
 

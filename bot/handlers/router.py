@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from linebot.v3.webhooks import (
+    BeaconEvent,
     Event,
     FollowEvent,
     ImageMessageContent,
@@ -23,7 +24,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.handlers import card, follow, info, points, rewards, settings, staff
+from bot.handlers import card, follow, info, points, rewards, settings, staff, visits
 from bot.handlers.base import Context, Handler, Input, MessageJson
 from bot.handlers.errors import must_retry, on_error
 from bot.handlers.routes import Group, Route, Routes
@@ -69,6 +70,7 @@ SHOPPER = Routes(
             keyword("チケット", "マイチケット", "tickets", "my tickets"),
         ),
         Route(Input.TEXT, settings.show_settings, keyword("設定", "settings")),
+        Route(Input.TEXT, visits.on_check_in_message, visits.is_check_in),
         Route(Input.TEXT, info.show_hint),
     )
 )
@@ -93,6 +95,7 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     UnfollowEvent: follow.on_unfollow,
     PostbackEvent: on_input,
     MessageEvent: on_input,
+    BeaconEvent: visits.on_beacon,
 }
 
 
@@ -129,4 +132,6 @@ def _context(ctx: Context, event: Event) -> Context:
         return replace(ctx, text=event.message.text)
     if isinstance(event, MessageEvent) and isinstance(event.message, ImageMessageContent):
         return replace(ctx, image_id=event.message.id)
+    if isinstance(event, BeaconEvent):
+        return replace(ctx, beacon=(str(event.beacon.type), event.beacon.hwid))
     return ctx

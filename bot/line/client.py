@@ -62,6 +62,7 @@ class LineClient:
         self._api_client = ApiClient(configuration)
         self.api = MessagingApi(self._api_client)
         self._blob = MessagingApiBlob(self._api_client)
+        self._basic_id: str | None = None
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -98,6 +99,18 @@ class LineClient:
             _log_api_error("profile", exc, user_id)
             raise
         return Profile(display_name=found.display_name, language=found.language)
+
+    def basic_id(self) -> str:
+        """The bot's basic ID (``@abc1234``), from LINE's bot info once per process; raises
+        ``ApiException`` on an error answer."""
+        if self._basic_id is None:
+            try:
+                info = self.api.get_bot_info(_request_timeout=self.timeout)
+            except ApiException as exc:
+                _log_api_error("bot info", exc)
+                raise
+            self._basic_id = info.basic_id
+        return self._basic_id
 
     def content(self, message_id: str) -> bytes:
         """What a user sent in message ``message_id`` (an image's bytes); raises

@@ -250,3 +250,19 @@ def goal_op(goal_id: str) -> str:
 def ticket_use_op(store_id: str, transaction_id: str) -> str:
     """The operation key of a ticket used at a store under a transaction id."""
     return f"u:{store_id}:{transaction_id}"
+
+
+def beacons() -> str:
+    """Hash: LINE Beacon hardware id -> the store whose entrance it is at."""
+    return f"{PREFIX}:beacons"
+
+
+def member_visits(member_id: str) -> str:
+    """Hash: the member's check-ins: ``total``, ``month`` (YYYY-MM) and ``month_count``, and
+    ``beacon`` (``<store id>|<unix s>`` of the last check-in by beacon)."""
+    return f"{member(member_id)}:visits"
+
+
+def visit_op(store_id: str, day: str) -> str:
+    """The ledger operation key of a check-in: once per member, store and local day."""
+    return f"v:{store_id}:{day}"
