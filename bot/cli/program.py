@@ -34,6 +34,11 @@ def check(path: Path | None) -> None:
         cost = f"{reward.cost} pt" if reward.cost is not None else "goal tickets only"
         stock = f", stock {reward.stock}" if reward.stock is not None else ""
         click.echo(f"  reward {reward.key}: {cost}, valid {_span(reward.valid)}{stock}")
+    rules = program.visits
+    click.echo(
+        f"  visits: {rules.points} pt a check-in, one per store a day, at most "
+        f"{rules.monthly_cap} a month; entrance code changes every {rules.code_window} s"
+    )
     for goal in program.goals:
         when = f"after {goal.visits} visits" if goal.visits is not None else f"at rank {goal.rank}"
         click.echo(f"  goal: {goal.reward} {when}")
