@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.cli import jobs, member, program, staff, store, visits
+from bot.cli import jobs, member, notice, program, staff, store, visits
 
 
 def init_app(app: Flask) -> None:
@@ -15,3 +15,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(member.group)
     app.cli.add_command(program.group)
     app.cli.add_command(jobs.group)
+    app.cli.add_command(notice.group)

@@ -162,6 +162,15 @@ class VisitRules:
 
 
 @dataclass(frozen=True)
+class MessageRules:
+    """Notices to members (``notice send``): whether a shopper must opt in first, and the local
+    hours they may go out in (None: any time)."""
+
+    opt_in: bool = False
+    hours: QuietHours | None = None
+
+
+@dataclass(frozen=True)
 class Goal:
     """A ticket of ``reward`` given by itself, once, after ``visits`` check-ins or on reaching
     the rank ``rank`` (exactly one of the two is set)."""
@@ -202,6 +211,8 @@ class Program:
     ticket_reminders: tuple[Duration, ...] = ()
     #: Check-ins at the entrance (``[visits]``).
     visits: VisitRules = VisitRules()
+    #: Notices to members (``[messages]``).
+    messages: MessageRules = MessageRules()
 
     def reward(self, key: str) -> Reward | None:
         """The reward named ``key``, or None."""
@@ -295,6 +306,10 @@ def parse_program(
         monthly_cap=reader.integer("visits.monthly_cap", default=8, minimum=1, maximum=31 * 50),
         code_window=reader.duration("visits.code_window", default="30s").seconds,
     )
+    messages = MessageRules(
+        opt_in=reader.boolean("messages.opt_in", default=False),
+        hours=reader.quiet_hours("messages.hours", default="09:00-20:00"),
+    )
     if not MIN_CODE_WINDOW <= visits.code_window <= MAX_CODE_WINDOW:
         reader.problems.append(
             f"{source}: visits.code_window = {reader.optional_text('visits.code_window')!r} "
@@ -318,6 +333,7 @@ def parse_program(
         goals=goals,
         ticket_reminders=ticket_reminders,
         visits=visits,
+        messages=messages,
     )
 
 

@@ -58,6 +58,10 @@ class Member:
     active: bool
     #: Whether the shopper wants expiry reminders and expired-points notices (a setting).
     reminders: bool = True
+    #: Whether the shopper wants promotional notices (a setting; on unless turned off).
+    promotions: bool = True
+    #: Whether the shopper said yes to promotional notices (needed where ``[messages]`` asks).
+    opted_in: bool = False
 
 
 @dataclass(frozen=True)

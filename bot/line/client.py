@@ -12,8 +12,10 @@ from linebot.v3.messaging import (
     Message,
     MessagingApi,
     MessagingApiBlob,
+    MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
+    ValidateMessageRequest,
 )
 
 from bot.log import user_ref
@@ -88,6 +90,39 @@ class LineClient:
             if exc.status != 409:  # 409: this retry key was already accepted; callers decide.
                 _log_api_error("push", exc, to)
             raise
+
+    def multicast(self, to: list[str], messages: list[Message], retry_key: str) -> None:
+        """Send to up to 500 users with an ``X-Line-Retry-Key``; raises ``ApiException``."""
+        request = MulticastRequest(to=to, messages=messages)
+        try:
+            self.api.multicast(
+                request, x_line_retry_key=retry_key, _request_timeout=self.push_timeout
+            )
+        except ApiException as exc:
+            if exc.status != 409:
+                _log_api_error("multicast", exc)
+            raise
+
+    def validate_multicast(self, messages: list[Message]) -> None:
+        """Have LINE check messages as it would for a multicast; ``ApiException`` if not."""
+        try:
+            self.api.validate_multicast(
+                ValidateMessageRequest(messages=messages), _request_timeout=self.timeout
+            )
+        except ApiException as exc:
+            _log_api_error("validate", exc)
+            raise
+
+    def quota_left(self) -> tuple[int | None, int]:
+        """This month's message limit (None: no limit) and how much of it is used."""
+        try:
+            quota = self.api.get_message_quota(_request_timeout=self.timeout)
+            used = self.api.get_message_quota_consumption(_request_timeout=self.timeout)
+        except ApiException as exc:
+            _log_api_error("quota", exc)
+            raise
+        limit = quota.value if getattr(quota.type, "value", quota.type) == "limited" else None
+        return limit, int(used.total_usage)
 
     def profile(self, user_id: str) -> Profile | None:
         """The user's profile, or None when LINE will not give it (blocked, not a friend)."""

@@ -266,3 +266,29 @@ def member_visits(member_id: str) -> str:
 def visit_op(store_id: str, day: str) -> str:
     """The ledger operation key of a check-in: once per member, store and local day."""
     return f"v:{store_id}:{day}"
+
+
+def members_index() -> str:
+    """Sorted set: every member id, scored by when they joined (unix ms)."""
+    return f"{PREFIX}:idx:members"
+
+
+def active_index() -> str:
+    """Sorted set: member id -> their last purchase or check-in (unix s), at any store."""
+    return f"{PREFIX}:idx:active"
+
+
+def store_active_index(store_id: str) -> str:
+    """Sorted set: member id -> their last purchase or check-in at one store (unix s)."""
+    return f"{PREFIX}:idx:store:{{{store_id}}}:active"
+
+
+def campaign(campaign_id: str) -> str:
+    """Hash: a notice send's state: what it sends to whom (fingerprint), how many members,
+    which batches LINE accepted (``b:<n>``), when it started."""
+    return f"{PREFIX}:campaign:{campaign_id}"
+
+
+def campaign_members(campaign_id: str) -> str:
+    """List: the member ids a notice send resolved its segment to, frozen at its first run."""
+    return f"{PREFIX}:campaign:{campaign_id}:members"

@@ -156,6 +156,8 @@ class Ledger:
                 keys.due_index(),
                 keys.outbox_index(),
                 counter_key,
+                keys.active_index(),
+                keys.store_active_index(store_id),
             ],
             args=self._args(
                 now,
@@ -176,6 +178,7 @@ class Ledger:
                 counter_ttl,
                 next(iter(self.due_entries(member_id, expires))),
                 index_entry(member_id, receipt.retry_key) if receipt else "",
+                member_id,
             ),
         )
         status, balance, points, used, spend, number, active, written = result

@@ -91,8 +91,17 @@ class LoyaltyStore:
         number = existing or self._claim_number(member_id, prefix)
         handle = "" if existing else self._claim_handle(member_id)
         created, kept = self._register(
-            keys=[keys.member(member_id)],
-            args=[line_user_id, number, display_name, language, now, handle, new_secret()],
+            keys=[keys.member(member_id), keys.members_index()],
+            args=[
+                line_user_id,
+                number,
+                display_name,
+                language,
+                now,
+                handle,
+                new_secret(),
+                member_id,
+            ],
         )
         if not existing and kept != number:
             # A concurrent registration won; release what this one claimed.
@@ -159,6 +168,8 @@ class LoyaltyStore:
             balance=int(data.get("balance", 0)),
             active=data.get("status") == "active",
             reminders=data.get("reminders", "on") != "off",
+            promotions=data.get("promotions", "on") != "off",
+            opted_in=data.get("opt_in") == "yes",
         )
 
     def member_for_user(self, line_user_id: str) -> Member | None:
@@ -178,6 +189,16 @@ class LoyaltyStore:
         value = "on" if enabled else "off"
         return bool(self._set_preference(keys=[keys.member(member_id)], args=["reminders", value]))
 
+    def set_promotions(self, member_id: str, enabled: bool, *, opt_in: bool = False) -> bool:
+        """Turn the member's promotional notices on or off (``opt_in``: and record that they
+        said yes); False if no such member."""
+        args = ["promotions", "on" if enabled else "off"]
+        if not self._set_preference(keys=[keys.member(member_id)], args=args):
+            return False
+        if opt_in and enabled:
+            self._set_preference(keys=[keys.member(member_id)], args=["opt_in", "yes"])
+        return True
+
     def delete_member(self, member_id: str) -> bool:
         """Forget a member entirely: card indexes first (the card stops working), then every
         key of theirs. False if there is no such member."""
@@ -190,6 +211,13 @@ class LoyaltyStore:
         ):
             if self.redis.get(index) == member_id:
                 self.redis.delete(index)
+        # Out of the member indexes that segments are chosen from.
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(keys.members_index(), member_id)
+            pipe.zrem(keys.active_index(), member_id)
+            for store_id in self.store_ids():
+                pipe.zrem(keys.store_active_index(store_id), member_id)
+            pipe.execute()
         # Their unused tickets leave the ticket due index (the sweep would drop them anyway).
         numbers = self.redis.hkeys(keys.tickets(member_id))
         if numbers:

@@ -38,7 +38,13 @@ class Visits:
             # Before the script: a crash after it can never leave the lot out of the index.
             self.redis.zadd(keys.due_index(), self.ledger.due_entries(member_id, expires), nx=True)
         status, balance, granted, total, month_count = self._check_in(
-            keys=[*keys.member_ledger(member_id), keys.member_visits(member_id), keys.due_index()],
+            keys=[
+                *keys.member_ledger(member_id),
+                keys.member_visits(member_id),
+                keys.due_index(),
+                keys.active_index(),
+                keys.store_active_index(store_id),
+            ],
             args=self.ledger._args(
                 now,
                 keys.visit_op(store_id, day),
@@ -51,6 +57,7 @@ class Visits:
                 next(iter(self.ledger.due_entries(member_id, expires))),
                 via,
                 ELSEWHERE_SECONDS,
+                member_id,
             ),
         )
         outcome = VisitOutcome(

@@ -4,11 +4,11 @@
 -- while the member's last beacon check-in, at another store, is under ARGV[13] seconds old
 -- (one shopper cannot be at two entrances at once).
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the member's visits hash,
--- KEYS[8] the due index
+-- KEYS[8] the due index, KEYS[9] the activity index, KEYS[10] the store's activity index
 -- ARGV[4] op key, ARGV[5] store id, ARGV[6] local day (YYYY-MM-DD), ARGV[7] local month
 -- (YYYY-MM), ARGV[8] monthly cap, ARGV[9] points, ARGV[10] the lot's expiry (unix s),
 -- ARGV[11] its due index entry, ARGV[12] 'beacon' | 'code', ARGV[13] seconds in which a
--- beacon at another store is refused
+-- beacon at another store is refused, ARGV[14] member id
 -- Returns {status, balance, points, total visits, visits this month}; status: applied |
 -- already | capped | elsewhere | no_member
 local key, store, VISITS = ARGV[4], ARGV[5], KEYS[7]
@@ -44,5 +44,7 @@ balance = get_int('balance')
 total, month = total + 1, month + 1
 record('visit', points, balance, {'s', store, 'via', ARGV[12]})
 redis.call('HSET', VISITS, 'total', total, 'month', ARGV[7], 'month_count', month)
+redis.call('ZADD', KEYS[9], NOW, ARGV[14])
+redis.call('ZADD', KEYS[10], NOW, ARGV[14])
 redis.call('HSET', OPS, key, cjson.encode({pts = points, total = total, month = month, at = NOW}))
 return {'applied', balance, points, total, month}

@@ -10,7 +10,8 @@
 -- the global indexes); it needs a single Redis.
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the card code's use record,
 -- KEYS[8] the member's outbox, KEYS[9] the store's transaction binding, KEYS[10] the due
--- index, KEYS[11] the outbox index, KEYS[12] the API key's request counter of this minute
+-- index, KEYS[11] the outbox index, KEYS[12] the API key's request counter of this minute,
+-- KEYS[13] the activity index, KEYS[14] the store's activity index
 -- ARGV[4] op key, ARGV[5] body fingerprint, ARGV[6] amount, ARGV[7] points used,
 -- ARGV[8] points earned per tier "e1;e2;...", ARGV[9] new lot expiry (unix s), ARGV[10] store
 -- id, ARGV[11] transaction id, ARGV[12] code claim ('' when the code is not claimed: a static
@@ -21,7 +22,7 @@
 -- of this key may be given back), ARGV[17] the binding ("<member id> <fingerprint>"),
 -- ARGV[18] the request counter's TTL (s; 0: not counted here), ARGV[19] the due index
 -- entry of the new lot ("<member id>|<expiry>"), ARGV[20] the outbox index entry of the
--- receipt ("<member id>|<retry key>")
+-- receipt ("<member id>|<retry key>"), ARGV[21] member id
 -- Returns {status, balance, earned, used, spend, member number, active (1/0), receipt written
 -- to the outbox (1/0)}; status: applied | replayed | conflict | insufficient | no_member |
 -- code_used | unverified
@@ -77,6 +78,8 @@ end
 local spend = get_int('spend') + amount
 redis.call('HSET', MEMBER, 'spend', spend)
 redis.call('ZADD', SPEND, NOW, key .. '|' .. amount)
+redis.call('ZADD', KEYS[13], NOW, ARGV[21])
+redis.call('ZADD', KEYS[14], NOW, ARGV[21])
 balance = get_int('balance')
 redis.call('HSET', OPS, key, cjson.encode({fp = fingerprint, bal = balance, earned = earned,
   used = used, spend = spend, amount = amount, taken = taken, lot = lot, at = NOW}))

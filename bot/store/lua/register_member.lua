@@ -1,8 +1,8 @@
 -- Create a member once; later calls refresh the profile and return the existing member.
--- KEYS[1] member hash
+-- KEYS[1] member hash, KEYS[2] the members index
 -- ARGV[1] line user id, ARGV[2] member number (used only on creation), ARGV[3] display name,
 -- ARGV[4] language, ARGV[5] now (unix ms), ARGV[6] code lookup handle and ARGV[7] code secret
--- (used only on creation)
+-- (used only on creation), ARGV[8] member id
 -- Returns {created (0/1), member number}
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'name', ARGV[3], 'lang', ARGV[4], 'status', 'active')
@@ -11,4 +11,5 @@ end
 redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'number', ARGV[2], 'name', ARGV[3],
   'lang', ARGV[4], 'status', 'active', 'balance', 0, 'joined', ARGV[5],
   'handle', ARGV[6], 'code_secret', ARGV[7], 'code_counter', 0)
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[8])
 return {1, ARGV[2]}
