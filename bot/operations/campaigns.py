@@ -343,6 +343,7 @@ def send(
     if sent_now:
         redis.hincrby(key, "sent", sent_now)
         redis.hset(key, "sent_at", services.clock())
+        redis.zadd(keys.campaign_index(), {campaign_id: services.clock()})
         log.info("notice %s: %d members in %d multicasts", campaign_id, sent_now, batches)
     return Sent(total, sent_now, batches, already, stopped)
 

@@ -292,3 +292,24 @@ def campaign(campaign_id: str) -> str:
 def campaign_members(campaign_id: str) -> str:
     """List: the member ids a notice send resolved its segment to, frozen at its first run."""
     return f"{PREFIX}:campaign:{campaign_id}:members"
+
+
+def stats_day(day: str) -> str:
+    """Hash with a TTL: the day's figures (local day YYYY-MM-DD): purchases, amount, points
+    earned, used, expired, refunds, tickets, check-ins (bot/store/stats.py)."""
+    return f"{PREFIX}:stats:{day}"
+
+
+def store_stats_day(store_id: str, day: str) -> str:
+    """Hash with a TTL: one store's figures of a local day."""
+    return f"{PREFIX}:stats:{{{store_id}}}:{day}"
+
+
+def blocked_index() -> str:
+    """Set: the ids of members who blocked the account (unfollowed)."""
+    return f"{PREFIX}:idx:blocked"
+
+
+def campaign_index() -> str:
+    """Sorted set: campaign ids, scored by when they last sent (unix s)."""
+    return f"{PREFIX}:campaigns"

@@ -66,6 +66,7 @@ class Ledger:
         self._adjust = script(client, "adjust")
         self._maintain = script(client, "maintain")
         self._last_expiry = (-1, 0)
+        self._last_day = (-1, "")
         ranks = program.ranks
         self._common = [
             ranks.window.approx_seconds(),
@@ -74,6 +75,23 @@ class Ledger:
 
     def _args(self, now: int, *rest: object) -> list[object]:
         return [now, *self._common, *rest]
+
+    def local_day(self, now: int) -> str:
+        """The program's local day of ``now`` (YYYY-MM-DD): the day figures are counted on."""
+        minute, day = self._last_day
+        if minute == now // 60:  # zones are whole minutes apart: a minute is on one day
+            return day
+        local = datetime.fromtimestamp(now, UTC).astimezone(self.program.timezone)
+        self._last_day = (now // 60, local.date().isoformat())
+        return self._last_day[1]
+
+    def stats_key(self, now: int) -> str:
+        """The figures hash of ``now``'s local day: every ledger script's last key."""
+        return keys.stats_day(self.local_day(now))
+
+    def keys_for(self, member_id: str, now: int) -> list[str]:
+        """The ledger keys and the day's figures: what refund, adjust and maintain take."""
+        return [*keys.member_ledger(member_id), self.stats_key(now)]
 
     def _replicated(self, member_id: str) -> None:
         """Wait until ``wait`` replicas have every write so far; raise NotReplicated if not.
@@ -158,6 +176,8 @@ class Ledger:
                 counter_key,
                 keys.active_index(),
                 keys.store_active_index(store_id),
+                keys.store_stats_day(store_id, self.local_day(now)),
+                self.stats_key(now),
             ],
             args=self._args(
                 now,
@@ -200,7 +220,7 @@ class Ledger:
     ) -> RefundOutcome:
         """Reverse a purchase once per ``op_key``."""
         result = self._refund(
-            keys=keys.member_ledger(member_id),
+            keys=self.keys_for(member_id, now),
             args=self._args(now, op_key, purchase_key, store_id, ref),
         )
         outcome = RefundOutcome(Outcome(_str(result[0])), *(int(v) for v in result[1:]))
@@ -220,7 +240,7 @@ class Ledger:
             self._mark_due(member_id, expires)
         fingerprint = json.dumps([amount, reason], ensure_ascii=False)
         status, balance = self._adjust(
-            keys=keys.member_ledger(member_id),
+            keys=self.keys_for(member_id, now),
             args=self._args(now, op_key, fingerprint, amount, expires, reason),
         )
         if _str(status) in _WRITTEN:
@@ -230,7 +250,7 @@ class Ledger:
     def maintain(self, member_id: str, now: int) -> Standing | None:
         """Expire due lots and age the rank window; None if there is no such member."""
         found, balance, spend = self._maintain(
-            keys=keys.member_ledger(member_id), args=self._args(now)
+            keys=self.keys_for(member_id, now), args=self._args(now)
         )
         return Standing(int(balance), int(spend)) if found else None
 

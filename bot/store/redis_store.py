@@ -79,14 +79,19 @@ class LoyaltyStore:
     # -- members -----------------------------------------------------------------------
 
     def register_member(
-        self, line_user_id: str, display_name: str, language: str, prefix: str = DEFAULT_PREFIX
+        self,
+        line_user_id: str,
+        display_name: str,
+        language: str,
+        prefix: str = DEFAULT_PREFIX,
+        now: float | None = None,
     ) -> tuple[Member, bool]:
         """Create the member for a LINE user, or refresh an existing one; True when created.
 
         A new member gets a member number starting with ``prefix`` and the handle and secret
         of rotating card codes."""
         member_id = keys.member_id_for(line_user_id)
-        now = str(int(time.time() * 1000))
+        joined = str(int((time.time() if now is None else now) * 1000))
         existing = self.redis.hget(keys.member(member_id), "number")
         number = existing or self._claim_number(member_id, prefix)
         handle = "" if existing else self._claim_handle(member_id)
@@ -97,12 +102,14 @@ class LoyaltyStore:
                 number,
                 display_name,
                 language,
-                now,
+                joined,
                 handle,
                 new_secret(),
                 member_id,
             ],
         )
+        if existing:
+            self.redis.srem(keys.blocked_index(), member_id)  # back from blocking, if so
         if not existing and kept != number:
             # A concurrent registration won; release what this one claimed.
             self.redis.delete(keys.card_number(number), keys.card_handle(handle))
@@ -214,6 +221,7 @@ class LoyaltyStore:
         # Out of the member indexes that segments are chosen from.
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.zrem(keys.members_index(), member_id)
+            pipe.srem(keys.blocked_index(), member_id)
             pipe.zrem(keys.active_index(), member_id)
             for store_id in self.store_ids():
                 pipe.zrem(keys.store_active_index(store_id), member_id)
@@ -234,7 +242,10 @@ class LoyaltyStore:
         # Only an existing member: an unfollow from a stranger must not create a record.
         if not self.redis.exists(key):
             return False
-        self.redis.hset(key, "status", "inactive")
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, "status", "inactive")
+            pipe.sadd(keys.blocked_index(), keys.member_id_for(line_user_id))
+            pipe.execute()
         return True
 
     # -- stores ------------------------------------------------------------------------

@@ -44,6 +44,8 @@ class Visits:
                 keys.due_index(),
                 keys.active_index(),
                 keys.store_active_index(store_id),
+                keys.store_stats_day(store_id, day),
+                self.ledger.stats_key(now),
             ],
             args=self.ledger._args(
                 now,

@@ -1,6 +1,6 @@
 -- An admin adjustment, once per key: a positive amount is a new lot, a negative one is taken
 -- FIFO by expiry; refused (not capped) if it would take the balance below zero.
--- KEYS: the ledger keys (see ledger_common.lua)
+-- KEYS: the ledger keys (see ledger_common.lua), then the day's figures
 -- ARGV[4] op key, ARGV[5] fingerprint, ARGV[6] signed amount, ARGV[7] new lot expiry (unix s),
 -- ARGV[8] reason
 -- Returns {status, balance}; status: applied | replayed | conflict | insufficient | no_member
@@ -21,5 +21,6 @@ elseif delta < 0 then
 end
 balance = get_int('balance')
 record('adjust', delta, balance, {'r', ARGV[8], 'ref', key})
+count('adjusted', delta)
 redis.call('HSET', OPS, key, cjson.encode({fp = fingerprint, bal = balance, at = NOW}))
 return {'applied', balance}

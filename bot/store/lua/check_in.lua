@@ -4,7 +4,8 @@
 -- while the member's last beacon check-in, at another store, is under ARGV[13] seconds old
 -- (one shopper cannot be at two entrances at once).
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the member's visits hash,
--- KEYS[8] the due index, KEYS[9] the activity index, KEYS[10] the store's activity index
+-- KEYS[8] the due index, KEYS[9] the activity index, KEYS[10] the store's activity index,
+-- KEYS[11] the store's figures of the day, KEYS[12] the day's figures
 -- ARGV[4] op key, ARGV[5] store id, ARGV[6] local day (YYYY-MM-DD), ARGV[7] local month
 -- (YYYY-MM), ARGV[8] monthly cap, ARGV[9] points, ARGV[10] the lot's expiry (unix s),
 -- ARGV[11] its due index entry, ARGV[12] 'beacon' | 'code', ARGV[13] seconds in which a
@@ -44,6 +45,8 @@ balance = get_int('balance')
 total, month = total + 1, month + 1
 record('visit', points, balance, {'s', store, 'via', ARGV[12]})
 redis.call('HSET', VISITS, 'total', total, 'month', ARGV[7], 'month_count', month)
+count('checkins', 1, KEYS[11])
+count('visit_points', points, KEYS[11])
 redis.call('ZADD', KEYS[9], NOW, ARGV[14])
 redis.call('ZADD', KEYS[10], NOW, ARGV[14])
 redis.call('HSET', OPS, key, cjson.encode({pts = points, total = total, month = month, at = NOW}))

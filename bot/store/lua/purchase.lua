@@ -11,7 +11,8 @@
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the card code's use record,
 -- KEYS[8] the member's outbox, KEYS[9] the store's transaction binding, KEYS[10] the due
 -- index, KEYS[11] the outbox index, KEYS[12] the API key's request counter of this minute,
--- KEYS[13] the activity index, KEYS[14] the store's activity index
+-- KEYS[13] the activity index, KEYS[14] the store's activity index, KEYS[15] the store's
+-- figures of the day, KEYS[16] the day's figures
 -- ARGV[4] op key, ARGV[5] body fingerprint, ARGV[6] amount, ARGV[7] points used,
 -- ARGV[8] points earned per tier "e1;e2;...", ARGV[9] new lot expiry (unix s), ARGV[10] store
 -- id, ARGV[11] transaction id, ARGV[12] code claim ('' when the code is not claimed: a static
@@ -78,6 +79,10 @@ end
 local spend = get_int('spend') + amount
 redis.call('HSET', MEMBER, 'spend', spend)
 redis.call('ZADD', SPEND, NOW, key .. '|' .. amount)
+count('purchases', 1, KEYS[15])
+count('amount', amount, KEYS[15])
+count('earned', earned, KEYS[15])
+count('used', used, KEYS[15])
 redis.call('ZADD', KEYS[13], NOW, ARGV[21])
 redis.call('ZADD', KEYS[14], NOW, ARGV[21])
 balance = get_int('balance')
