@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.cli import jobs, member, notice, program, staff, stats, store, visits
+from bot.cli import export, jobs, member, notice, program, staff, stats, store, visits
 
 
 def init_app(app: Flask) -> None:
@@ -17,3 +17,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs.group)
     app.cli.add_command(notice.group)
     app.cli.add_command(stats.stats)
+    app.cli.add_command(export.group)
