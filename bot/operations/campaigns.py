@@ -173,6 +173,8 @@ def _candidates(
             if member_id not in seen:
                 seen.add(member_id)
                 yield member_id
+    elif segment.language is not None:
+        yield from redis.sscan_iter(keys.language_index(segment.language), count=READ_BATCH)
     else:
         yield from _scan(redis, keys.members_index(), "-inf")
 

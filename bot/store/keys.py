@@ -313,3 +313,8 @@ def blocked_index() -> str:
 def campaign_index() -> str:
     """Sorted set: campaign ids, scored by when they last sent (unix s)."""
     return f"{PREFIX}:campaigns"
+
+
+def language_index(language: str) -> str:
+    """Set: the ids of members whose LINE profile language is ``language`` (ja or en)."""
+    return f"{PREFIX}:idx:lang:{language}"

@@ -17,6 +17,8 @@ from bot.store.scripts import script
 
 log = logging.getLogger(__name__)
 
+#: The languages members are indexed by (bot/messages/texts.py serves these).
+LANGUAGES = ("ja", "en")
 #: How many random member numbers (or code handles) to try before giving up: a number collides
 #: about once in 10^10 tries, a handle once in 9 x 10^7 / members.
 NUMBER_ATTEMPTS = 8
@@ -96,7 +98,12 @@ class LoyaltyStore:
         number = existing or self._claim_number(member_id, prefix)
         handle = "" if existing else self._claim_handle(member_id)
         created, kept = self._register(
-            keys=[keys.member(member_id), keys.members_index()],
+            keys=[
+                keys.member(member_id),
+                keys.members_index(),
+                keys.language_index(language),
+                *(keys.language_index(other) for other in LANGUAGES if other != language),
+            ],
             args=[
                 line_user_id,
                 number,
@@ -222,6 +229,8 @@ class LoyaltyStore:
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.zrem(keys.members_index(), member_id)
             pipe.srem(keys.blocked_index(), member_id)
+            for language in LANGUAGES:
+                pipe.srem(keys.language_index(language), member_id)
             pipe.zrem(keys.active_index(), member_id)
             for store_id in self.store_ids():
                 pipe.zrem(keys.store_active_index(store_id), member_id)

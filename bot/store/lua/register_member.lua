@@ -1,9 +1,12 @@
 -- Create a member once; later calls refresh the profile and return the existing member.
--- KEYS[1] member hash, KEYS[2] the members index
+-- KEYS[1] member hash, KEYS[2] the members index, KEYS[3] the index of the member's language,
+-- KEYS[4..] the indexes of the other languages
 -- ARGV[1] line user id, ARGV[2] member number (used only on creation), ARGV[3] display name,
 -- ARGV[4] language, ARGV[5] now (unix ms), ARGV[6] code lookup handle and ARGV[7] code secret
 -- (used only on creation), ARGV[8] member id
 -- Returns {created (0/1), member number}
+for i = 4, #KEYS do redis.call('SREM', KEYS[i], ARGV[8]) end
+redis.call('SADD', KEYS[3], ARGV[8])
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'name', ARGV[3], 'lang', ARGV[4], 'status', 'active')
   return {0, redis.call('HGET', KEYS[1], 'number')}
