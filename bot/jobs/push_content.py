@@ -11,9 +11,10 @@ from bot.domain.records import Member
 from bot.domain.schedule import last_day_of_use
 from bot.handlers.follow import welcome_messages
 from bot.handlers.rewards import ticket_view
-from bot.messages.flex import ReceiptView, receipt_message
+from bot.messages.flex import ReceiptView, receipt_message, text_message
 from bot.messages.notices import ExpiredView, ReminderView, expired_message, reminder_message
 from bot.messages.rewards_views import ticket_message, ticket_reminder_message
+from bot.messages.texts import text
 from bot.services import Services
 
 #: An expired-points notice older than this (seconds; held back by LINE's monthly limit, say)
@@ -102,6 +103,19 @@ def ticket_reminder(svc: Services, member: Member, payload: dict, now: int) -> M
     return ticket_reminder_message(member.language, svc.settings.program.card, view)
 
 
+def rank_up(svc: Services, member: Member, payload: dict, now: int) -> MessageJson | None:
+    """The rank the member reached and what it gives; None if the program lost the rank."""
+    tier = next((t for t in svc.settings.program.ranks.tiers if t.key == payload["rank"]), None)
+    if tier is None:
+        return None
+    language = member.language
+    lines = [text(language, "rank_up", rank=tier.name_en if language == "en" else tier.name)]
+    if tier.multiplier != 1:
+        multiplier = f"{float(tier.multiplier):g}"
+        lines.append(text(language, "rank_up_benefit", multiplier=multiplier))
+    return text_message("\n".join(lines))
+
+
 def welcome(svc: Services, member: Member, payload: dict, now: int) -> list[MessageJson]:
     """A new friend's welcome and card, built now (the card's code and image are current)."""
     return welcome_messages(svc, member, created=True)
@@ -119,5 +133,6 @@ KINDS: dict[str, Kind] = {
     "reminder": Kind(reminder, optional=True),
     "expired": Kind(expired, optional=True),
     "ticket": Kind(ticket, optional=False),
+    "rank_up": Kind(rank_up, optional=False),
     "ticket_reminder": Kind(ticket_reminder, optional=True),
 }

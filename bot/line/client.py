@@ -79,9 +79,14 @@ class LineClient:
             _log_api_error("reply", exc)
             raise
 
-    def push(self, to: str, messages: list[Message], retry_key: str) -> None:
-        """Push to a user with an ``X-Line-Retry-Key``; raises ``ApiException`` on errors."""
-        request = PushMessageRequest(to=to, messages=messages)
+    def push(
+        self, to: str, messages: list[Message], retry_key: str, unit: str | None = None
+    ) -> None:
+        """Push to a user with an ``X-Line-Retry-Key``; raises ``ApiException`` on errors.
+        ``unit``: the custom aggregation unit LINE's statistics count it under."""
+        request = PushMessageRequest(
+            to=to, messages=messages, customAggregationUnits=[unit] if unit else None
+        )
         try:
             self.api.push_message(
                 request, x_line_retry_key=retry_key, _request_timeout=self.push_timeout
@@ -91,9 +96,14 @@ class LineClient:
                 _log_api_error("push", exc, to)
             raise
 
-    def multicast(self, to: list[str], messages: list[Message], retry_key: str) -> None:
-        """Send to up to 500 users with an ``X-Line-Retry-Key``; raises ``ApiException``."""
-        request = MulticastRequest(to=to, messages=messages)
+    def multicast(
+        self, to: list[str], messages: list[Message], retry_key: str, unit: str | None = None
+    ) -> None:
+        """Send to up to 500 users with an ``X-Line-Retry-Key``; raises ``ApiException``.
+        ``unit``: the custom aggregation unit LINE's statistics count it under."""
+        request = MulticastRequest(
+            to=to, messages=messages, customAggregationUnits=[unit] if unit else None
+        )
         try:
             self.api.multicast(
                 request, x_line_retry_key=retry_key, _request_timeout=self.push_timeout

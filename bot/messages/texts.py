@@ -183,6 +183,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "checkin_how": "LINEのカメラでQRコードを読み取り、表示されたメッセージをそのまま送信してください。",
         "checkin_poster_day": "このポスターのコードは{date}だけ有効です",
         "checkin_offline": "再接続中…",
+        "rank_up": "ランクが「{rank}」になりました!",
+        "rank_up_benefit": "これからのお買い物では、ポイントが{multiplier}倍たまります。",
     },
     "en": {
         "welcome": "Thanks for adding us, {name}! Here is your membership card. "
@@ -361,6 +363,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "checkin_how": "Scan the QR code with LINE's camera and send the message it types.",
         "checkin_poster_day": "This poster's code works on {date} only",
         "checkin_offline": "Reconnecting…",
+        "rank_up": "You have reached the {rank} rank!",
+        "rank_up_benefit": "From now on your purchases earn {multiplier} times the points.",
     },
 }
 
