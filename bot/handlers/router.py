@@ -24,7 +24,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.handlers import card, follow, info, points, rewards, settings, staff, visits
+from bot.handlers import card, follow, info, leave, points, rewards, settings, staff, visits
 from bot.handlers.base import Context, Handler, Input, MessageJson
 from bot.handlers.errors import must_retry, on_error
 from bot.handlers.routes import Group, Route, Routes
@@ -57,6 +57,7 @@ SHOPPER = Routes(
         Route(Action.REWARD, rewards.choose_reward),
         Route(Action.EXCHANGE, rewards.exchange),
         Route(Action.TICKETS, rewards.show_tickets),
+        Route(Action.LEAVE, leave.leave),
         Route(Action.TAB, info.switch_tab),
         Route(Action.SETTINGS, settings.show_settings),
         Route(Input.TEXT, card.show_card, keyword("会員証", "カード", "card", "membership card")),
@@ -71,6 +72,7 @@ SHOPPER = Routes(
         ),
         Route(Input.TEXT, settings.show_settings, keyword("設定", "settings")),
         Route(Input.TEXT, visits.on_check_in_message, visits.is_check_in),
+        Route(Input.TEXT, leave.leave, keyword("退会", "leave", "leave the program")),
         Route(Input.TEXT, info.show_hint),
     )
 )

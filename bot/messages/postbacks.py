@@ -48,6 +48,7 @@ class Action(StrEnum):
     EXCHANGE = "exchange"
     TICKETS = "tickets"
     STAFF_TICKET_USE = "staff_ticket_use"
+    LEAVE = "leave"
 
 
 class FieldCodec(Protocol):
@@ -255,6 +256,13 @@ class StaffTicketUse(Postback, action=Action.STAFF_TICKET_USE):
     """Staff: use the pending ticket whose transaction id is ``t``."""
 
     t: str = wire(TRANSACTION_ID, required=True)
+
+
+@dataclass(frozen=True)
+class Leave(Postback, action=Action.LEAVE):
+    """Leave the program: ask to confirm; ``confirm`` on deletes the member's data."""
+
+    confirm: bool | None = wire(OnOff())
 
 
 def unpack(data: object) -> Postback | None:

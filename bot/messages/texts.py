@@ -185,6 +185,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "checkin_offline": "再接続中…",
         "rank_up": "ランクが「{rank}」になりました!",
         "rank_up_benefit": "これからのお買い物では、ポイントが{multiplier}倍たまります。",
+        "leave_confirm": "退会すると、会員証・ポイント（{balance}）・履歴・特典チケットがすべて削除され、元に戻せません。退会しますか?",
+        "leave_confirm_alt": "退会の確認",
+        "leave_button": "退会する",
+        "leave_keep": "やめる",
+        "leave_done": "退会しました。会員証（会員番号 {number}）、ポイント {balance}、履歴、特典チケット、来店の記録を削除しました。またのご利用をお待ちしています。",
+        "leave_kept": "退会をやめました。会員証はそのままです。",
+        "leave_nothing": "会員の記録はありません。",
     },
     "en": {
         "welcome": "Thanks for adding us, {name}! Here is your membership card. "
@@ -365,6 +372,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "checkin_offline": "Reconnecting…",
         "rank_up": "You have reached the {rank} rank!",
         "rank_up_benefit": "From now on your purchases earn {multiplier} times the points.",
+        "leave_confirm": "Leaving deletes your card, your points ({balance}), your history and your reward tickets for good. Leave the program?",
+        "leave_confirm_alt": "Confirm leaving",
+        "leave_button": "Leave",
+        "leave_keep": "Cancel",
+        "leave_done": "You have left the program. We deleted your card (member {number}), {balance} of points, your history, reward tickets and visits. Come back any time.",
+        "leave_kept": "You are still a member; nothing was deleted.",
+        "leave_nothing": "We keep no membership for you.",
     },
 }
 
