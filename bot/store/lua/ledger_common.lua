@@ -19,12 +19,17 @@ local STATS = KEYS[#KEYS]
 -- Figures are kept this long (s): a year and a month, for `stats --since 365d`.
 local STATS_TTL = 400 * 86400
 
+local stats_dated = {}
+
 -- Add to the day's figures (and, with `store_key`, to the store's too).
 local function count(field, n, store_key)
   if n == 0 then return end
   for _, key in ipairs({STATS, store_key}) do
     redis.call('HINCRBY', key, field, n)
-    redis.call('EXPIRE', key, STATS_TTL)
+    if not stats_dated[key] then
+      redis.call('EXPIRE', key, STATS_TTL)
+      stats_dated[key] = true
+    end
   end
 end
 local WINDOW = tonumber(ARGV[2])
