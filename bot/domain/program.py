@@ -32,6 +32,8 @@ _RANK_KEY = re.compile(r"^[a-z0-9_-]{1,32}$")
 MAX_MULTIPLIER = 100
 #: Most rewards a program may list: a carousel shows at most 12 bubbles, one is the balance.
 MAX_REWARDS = 11
+#: Largest cost of a reward, in points (a confirm button carries it in 9 digits).
+MAX_COST = 999_999_999
 #: Longest a reward's name may be (it heads a Flex bubble and the ticket).
 MAX_REWARD_NAME = 40
 
@@ -390,7 +392,9 @@ def _rewards(reader: _Reader, base: Path) -> tuple[Reward, ...]:
         sub = _Reader(raw, reader.source, prefix=where + ".")
         key = sub.text("key")
         name = sub.text("name")
-        cost = sub.integer("cost", default=0, minimum=1) if "cost" in raw else None
+        cost = (
+            sub.integer("cost", default=0, minimum=1, maximum=MAX_COST) if "cost" in raw else None
+        )
         stock = sub.integer("stock", default=0, minimum=0) if "stock" in raw else None
         valid = sub.duration("valid", default="30d")
         reward = Reward(

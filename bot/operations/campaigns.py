@@ -89,6 +89,7 @@ class CampaignError(Exception):
 
 def resolve(services: Services, segment: Segment, now: int) -> Selection:
     """The members a segment names now (members who may not get promotions left out)."""
+    services.store.index_older_members()  # once ever: members from before the indexes
     program = services.settings.program
     redis = services.store.redis
     selection = Selection()
@@ -108,18 +109,25 @@ def resolve(services: Services, segment: Segment, now: int) -> Selection:
                 )  # fmt: skip
                 if segment.inactive_days is not None:
                     pipe.zscore(keys.active_index(), member_id)
+                    pipe.zscore(keys.members_index(), member_id)
                 if expiring_by is not None:
                     pipe.zrange(keys.member_ledger(member_id).lots, 0, 0, withscores=True)
             answers = iter(pipe.execute())
         for member_id in chunk:
             status, lang, balance, spend, promotions, opt_in = next(answers)
-            last_active = next(answers) if segment.inactive_days is not None else None
+            last_active = joined = None
+            if segment.inactive_days is not None:
+                last_active, joined = next(answers), next(answers)
             first_lot = next(answers) if expiring_by is not None else None
             if status is None:
                 continue  # deleted since the index named them
             if not _matches(program, segment, now, lang, balance, spend, last_active, first_lot,
                             expiring_by):  # fmt: skip
                 continue
+            if segment.inactive_days is not None and (
+                joined is None or float(joined) >= (now - segment.inactive_days * 86400) * 1000
+            ):
+                continue  # a member who joined since is new, not inactive
             if status != "active":
                 selection.left_out["unfollowed"] += 1
             elif promotions == "off":
@@ -348,7 +356,6 @@ def send(
         if progress is not None:
             progress(already + sent_now, total)
     if sent_now:
-        redis.hincrby(key, "sent", sent_now)
         redis.hset(key, "sent_at", services.clock())
         redis.zadd(keys.campaign_index(), {campaign_id: services.clock()})
         log.info("notice %s: %d members in %d multicasts", campaign_id, sent_now, batches)

@@ -1,7 +1,8 @@
 """CSV exports for a store owner: members, and every ledger step of the period.
 
 Rows are streamed: members come from the indexes in pages and their records are read in
-pipelined batches, so memory stays bounded whatever the number of members. Members are named
+pipelined batches, so memory stays bounded whatever the number of members (the transactions
+export reads every member's latest history, so its time grows with the members). Members are named
 by their member number, never by their LINE user id.
 """
 
@@ -38,6 +39,7 @@ def _local(services: Services, unix: float | None) -> str:
 def _period_members(services: Services, since: int, store_id: str | None) -> Iterator[str]:
     """Members active in the period (at ``store_id``), then, without a store, those who joined
     in it; each once (the seen set holds ids only of the period's members)."""
+    services.store.index_older_members()  # once ever: members from before the indexes
     redis = services.store.redis
     sources = [(keys.store_active_index(store_id) if store_id else keys.active_index(), since)]
     if store_id is None:
@@ -86,12 +88,22 @@ def member_rows(services: Services, since: int, store_id: str | None) -> Iterato
                    "off" if promotions == "off" else "on"]  # fmt: skip
 
 
+def _all_members(services: Services) -> Iterator[str]:
+    """Every member id, from the members index in pages."""
+    services.store.index_older_members()
+    redis, offset = services.store.redis, 0
+    while page := redis.zrange(keys.members_index(), offset, offset + BATCH * 10 - 1):
+        offset += len(page)
+        yield from page
+
+
 def transaction_rows(services: Services, since: int, store_id: str | None) -> Iterator[list[str]]:
     """One row per ledger step of the period (purchases, points used, refunds, expiry,
-    adjustments, exchanges, tickets, check-ins) of the members active in it, each member's
-    oldest first; with ``store_id``, the steps at that store."""
+    adjustments, exchanges, tickets, check-ins), each member's oldest first; with
+    ``store_id``, the steps at that store. Every member's history is read back to the
+    period's start (a refund or an expiry today may be of a member who bought long ago)."""
     redis = services.store.redis
-    for member_id in _period_members(services, since, store_id):
+    for member_id in _all_members(services):
         number = redis.hget(keys.member(member_id), "number")
         if number is None:
             continue

@@ -50,6 +50,7 @@ class Figures:
 
 def figures(services: Services, since_seconds: int, store_id: str | None = None) -> Figures:
     """The figures of the last ``since_seconds`` (whole local days, today included)."""
+    services.store.index_older_members()  # once ever: members from before the indexes
     redis, now = services.store.redis, services.clock()
     zone = services.settings.program.timezone
     today = datetime.fromtimestamp(now, UTC).astimezone(zone).date()
@@ -87,5 +88,6 @@ def _notice(services: Services, campaign_id: str, sent_at: int) -> NoticeFigures
             for member_id in member_ids[start : start + 1000]:
                 pipe.zcount(keys.member_ledger(member_id).spend, sent_at, sent_at + FOLLOW_UP)
             bought += sum(1 for n in pipe.execute() if n)
-    sent = int(redis.hget(keys.campaign(campaign_id), "sent") or 0)
+    state = redis.hgetall(keys.campaign(campaign_id))
+    sent = sum(int(n) for name, n in state.items() if name.startswith("b:"))
     return NoticeFigures(campaign_id, sent_at, sent, bought)

@@ -259,7 +259,7 @@ def beacons() -> str:
 
 def member_visits(member_id: str) -> str:
     """Hash: the member's check-ins: ``total``, ``month`` (YYYY-MM) and ``month_count``, and
-    ``beacon`` (``<store id>|<unix s>`` of the last check-in by beacon)."""
+    ``last`` (``<store id>|<unix s>`` of the last check-in)."""
     return f"{member(member_id)}:visits"
 
 
@@ -318,3 +318,8 @@ def campaign_index() -> str:
 def language_index(language: str) -> str:
     """Set: the ids of members whose LINE profile language is ``language`` (ja or en)."""
     return f"{PREFIX}:idx:lang:{language}"
+
+
+def member_index_complete() -> str:
+    """String: set once the members registered before the member indexes were added to them."""
+    return f"{PREFIX}:idx:members:complete"

@@ -220,7 +220,11 @@ class Ledger:
     ) -> RefundOutcome:
         """Reverse a purchase once per ``op_key``."""
         result = self._refund(
-            keys=self.keys_for(member_id, now),
+            keys=[
+                *keys.member_ledger(member_id),
+                keys.store_stats_day(store_id, self.local_day(now)),
+                self.stats_key(now),
+            ],
             args=self._args(now, op_key, purchase_key, store_id, ref),
         )
         outcome = RefundOutcome(Outcome(_str(result[0])), *(int(v) for v in result[1:]))

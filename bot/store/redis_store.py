@@ -203,6 +203,46 @@ class LoyaltyStore:
         value = "on" if enabled else "off"
         return bool(self._set_preference(keys=[keys.member(member_id)], args=["reminders", value]))
 
+    def index_older_members(self) -> int:
+        """Add the members registered before the member indexes to them (joined, language,
+        blocked, and their last purchase within the rank window as their last activity): one
+        SCAN of the keyspace, once ever; returns how many were added."""
+        if self.redis.exists(keys.member_index_complete()):
+            return 0
+        prefix = keys.member("")[:-1]  # "loyalty:m:{"
+        added = 0
+        batch: list[str] = []
+
+        def flush() -> int:
+            with self.redis.pipeline(transaction=False) as pipe:
+                for member_id in batch:
+                    pipe.hmget(keys.member(member_id), "joined", "lang", "status")
+                    pipe.zrange(keys.member_ledger(member_id).spend, -1, -1, withscores=True)
+                answers = iter(pipe.execute())
+            with self.redis.pipeline(transaction=False) as pipe:
+                for member_id in batch:
+                    (joined, lang, status), last = next(answers), next(answers)
+                    pipe.zadd(keys.members_index(), {member_id: int(joined or 0)}, nx=True)
+                    pipe.sadd(keys.language_index(lang or "ja"), member_id)
+                    if status != "active":
+                        pipe.sadd(keys.blocked_index(), member_id)
+                    if last:
+                        pipe.zadd(keys.active_index(), {member_id: last[0][1]}, nx=True)
+                pipe.execute()
+            return len(batch)
+
+        for name in self.redis.scan_iter(match=f"{prefix}*", count=1000):
+            if not name.endswith("}"):
+                continue  # a member's other keys (lots, history, ...)
+            batch.append(name[len(prefix) : -1])
+            if len(batch) == 500:
+                added += flush()
+                batch = []
+        if batch:
+            added += flush()
+        self.redis.set(keys.member_index_complete(), 1)
+        return added
+
     def set_promotions(self, member_id: str, enabled: bool, *, opt_in: bool = False) -> bool:
         """Turn the member's promotional notices on or off (``opt_in``: and record that they
         said yes); False if no such member."""

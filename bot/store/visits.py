@@ -8,7 +8,7 @@ from bot.store import keys
 from bot.store.ledger import Ledger
 from bot.store.scripts import script
 
-#: A beacon check-in at another store within this many seconds of the last one is refused.
+#: A check-in at another store within this many seconds of the last one is refused.
 ELSEWHERE_SECONDS = 60
 
 

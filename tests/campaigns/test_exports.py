@@ -72,3 +72,34 @@ def test_a_bad_since_or_store_is_a_clear_error(app, tmp_path):
                                   "--out", str(out)])  # fmt: skip
     assert "no store S404" in unknown.output
     assert not out.exists()
+
+
+def test_a_refund_today_of_an_old_sale_is_in_todays_export(app, client, services, card_code,
+                                                           tmp_path):  # fmt: skip
+    services.clock = lambda: T0 - 40 * DAY
+    member, _ = services.store.register_member(user_id(), "m", "ja", now=T0 - 40 * DAY)
+    key = services.store.add_store("S001", "渋谷店")
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"transaction_id": "OLD", "card_code": card_code(member), "amount": 10_000}
+    assert client.post("/api/v1/transactions", json=body, headers=headers).status_code == 201
+    services.clock = lambda: T0
+    assert client.post("/api/v1/transactions/OLD/refund", headers=headers).status_code == 201
+    out = tmp_path / "week.csv"
+    runner = app.test_cli_runner()
+    runner.invoke(args=["export", "transactions", "--since", "7d", "--out", str(out)])
+    assert [(r["kind"], r["reference"]) for r in _read(out)] == [("reverse", "OLD")]
+    figures_s001 = runner.invoke(args=["stats", "--store", "S001", "--since", "7d", "--json"])
+    assert '"refunds": 1' in figures_s001.output
+
+
+def test_members_from_before_the_indexes_are_found_once(app, services, redis_client):
+    from bot.operations import campaigns
+    from bot.operations.campaigns import Segment
+    from bot.store import keys
+
+    members = [services.store.register_member(user_id(), "m", "en")[0] for _ in range(3)]
+    redis_client.delete(keys.members_index(), keys.language_index("en"))  # as before them
+    assert services.store.index_older_members() == 3
+    assert services.store.index_older_members() == 0  # once
+    found = campaigns.resolve(services, Segment(language="en"), T0).member_ids
+    assert sorted(found) == sorted(m.member_id for m in members)

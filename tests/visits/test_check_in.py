@@ -87,13 +87,31 @@ def test_a_beacon_at_another_store_a_moment_later_is_refused(say, member, stores
     assert balance(services, member) == 10
 
 
+def test_a_code_at_one_store_and_a_beacon_at_another_a_moment_apart_grant_once(
+    say, member, stores, services, clock
+):
+    code, _ = visits.screen_code(services, "S001")
+    [reply] = say(events.text(member.line_user_id, checkin_codes.message("S001", code)))
+    assert "チェックインしました" in reply["text"]
+    clock(T0 + 20)
+    [reply] = say(events.beacon(member.line_user_id, HWID_2))
+    assert "別の店舗でチェックインしたばかり" in reply["text"]
+    clock(T0 + 40)
+    poster = visits.poster_code(services, "S002", date(2027, 3, 1))
+    [reply] = say(events.text(member.line_user_id, checkin_codes.message("S002", poster)))
+    assert "別の店舗でチェックインしたばかり" in reply["text"]
+    assert balance(services, member) == 5
+
+
 def test_the_monthly_cap_counts_every_store(member, services, clock):
     for n in range(1, 5):
         services.store.add_store(f"S00{n}", f"店{n}")
-    results = [
-        visits.check_in(services, member.member_id, f"S00{n}", "code").outcome.status
-        for n in range(1, 5)
-    ]
+    results = []
+    for n in range(1, 5):
+        clock(T0 + n * 120)  # a store or two down the road, minutes apart
+        results.append(
+            visits.check_in(services, member.member_id, f"S00{n}", "code").outcome.status
+        )
     assert results == [Outcome.APPLIED] * 3 + [Outcome.CAPPED]
     assert balance(services, member) == 15
     clock(T0 + 31 * DAY)  # April: a new month
@@ -106,7 +124,9 @@ def test_a_capped_check_in_says_so(say, member, services, clock):
     for n in range(1, 5):
         services.store.add_store(f"S00{n}", f"店{n}")
     for n in range(1, 4):
+        clock(T0 + n * 120)
         visits.check_in(services, member.member_id, f"S00{n}", "code")
+    clock(T0 + 600)
     code, _ = visits.screen_code(services, "S004")
     [reply] = say(events.text(member.line_user_id, checkin_codes.message("S004", code)))
     assert "上限（3 回）" in reply["text"]

@@ -8,7 +8,8 @@
 -- from other lots go back where they came from. So refunding every sale leaves what was
 -- there before, in any order and whatever expired in between. Its spend leaves the rank
 -- window.
--- KEYS: the ledger keys (see ledger_common.lua), then the day's figures
+-- KEYS: the ledger keys (see ledger_common.lua), KEYS[7] the store's figures of the day,
+-- KEYS[8] the day's figures
 -- ARGV[4] refund op key, ARGV[5] purchase op key, ARGV[6] store id, ARGV[7] transaction id
 -- Returns {status, balance, reversed, restored, shortfall, spend}; status: applied | replayed |
 -- not_found | no_member
@@ -139,9 +140,9 @@ if redis.call('ZREM', SPEND, purchase_key .. '|' .. purchase.amount) == 1 then
   redis.call('HSET', MEMBER, 'spend', spend)
 end
 local balance = get_int('balance')
-count('refunds', 1)
-count('reversed', reversed)
-count('restored', restored)
+count('refunds', 1, KEYS[7])
+count('reversed', reversed, KEYS[7])
+count('restored', restored, KEYS[7])
 redis.call('HSET', OPS, key, cjson.encode({bal = balance, reversed = reversed,
   restored = restored, shortfall = shortfall, lost = lost, forgiven = forgiven, settled = paid,
   spend = spend, at = NOW}))

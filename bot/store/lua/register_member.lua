@@ -9,6 +9,8 @@ for i = 4, #KEYS do redis.call('SREM', KEYS[i], ARGV[8]) end
 redis.call('SADD', KEYS[3], ARGV[8])
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'name', ARGV[3], 'lang', ARGV[4], 'status', 'active')
+  -- A member from before the index: in it now (with when they joined, if known).
+  redis.call('ZADD', KEYS[2], 'NX', redis.call('HGET', KEYS[1], 'joined') or ARGV[5], ARGV[8])
   return {0, redis.call('HGET', KEYS[1], 'number')}
 end
 redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'number', ARGV[2], 'name', ARGV[3],
