@@ -81,20 +81,25 @@ def beacon_list() -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write a printable poster (PNG) whose code works on --day only.",
 )
+@click.option("--rotate", is_flag=True, help="A new URL: the screen's old URL stops working.")
 @click.option(
     "--day",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="The poster's day (default: today, in the program's time zone).",
 )
 @with_appcontext
-def checkin(store_id: str, poster: Path | None, day: datetime | None) -> None:
+def checkin(store_id: str, poster: Path | None, rotate: bool, day: datetime | None) -> None:
     """Print STORE_ID's entrance screen URL (keep it secret: whoever opens it can check in)."""
     svc = services()
     with redis_errors():
         store_id = existing_store(svc, store_id)
         name = svc.store.store_name(store_id)
     click.echo(f"entrance screen for {store_id} ({name}); open it on the screen at the door:")
-    click.echo(visits.screen_url(svc, store_id))
+    with redis_errors():
+        url = visits.screen_url(svc, store_id, rotate=rotate)
+    click.echo(url)
+    if rotate:
+        click.echo("the screen's earlier URL no longer works: open this one on it")
     if poster is None:
         return
     on: date = day.date() if day else visits.local_today(svc)

@@ -9,7 +9,9 @@ program's visit goals (a ticket each, given once).
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import quote
@@ -22,6 +24,7 @@ from bot.domain.program import Goal
 from bot.domain.records import Outcome, Store, VisitOutcome
 from bot.operations.rewards import give_goal
 from bot.services import Services
+from bot.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -139,18 +142,34 @@ def _signer(services: Services) -> URLSafeSerializer:
     return URLSafeSerializer(services.settings.secret_key, salt="checkin-screen-v1")
 
 
-def screen_url(services: Services, store_id: str) -> str:
-    """The secret URL of a store's entrance screen (whoever has it can show the codes)."""
-    token = _signer(services).dumps(store_id)
+def _screen_secret(services: Services, store_id: str, *, rotate: bool = False) -> str:
+    """The store's entrance screen secret (kept with the store; a new one revokes old URLs)."""
+    redis, key = services.store.redis, keys.store(store_id)
+    if rotate:
+        redis.hset(key, "checkin_secret", secrets.token_urlsafe(12))
+    else:
+        redis.hsetnx(key, "checkin_secret", secrets.token_urlsafe(12))
+    return redis.hget(key, "checkin_secret")
+
+
+def screen_url(services: Services, store_id: str, *, rotate: bool = False) -> str:
+    """The secret URL of a store's entrance screen (whoever has it can show the codes);
+    ``rotate`` makes a new one and every earlier URL stops working."""
+    token = _signer(services).dumps([store_id, _screen_secret(services, store_id, rotate=rotate)])
     return f"{services.settings.public_base_url}/checkin/{token}"
 
 
 def screen_store(services: Services, token: str) -> str | None:
-    """The store a screen token names, or None for a tampered token or a store that is gone."""
+    """The store a screen token names, or None for a tampered or revoked token, or a store
+    that is gone."""
     try:
-        store_id = _signer(services).loads(token)
+        found = _signer(services).loads(token)
     except BadSignature:
         return None
-    if not isinstance(store_id, str):
+    if not isinstance(found, list) or len(found) != 2 or not all(isinstance(f, str) for f in found):
         return None
-    return services.store.resolve_store_id(store_id)
+    store_id, secret = found
+    kept = services.store.redis.hget(keys.store(store_id), "checkin_secret")
+    if kept is None or not hmac.compare_digest(kept, secret):
+        return None
+    return store_id

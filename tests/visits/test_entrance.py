@@ -130,3 +130,17 @@ def test_app_factory_serves_the_screen_with_production_settings(settings, stores
     app = create_app({"SETTINGS": settings})
     path = urlsplit(visits.screen_url(services, "S001")).path
     assert app.test_client().get(path).status_code == 200
+
+
+def test_rotate_makes_a_new_screen_url_and_the_old_one_stops(cli, client, services, stores,
+                                                            screen):  # fmt: skip
+    assert client.get(screen).status_code == 200
+    result = cli.invoke(args=["store", "checkin", "S001", "--rotate"])
+    assert result.exit_code == 0, result.output
+    url = next(line for line in result.output.splitlines() if "/checkin/" in line)
+    assert client.get(screen).status_code == 404
+    assert client.get(screen + "/qr.png").status_code == 404
+    assert client.get(urlsplit(url).path).status_code == 200
+    # Printing the URL again without --rotate gives the same one.
+    again = cli.invoke(args=["store", "checkin", "S001"]).output
+    assert urlsplit(url).path in again
