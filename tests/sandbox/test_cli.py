@@ -75,3 +75,8 @@ def test_a_photo_that_is_not_one_is_refused_before_sending(live_sandbox, user, t
     done = live_sandbox.run("-m", "sandbox", "--user", user, "photo", str(text), timeout=30)
     assert done.returncode != 0
     assert "send a .jpg or .png photo" in done.stdout + done.stderr
+
+
+def test_make_run_prints_the_page_first(live_sandbox):
+    first = live_sandbox.log.read_text().splitlines()[0]
+    assert f"open {live_sandbox.url}/_sandbox/ in a browser" in first
