@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.embedded_redis import EmbeddedRedis
+from tests.support.browser import browser, chrome  # noqa: F401 - fixtures for the page tests
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Seconds the launcher may take to answer /healthz (honcho starts four processes).
