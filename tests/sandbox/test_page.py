@@ -3,11 +3,13 @@ follow, tap, charge at the till, the rich menu after a deploy, the staff scan of
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.request
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.support.browser import wait_for
 
@@ -88,6 +90,13 @@ def test_follow_draws_the_welcome_and_the_card_bubble(browser, live_sandbox):
     shown = json.loads(card.find_element(By.CSS_SELECTOR, ".json").text)
     assert shown["type"] == "flex"
     assert shown["contents"]["type"] == "bubble"
+    # Loosely, as drawn: the card image is there (many colours, not a blank box) and the first
+    # button has the colour the bot gave it.
+    picture = Image.open(io.BytesIO(card.screenshot_as_png)).convert("RGB")
+    assert len(picture.getcolors(maxcolors=1 << 24)) > 200
+    colour = shown["contents"]["footer"]["contents"][0]["color"].lstrip("#")
+    drawn = Image.open(io.BytesIO(buttons[0].screenshot_as_png)).convert("RGB")
+    assert drawn.getpixel((5, drawn.height // 2)) == tuple(bytes.fromhex(colour))
     # The English shopper gets English.
     english = _phone(browser, SHOPPER, 1)
     _follow(browser, english)
@@ -158,6 +167,47 @@ def test_the_till_charges_the_code_shown_and_the_receipt_arrives(browser, live_s
     assert json.loads(answer.text.split("\n", 2)[2])["points_reversed"] == 12
 
 
+def _button(message, label: str):
+    return next(
+        b for b in message.find_elements(By.CSS_SELECTOR, ".flex-button") if b.text == label
+    )
+
+
+def test_a_ticket_exchanged_in_the_chat_is_used_at_the_till(browser, live_sandbox):
+    _open(browser, live_sandbox)
+    phone = _phone(browser, SHOPPER)
+    _follow(browser, phone)
+    browser.find_element(By.ID, "make-store").click()
+    wait_for(browser, lambda d: "sk_" in d.find_element(By.ID, "store-status").text)
+    _charge(browser, 5000)
+    _wait_bot(browser, phone, 3)  # the receipt
+    phone.find_element(By.CSS_SELECTOR, ".text-input").send_keys("特典\n")
+    rewards = _wait_bot(browser, phone, 4)[3]
+    assert rewards.find_elements(By.CSS_SELECTOR, ".flex-carousel .flex-bubble")
+    browser.execute_script("arguments[0].scrollIntoView()", rewards)
+    _button(rewards, "交換する").click()
+    confirm = _wait_bot(browser, phone, 5)[4]
+    _button(confirm, "交換する").click()
+    ticket = _wait_bot(browser, phone, 6)[5]
+    assert "特典チケット" in ticket.text
+    select = browser.find_element(By.ID, "till-ticket")
+    wait_for(browser, lambda d: len(select.find_elements(By.TAG_NAME, "option")) == 2)
+    select.find_elements(By.TAG_NAME, "option")[1].click()
+    browser.find_element(By.ID, "till-redeem").click()
+    answer = browser.find_element(By.ID, "till-answer")
+    wait_for(browser, lambda d: "/api/v1/tickets/redeem" in answer.text)
+    assert answer.text.split("\n")[1] == "201", answer.text
+    wait_for(browser, lambda d: len(select.find_elements(By.TAG_NAME, "option")) == 1)
+
+
+def test_the_daily_sweep_button_runs_the_sweep(browser, live_sandbox):
+    _open(browser, live_sandbox)
+    browser.find_element(By.ID, "run-sweep").click()
+    out = browser.find_element(By.ID, "sweep-answer")
+    wait_for(browser, lambda d: out.text.startswith("Sweep done"))
+    assert "points expired" in out.text
+
+
 def _richmenu(*args: str, live_sandbox) -> str:
     done = live_sandbox.run("-m", "richmenu", *args)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -208,21 +258,33 @@ def test_the_staff_member_scans_a_photo_of_the_card_and_grants(browser, live_san
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - the sandbox
         photo = Path(tmp_path / "card.png")
         photo.write_bytes(response.read())
+    _richmenu("deploy", live_sandbox=live_sandbox)
     staff = _phone(browser, STAFF)
     _act(staff, "staff")
     wait_for(
         browser,
         lambda d: "Registered as staff" in staff.find_element(By.CSS_SELECTOR, ".chat").text,
     )
+    # The staff menu's scan area, then the camera quick reply (it opens the file picker).
+    scan = wait_for(
+        browser, lambda d: staff.find_elements(By.CSS_SELECTOR, '.rm-area[aria-label="スキャン"]')
+    )
+    scan[0].click()
+    quick = wait_for(
+        browser, lambda d: staff.find_elements(By.CSS_SELECTOR, ".quick-replies button")
+    )
+    assert [q.get_attribute("data-action-type") for q in quick] == ["camera", "cameraRoll"]
+    quick[0].click()
+    assert not staff.find_element(By.CSS_SELECTOR, ".quick-replies").is_displayed()
     staff.find_element(By.CSS_SELECTOR, ".photo-input").send_keys(str(photo))
-    found = _wait_bot(browser, staff, 1)[0]
+    found = _wait_bot(browser, staff, 2)[1]
     number = browser.find_element(By.ID, "till-code-note").text.split()[1].rstrip(";")
     assert number.replace(" ", "") in found.text.replace(" ", "")
     staff.find_element(By.CSS_SELECTOR, ".text-input").send_keys("1280\n")
-    confirm = _wait_bot(browser, staff, 2)[1]
+    confirm = _wait_bot(browser, staff, 3)[2]
     grant = next(b for b in confirm.find_elements(By.CSS_SELECTOR, ".flex-button") if b.text)
     grant.click()
-    granted = _wait_bot(browser, staff, 3)[2]
+    granted = _wait_bot(browser, staff, 4)[3]
     assert "+12" in granted.text
     receipt = _wait_bot(browser, shopper, 3)[2]
     assert "¥1,280" in receipt.text
