@@ -136,22 +136,6 @@ def font() -> Response:
     return response
 
 
-@bp.get("/api/config")
-def config() -> Response:
-    """What the page needs to know about this bot."""
-    svc = services()
-    program = svc.settings.program
-    return _json(
-        {
-            "publicBaseUrl": svc.settings.public_base_url,
-            "storeId": STORE_ID,
-            "storeName": program.card.store_name,
-            "codeMode": program.code_mode,
-            "rewards": [r.key for r in program.rewards],
-        }
-    )
-
-
 @bp.post("/api/personas")
 def persona() -> Response:
     """Give a persona a LINE user id (a new one unless sent) and its profile at the stand-in."""
