@@ -12,6 +12,7 @@ import pytest
 from bot.config import Settings
 from bot.services import Services
 from tests.conftest import make_settings
+from tests.support.browser import browser, chrome  # noqa: F401 - fixtures for the screen test
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 #: A Monday at 10:00 in Tokyo.
