@@ -90,7 +90,7 @@ def ticket(svc: Services, member: Member, payload: dict, now: int) -> MessageJso
     found = svc.tickets.ticket(member.member_id, str(payload["ticket"]))
     if found is None or not found.usable(now):
         return None
-    view = ticket_view(svc, member.language, found)
+    view = ticket_view(svc, member.member_id, member.language, found)
     return ticket_message(member.language, svc.settings.program.card, view, "ticket_goal")
 
 
@@ -99,7 +99,7 @@ def ticket_reminder(svc: Services, member: Member, payload: dict, now: int) -> M
     found = svc.tickets.ticket(member.member_id, str(payload["ticket"]))
     if found is None or not found.usable(now):
         return None
-    view = ticket_view(svc, member.language, found)
+    view = ticket_view(svc, member.member_id, member.language, found)
     return ticket_reminder_message(member.language, svc.settings.program.card, view)
 
 
