@@ -14,6 +14,9 @@ from bot.messages.texts import text
 
 log = logging.getLogger(__name__)
 
+#: How long a Leave button stays good, in seconds: an old bubble scrolled back to asks again.
+CONFIRM_SECONDS = 10 * 60
+
 
 def leave(ctx: Context) -> list[MessageJson]:
     """退会 / leave, or its buttons: confirm, then delete; Cancel keeps everything."""
@@ -25,8 +28,9 @@ def leave(ctx: Context) -> list[MessageJson]:
     language = ctx.language
     standing = ctx.services.ledger.maintain(ctx.member.member_id, ctx.services.clock())
     balance = fmt.points(language, standing.balance if standing else ctx.member.balance)
-    if tap.confirm is None:
-        return [_confirm(language, balance)]
+    now = ctx.services.clock()
+    if tap.confirm is None or not tap.at or not 0 <= now - int(tap.at) <= CONFIRM_SECONDS:
+        return [_confirm(language, balance, now)]
     number = fmt.member_number(ctx.member.number)
     if not ctx.services.store.delete_member(ctx.member.member_id):
         return ctx.say("leave_nothing")
@@ -34,7 +38,7 @@ def leave(ctx: Context) -> list[MessageJson]:
     return ctx.say("leave_done", number=number, balance=balance)
 
 
-def _confirm(language: str, balance: str) -> MessageJson:
+def _confirm(language: str, balance: str, now: int) -> MessageJson:
     return {
         "type": "flex",
         "altText": text(language, "leave_confirm_alt"),
@@ -56,7 +60,8 @@ def _confirm(language: str, balance: str) -> MessageJson:
                 "layout": "horizontal",
                 "spacing": "sm",
                 "contents": [
-                    button(text(language, "leave_button"), postbacks.Leave(confirm=True),
+                    button(text(language, "leave_button"),
+                           postbacks.Leave(confirm=True, at=str(now)),
                            style="primary", color="#D32F2F", height=None, echo=True),
                     button(text(language, "leave_keep"), postbacks.Leave(confirm=False),
                            height=None, echo=True),

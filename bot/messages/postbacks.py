@@ -260,9 +260,11 @@ class StaffTicketUse(Postback, action=Action.STAFF_TICKET_USE):
 
 @dataclass(frozen=True)
 class Leave(Postback, action=Action.LEAVE):
-    """Leave the program: ask to confirm; ``confirm`` on deletes the member's data."""
+    """Leave the program: ask to confirm; ``confirm`` on deletes the member's data, if the
+    confirm step was shown at ``at`` (unix s) not long ago."""
 
     confirm: bool | None = wire(OnOff())
+    at: str | None = wire(Pattern(re.compile(r"[0-9]{1,12}")))
 
 
 def unpack(data: object) -> Postback | None:

@@ -179,8 +179,12 @@ def _apply(
     program = services.settings.program
     before = program.ranks.for_spend(outcome.spend - purchase.amount)
     reached = program.ranks.for_spend(outcome.spend)
-    if reached.threshold > before.threshold and outcome.active:
-        # A replay puts it again too (a crash may have cut this short): same retry key.
+    if (
+        reached.threshold > before.threshold
+        and outcome.active
+        and services.store.mark_once(member_id, f"ru:{reached.key}:{outcome.spend}")
+    ):
+        # Marked first: a POS retry days later (LINE forgets retry keys in 24 h) says nothing.
         push = PushIntent(
             "rank_up",
             rank_up_retry_key(member_id, reached.key, outcome.spend),

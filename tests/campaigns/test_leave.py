@@ -20,7 +20,8 @@ def test_leave_asks_then_deletes_and_says_what(post_webhook, run_jobs, fake_line
     [confirm] = _send(post_webhook, run_jobs, fake_line, events.text(member.line_user_id, "退会"))
     assert "120 pt" in confirm["contents"]["body"]["contents"][0]["text"]
     buttons = [b["action"]["data"] for b in confirm["contents"]["footer"]["contents"]]
-    assert buttons == ["action=leave&confirm=on", "action=leave&confirm=off"]
+    assert buttons[0].startswith("action=leave&confirm=on&at=")
+    assert buttons[1] == "action=leave&confirm=off"
     assert services.store.member(member.member_id) is not None  # nothing yet
     [kept] = _send(post_webhook, run_jobs, fake_line,
                    events.postback(member.line_user_id, buttons[1]))  # fmt: skip
@@ -35,3 +36,15 @@ def test_leave_asks_then_deletes_and_says_what(post_webhook, run_jobs, fake_line
     [again] = _send(post_webhook, run_jobs, fake_line,
                     events.postback(member.line_user_id, buttons[0]))  # fmt: skip
     assert "会員の記録はありません" in again["text"]
+
+
+def test_an_old_leave_button_asks_again(post_webhook, run_jobs, fake_line, member, services):
+    now = services.clock()
+    old = f"action=leave&confirm=on&at={now - 11 * 60}"
+    [asked] = _send(post_webhook, run_jobs, fake_line, events.postback(member.line_user_id, old))
+    assert asked["type"] == "flex"  # the confirm step again, not a deletion
+    assert services.store.member(member.member_id) is not None
+    bare = "action=leave&confirm=on"
+    [asked] = _send(post_webhook, run_jobs, fake_line, events.postback(member.line_user_id, bare))
+    assert asked["type"] == "flex"
+    assert services.store.member(member.member_id) is not None
