@@ -131,7 +131,7 @@ def test_rewards_and_goals_are_read():
 @pytest.mark.parametrize(
     ("rewards", "goals", "expected"),
     [
-        ([{**_REWARD, "cost": 0}], [], "rewards[0].cost = 0 must be an integer >= 1"),
+        ([{**_REWARD, "cost": 0}], [], "rewards[0].cost = 0 must be an integer from 1 to"),
         ([{**_REWARD, "cost": "50"}], [], "rewards[0].cost = '50' must be an integer"),
         ([{**_REWARD, "stock": -1}], [], "rewards[0].stock = -1 must be an integer >= 0"),
         ([{**_REWARD, "valid": "30x"}], [], "rewards[0].valid = '30x'"),
