@@ -182,7 +182,7 @@ def card_message(language: str, design: CardDesign, card: CardView) -> dict[str,
     alt = text(
         language,
         "card_alt",
-        store=design.store_name,
+        store=design.store_label(language),
         number=card.number,
         balance=fmt.number(card.balance),
         rank=card.rank_name,

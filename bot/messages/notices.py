@@ -48,7 +48,11 @@ def reminder_message(language: str, design: CardDesign, view: ReminderView) -> d
         hint=text(language, "reminder_hint"),
     )
     alt = text(
-        language, "reminder_alt", store=design.store_name, points=fmt.number(view.points), date=day
+        language,
+        "reminder_alt",
+        store=design.store_label(language),
+        points=fmt.number(view.points),
+        date=day,
     )
     return {"type": "flex", "altText": alt[:MAX_ALT_TEXT], "contents": bubble}
 
@@ -69,7 +73,7 @@ def expired_message(language: str, design: CardDesign, view: ExpiredView) -> dic
     alt = text(
         language,
         "expired_alt",
-        store=design.store_name,
+        store=design.store_label(language),
         points=fmt.number(view.points),
         balance=fmt.number(view.balance),
     )
@@ -116,7 +120,7 @@ def _bubble(
         body.append({"type": "text", "text": hint, "size": "xs", "color": "#888888", "wrap": True})
     return {
         "type": "bubble",
-        "header": header(design, title, design.store_name, note_above=True),
+        "header": header(design, title, design.store_label(language), note_above=True),
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
         "footer": {
             "type": "box",
