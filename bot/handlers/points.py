@@ -71,14 +71,22 @@ def show_history(ctx: Context) -> list[MessageJson]:
     stores = _store_names(ctx, entries[:limit])
     lines = [
         HistoryLine(
-            at=fmt.local(entry.at, zone),
+            at=fmt.local(_when(entry), zone),
             label=_label(ctx, entry, stores),
             points=entry.points,
             balance=entry.balance,
         )
         for entry in entries[:limit]
     ]
-    return [history_message(language, svc.settings.program.card, lines, older)]
+    this_year = fmt.local(svc.clock(), zone).year
+    return [history_message(language, svc.settings.program.card, lines, older, this_year)]
+
+
+def _when(entry: Entry) -> int:
+    """When an entry happened for the shopper: a sale's own time as the till reported it
+    (``o``, for sales uploaded late), else when the ledger recorded it."""
+    occurred = entry.fields.get("o", "")
+    return int(occurred) if occurred.isdigit() else entry.at
 
 
 def _store_names(ctx: Context, entries: list[Entry]) -> dict[str, str]:

@@ -40,7 +40,7 @@ MARGIN, RADIUS = 16, 40
 #: The white panel that carries the codes: (left, top, right, bottom).
 PANEL = (44, 196, WIDTH - 44, HEIGHT - 44)
 #: Change whenever this module draws differently (part of every image digest).
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -125,14 +125,26 @@ def _bound(binding: tuple[str, str], fingerprint: str, transaction_id: str) -> s
     return binding[0]
 
 
+#: Item lines a receipt lists (the rest are counted); LINE's bubble holds 30 KB.
+RECEIPT_ITEMS = 20
+
+
 def _receipt(store: Store, purchase: Purchase) -> PushIntent:
-    """The receipt push of a purchase; the ledger adds the points when it applies it."""
+    """The receipt push of a purchase; the ledger adds the points when it applies it. The
+    push reads the sale's rank change from the ledger when it is sent (store id and
+    transaction id), so the sale itself does no more work for it."""
     occurred = purchase.occurred_at or datetime.now(UTC)
     payload = {
         "store_name": store.name,
         "occurred_at": occurred.isoformat(),
         "amount": purchase.amount,
+        "store_id": store.store_id,
+        "transaction_id": purchase.transaction_id,
     }
+    if purchase.items:
+        shown = purchase.items[:RECEIPT_ITEMS]
+        payload["items"] = [[i.name, i.quantity, i.unit_price] for i in shown]
+        payload["more_items"] = len(purchase.items) - len(shown)
     key = receipt_retry_key(store.store_id, purchase.transaction_id)
     return PushIntent("receipt", key, payload, urgent=True)
 
@@ -165,6 +177,7 @@ def _apply(
         receipt=_receipt(store, purchase),
         replay_only=refused is not None,
         counter=counter,
+        occurred_at=int(purchase.occurred_at.timestamp()) if purchase.occurred_at else None,
     )
     if outcome.status is Outcome.UNVERIFIED and refused is not None:
         raise refused

@@ -132,6 +132,7 @@ class Ledger:
         receipt: PushIntent | None = None,
         replay_only: bool = False,
         counter: tuple[str, int] | None = None,
+        occurred_at: int | None = None,
     ) -> PurchaseOutcome:
         """Redeem ``points_used`` and earn on ``amount`` once per ``op_key`` (the transaction id
         of ``store_id``), all in one step: bind the id to this member and body (CONFLICT if it is
@@ -139,7 +140,8 @@ class Ledger:
         the member's outbox and its index (if the purchase is applied now and the member
         follows the account). ``replay_only``: give back an earlier application of ``op_key``,
         apply nothing (status UNVERIFIED). ``counter``: a request counter key and its TTL, to
-        count this request in the same step."""
+        count this request in the same step. ``occurred_at`` (unix s): when the till says the
+        sale happened, which the history shows."""
         expires = self.lot_expiry(now)
         ledger_keys = keys.member_ledger(member_id)
         earned = earned_by_tier(self.program.earn, self.program.ranks, amount, points_used)
@@ -176,6 +178,7 @@ class Ledger:
                 counter_ttl,
                 next(iter(self.due_entries(member_id, expires))),
                 index_entry(member_id, receipt.retry_key) if receipt else "",
+                "" if occurred_at is None else occurred_at,
             ),
         )
         status, balance, points, used, spend, number, active, written = result
@@ -230,6 +233,11 @@ class Ledger:
             keys=keys.member_ledger(member_id), args=self._args(now)
         )
         return Standing(int(balance), int(spend)) if found else None
+
+    def operation(self, member_id: str, op_key: str) -> dict | None:
+        """What an applied operation recorded (its idempotency record), or None."""
+        raw = self.redis.hget(keys.member_ledger(member_id).ops, op_key)
+        return json.loads(raw) if raw else None
 
     def lots(self, member_id: str) -> list[Lot]:
         """The member's live lots, the one expiring first first (as stored; call maintain first)."""
