@@ -1,8 +1,9 @@
 """Routing tables: event types to handlers, and every postback and message to a route.
 
 Postbacks and messages go through ``GROUPS`` in order, as python-telegram-bot's handler
-groups: the staff conversation (for registered staff; bot/handlers/staff.py), then the
-shopper's routes. ``dispatch`` holds the one error handler (bot/handlers/errors.py).
+groups: a staff invite code (bot/handlers/staff_invites.py), the staff conversation (for
+registered staff; bot/handlers/staff.py), then the shopper's routes. ``dispatch`` holds the
+one error handler (bot/handlers/errors.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.handlers import card, follow, info, points, rewards, settings, staff
 from bot.handlers.base import Context, Handler, Input, MessageJson
 from bot.handlers.errors import must_retry, on_error
 from bot.handlers.routes import Group, Route, Routes
+from bot.handlers.staff_invites import INVITES
 from bot.messages import postbacks
 from bot.messages.postbacks import Action
 from bot.services import Services
@@ -74,7 +76,7 @@ SHOPPER = Routes(
 )
 
 #: Tried in order; the first group that takes an input answers it.
-GROUPS: tuple[Group, ...] = (staff.CONVERSATION, SHOPPER)
+GROUPS: tuple[Group, ...] = (INVITES, staff.CONVERSATION, SHOPPER)
 
 
 def on_input(ctx: Context) -> list[MessageJson]:
@@ -110,7 +112,7 @@ def dispatch(services: Services, event: Event) -> list[MessageJson]:
     if handler is None:
         log.info("no handler for %s event", type(event).__name__)
         return []
-    ctx = Context(services, event.source.user_id, None)
+    ctx = Context(services, event.source.user_id, None, event_id=event.webhook_event_id)
     try:
         ctx = _context(ctx, event)
         return handler(ctx)

@@ -12,7 +12,14 @@ from bot.domain.schedule import last_day_of_use
 from bot.handlers.follow import welcome_messages
 from bot.handlers.rewards import ticket_view
 from bot.messages.flex import ReceiptLine, ReceiptView, receipt_message
-from bot.messages.notices import ExpiredView, ReminderView, expired_message, reminder_message
+from bot.messages.notices import (
+    ChangeView,
+    ExpiredView,
+    ReminderView,
+    change_message,
+    expired_message,
+    reminder_message,
+)
 from bot.messages.rewards_views import ticket_message, ticket_reminder_message
 from bot.services import Services
 from bot.store import keys
@@ -107,6 +114,22 @@ def expired(svc: Services, member: Member, payload: dict, now: int) -> MessageJs
     return expired_message(member.language, svc.settings.program.card, view)
 
 
+def points_change(svc: Services, member: Member, payload: dict, now: int) -> MessageJson:
+    """Points that changed without a purchase (refund, undo, adjustment), as the ledger step
+    that changed them counted them."""
+    view = ChangeView(
+        why=str(payload["why"]),
+        balance=int(payload["balance"]),
+        store_name=str(payload.get("store_name", "")),
+        receipt=str(payload.get("transaction_id", "")),
+        reason=str(payload.get("reason", "")),
+        adjusted=int(payload.get("points", 0)),
+        restored=int(payload.get("restored", 0)),
+        reversed=int(payload.get("reversed", 0)),
+    )
+    return change_message(member.language, svc.settings.program.card, view)
+
+
 def ticket(svc: Services, member: Member, payload: dict, now: int) -> MessageJson | None:
     """A ticket given by itself (a goal reached); None if it can no longer be used."""
     found = svc.tickets.ticket(member.member_id, str(payload["ticket"]))
@@ -139,6 +162,7 @@ KINDS: dict[str, Kind] = {
     "welcome": Kind(welcome, optional=False),
     "reply": Kind(reply, optional=False, to_anyone=True),
     "receipt": Kind(receipt, optional=False),
+    "points_change": Kind(points_change, optional=False),
     "reminder": Kind(reminder, optional=True),
     "expired": Kind(expired, optional=True),
     "ticket": Kind(ticket, optional=False),

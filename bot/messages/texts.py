@@ -79,14 +79,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "staff_scan": "お客さまの会員証か特典チケットをカメラで撮影するか、番号を送ってください。",
         "staff_camera": "カメラ",
         "staff_camera_roll": "写真を選ぶ",
-        "staff_enter_code": "会員番号かバーコードの下の番号を送ってください。",
+        "staff_enter_code": "会員証のバーコードの下の16桁の番号を送ってください（特典チケットは20桁の番号）。"
+        "会員番号だけでは受け付けられません。",
+        "staff_enter_code_static": "会員番号（会員証のバーコードの下の13桁）を送ってください"
+        "（特典チケットは20桁の番号）。",
         "staff_unreadable": "バーコードを読み取れませんでした。画面全体を明るく撮り直すか、番号を送ってください。",
         "staff_unknown_card": "この番号の会員は見つかりません。番号を確かめてください。",
         "staff_member_found": "会員番号 {number}\n残高 {balance} pt\nお会計の金額を送ってください（ポイントを使うときは「1280 100」のように金額と利用ポイント）。",
-        "staff_bad_amount": "金額を数字で送ってください（例: 1280、ポイント利用は「1280 100」）。",
+        "staff_bad_amount": "金額を1円以上の数字で送ってください（例: 1280 や ¥1,280、ポイント利用は「1280 100」）。",
         "staff_too_many_points": "利用ポイントが残高 {balance} pt を超えています。",
-        "staff_confirm": "会員番号 {number}\nお会計 ¥{amount}\n利用ポイント {used} pt\nこの内容でポイントを付与しますか?",
-        "staff_confirm_alt": "付与の確認: ¥{amount} / 利用 {used} pt",
+        "staff_confirm": "会員番号 {number}\nお会計 ¥{amount}\n利用ポイント {used} pt\n付与ポイント {earned}\nこの内容でポイントを付与しますか?",
+        "staff_confirm_alt": "付与の確認: ¥{amount} / 利用 {used} pt / 付与 {earned}",
         "staff_confirm_button": "付与する",
         "staff_cancel_button": "やめる",
         "staff_cancelled": "取りやめました。",
@@ -96,11 +99,27 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "staff_amount_too_large": "LINEからの付与は ¥{limit} までです。それより大きいお会計はレジ（POS）でお願いします。",
         "staff_undone": "取り消しました: 付与 {reversed} pt を戻し、利用 {restored} pt を返却。残高 {balance} pt",
         "staff_undo_expired": "取り消しできる付与はありません（付与から5分を過ぎると取り消せません）。",
-        "staff_today": "本日の付与 {count} 件 / お会計 ¥{amount} / 付与 {earned} pt",
+        "staff_today": "本日の付与（あなた） {count} 件 / お会計 ¥{amount} / 付与 {earned} pt\n"
+        "店舗 {store} 全体 {store_count} 件 / お会計 ¥{store_amount} / 付与 {store_earned} pt\n"
+        "LINEからの付与の集計です（取り消した付与は含みません）。",
         "staff_code_expired": "このコードは期限切れです。お客さまに会員証を更新してもらってください。",
         "staff_code_used": "このコードは別のお会計で使われました。お客さまに会員証を更新してもらってください。",
         "staff_number_not_accepted": "会員番号だけでは受け付けられません。お客さまにLINEで会員証を"
         "開いてもらい、バーコードかQRコード（またはその下の16桁）を読み取ってください。",
+        "staff_hint": "スタッフのかたへ: ポイントの付与は「スキャン」で会員証を読み取るか番号を送り、"
+        "そのあとで金額を送ってください。",
+        "staff_amount_without_card": "先に会員証をスキャンするか番号を送ってください。そのあとで"
+        "金額（例: 1280）を送ってください。",
+        "staff_invite_accepted": "{store}（{store_id}）のスタッフとして登録しました。",
+        "staff_invite_moved": "{old}からの異動で、{store}（{store_id}）のスタッフになりました。",
+        "staff_invite_menu": "スタッフ用メニューに切り替わります。",
+        "staff_invite_no_menu": "スタッフ用メニューは、管理者がメニューを配信すると表示されます。",
+        "staff_invite_already": "すでに{store}（{store_id}）のスタッフです。この招待コードは使っていません。",
+        "staff_invite_other_store": "すでに{current}（{current_id}）のスタッフです。この招待コードは"
+        "{store}（{store_id}）のもので、ほかの店舗のスタッフを移すことはできません。店舗を移るときは、"
+        "管理者に異動用（--move）の招待コードを発行してもらってください。",
+        "staff_invite_invalid": "この招待コードは使えません（期限切れ、使用済み、または打ち間違い）。"
+        "管理者に新しいコードを発行してもらってください。",
         "not_member": "会員証がまだありません。友だち追加し直すと会員証をお作りします。",
         "fallback": "「会員証」と送ると会員証を表示します。",
         "something_went_wrong": "うまくいきませんでした。少し時間をおいて、もう一度お試しください。",
@@ -112,6 +131,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "expired_title": "ポイントが失効しました",
         "expired_lead": "有効期限（{dates}まで）を過ぎたポイントが失効しました",
         "balance_now": "現在の残高",
+        "change_title": "ポイントが変わりました",
+        "change_alt": "{store}: ポイントが変わりました（{points}、残高 {balance}ポイント）",
+        "change_refund": "{store}でのお買い上げ（レシート番号 {receipt}）が返品・取り消しになりました。",
+        "change_undo": "{store}のスタッフがポイントの付与を取り消しました（レシート番号 {receipt}）。",
+        "change_adjustment": "ポイントを調整しました: {reason}",
+        "change_restored": "お使いになったポイントの返却",
+        "change_reversed": "獲得したポイントの取り消し",
+        "change_adjusted": "調整",
         "see_points": "ポイントを見る",
         "notice_settings": "お知らせの設定",
         "settings_title": "設定",
@@ -252,14 +279,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "staff_scan": "Take a photo of the shopper's card or reward ticket, or send its number.",
         "staff_camera": "Camera",
         "staff_camera_roll": "Photo library",
-        "staff_enter_code": "Send the member number or the digits under the barcode.",
+        "staff_enter_code": "Send the 16 digits under the card's barcode (20 digits for a "
+        "reward ticket). A member number alone is not accepted.",
+        "staff_enter_code_static": "Send the member number (the 13 digits under the card's "
+        "barcode; 20 digits for a reward ticket).",
         "staff_unreadable": "Could not read the barcode. Photograph the whole screen in good light, or send the number.",
         "staff_unknown_card": "No member has this number. Please check it.",
         "staff_member_found": "Member {number}\nBalance {balance} pt\nSend the amount (to use points: amount and points, e.g. “1280 100”).",
-        "staff_bad_amount": "Send the amount as a number (e.g. 1280, or “1280 100” to use 100 points).",
+        "staff_bad_amount": "Send the amount as a number of at least 1 yen (e.g. 1280 or ¥1,280, or “1280 100” to use 100 points).",
         "staff_too_many_points": "The member has only {balance} pt.",
-        "staff_confirm": "Member {number}\nAmount ¥{amount}\nPoints used {used} pt\nGrant points for this purchase?",
-        "staff_confirm_alt": "Confirm: ¥{amount} / {used} pt used",
+        "staff_confirm": "Member {number}\nAmount ¥{amount}\nPoints used {used} pt\nPoints to grant {earned}\nGrant points for this purchase?",
+        "staff_confirm_alt": "Confirm: ¥{amount} / {used} pt used / {earned} to grant",
         "staff_confirm_button": "Grant",
         "staff_cancel_button": "Cancel",
         "staff_cancelled": "Cancelled.",
@@ -269,12 +299,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "staff_amount_too_large": "Grants from LINE go up to ¥{limit}. Ring larger purchases through the till (POS).",
         "staff_undone": "Undone: {reversed} pt taken back, {restored} pt given back. Balance {balance} pt",
         "staff_undo_expired": "Nothing to undo (grants can be undone for 5 minutes).",
-        "staff_today": "Today: {count} grants / ¥{amount} / {earned} pt",
+        "staff_today": "Today, yours: {count} grants / ¥{amount} / {earned} pt\n"
+        "Store {store} in all: {store_count} grants / ¥{store_amount} / {store_earned} pt\n"
+        "Grants made in LINE; undone ones are not counted.",
         "staff_code_expired": "This code has expired. Ask the shopper to refresh the card.",
         "staff_code_used": "This code was already used for another sale. Ask the shopper to "
         "refresh the card.",
         "staff_number_not_accepted": "A member number alone is not accepted. Ask the shopper to "
         "open the card in LINE and scan its barcode or QR code (or type the 16 digits under it).",
+        "staff_hint": "For staff: to grant points, tap “Scan” to read the shopper's card or "
+        "send its number, then send the amount.",
+        "staff_amount_without_card": "Scan the shopper's card or send its number first, then "
+        "send the amount (e.g. 1280).",
+        "staff_invite_accepted": "You are now staff of {store} ({store_id}).",
+        "staff_invite_moved": "You moved from {old} and are now staff of {store} ({store_id}).",
+        "staff_invite_menu": "Your menu switches to the staff menu.",
+        "staff_invite_no_menu": "The staff menu appears once the admin deploys the menus.",
+        "staff_invite_already": "You are already staff of {store} ({store_id}). This invite "
+        "code was not used.",
+        "staff_invite_other_store": "You are already staff of {current} ({current_id}). This "
+        "invite code is for {store} ({store_id}) and does not move staff between stores: to "
+        "move, ask the admin for an invite made with --move.",
+        "staff_invite_invalid": "This invite code does not work (expired, used, or mistyped). "
+        "Ask the admin for a new one.",
         "not_member": "You have no card yet. Block and unblock us to get one.",
         "fallback": "Send “card” to see your membership card.",
         "something_went_wrong": "Something went wrong. Please try again in a moment.",
@@ -286,6 +333,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "expired_title": "Points expired",
         "expired_lead": "Points valid until {dates} have expired",
         "balance_now": "Balance now",
+        "change_title": "Your points changed",
+        "change_alt": "{store}: your points changed ({points}, balance {balance} points)",
+        "change_refund": "Your purchase at {store} (receipt {receipt}) was refunded.",
+        "change_undo": "Staff at {store} undid a points grant (receipt {receipt}).",
+        "change_adjustment": "Your points were adjusted: {reason}",
+        "change_restored": "Points you used, given back",
+        "change_reversed": "Points you earned, taken back",
+        "change_adjusted": "Adjustment",
         "see_points": "See my points",
         "notice_settings": "Notification settings",
         "settings_title": "Settings",

@@ -17,7 +17,7 @@ from bot.domain.errors import (
 )
 from bot.domain.purchase import Purchase
 from bot.domain.records import Outcome, PushIntent, Store
-from bot.domain.retry_keys import receipt_retry_key
+from bot.domain.retry_keys import receipt_retry_key, refund_notice_retry_key
 from bot.operations.rewards import after_spend
 from bot.services import Services
 from bot.store import keys
@@ -202,11 +202,20 @@ def _apply(
     )
 
 
-def refund_purchase(services: Services, store: Store, transaction_id: str) -> RefundResult:
-    """Reverse a store's purchase once: take back what it earned, restore what it used."""
+def refund_purchase(
+    services: Services, store: Store, transaction_id: str, *, why: str = "refund"
+) -> RefundResult:
+    """Reverse a store's purchase once: take back what it earned, restore what it used. The
+    shopper is told in the same step (``why``: ``refund`` at the till, ``undo`` by staff)."""
     member_id = services.store.transaction_member(store.store_id, transaction_id)
     if member_id is None:
         raise UnknownTransactionError(transaction_id)
+    notice = PushIntent(
+        "points_change",
+        refund_notice_retry_key(store.store_id, transaction_id),
+        {"why": why, "store_name": store.name, "transaction_id": transaction_id},
+        urgent=True,
+    )
     outcome = services.ledger.refund(
         member_id=member_id,
         now=services.clock(),
@@ -214,6 +223,7 @@ def refund_purchase(services: Services, store: Store, transaction_id: str) -> Re
         purchase_key=keys.purchase_op(store.store_id, transaction_id),
         store_id=store.store_id,
         ref=transaction_id,
+        notice=notice,
     )
     member = services.store.member(member_id)
     if outcome.status in (Outcome.NOT_FOUND, Outcome.NO_MEMBER) or member is None:

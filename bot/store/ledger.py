@@ -196,12 +196,23 @@ class Ledger:
         )
 
     def refund(
-        self, *, member_id: str, now: int, op_key: str, purchase_key: str, store_id: str, ref: str
+        self,
+        *,
+        member_id: str,
+        now: int,
+        op_key: str,
+        purchase_key: str,
+        store_id: str,
+        ref: str,
+        notice: PushIntent | None = None,
     ) -> RefundOutcome:
-        """Reverse a purchase once per ``op_key``."""
+        """Reverse a purchase once per ``op_key``; ``notice`` goes to the member's outbox in
+        the same step if the refund changed their points (the script adds the points)."""
         result = self._refund(
-            keys=keys.member_ledger(member_id),
-            args=self._args(now, op_key, purchase_key, store_id, ref),
+            keys=[*keys.member_ledger(member_id), keys.outbox(member_id), keys.outbox_index()],
+            args=self._args(
+                now, op_key, purchase_key, store_id, ref, *_notice_args(member_id, notice)
+            ),
         )
         outcome = RefundOutcome(Outcome(_str(result[0])), *(int(v) for v in result[1:]))
         if outcome.status is Outcome.APPLIED and outcome.restored:
@@ -212,16 +223,26 @@ class Ledger:
         return outcome
 
     def adjust(
-        self, *, member_id: str, now: int, op_key: str, amount: int, reason: str
+        self,
+        *,
+        member_id: str,
+        now: int,
+        op_key: str,
+        amount: int,
+        reason: str,
+        notice: PushIntent | None = None,
     ) -> tuple[Outcome, int]:
-        """Add (positive) or remove (negative) points once per ``op_key``; never below zero."""
+        """Add (positive) or remove (negative) points once per ``op_key``; never below zero.
+        ``notice`` goes to the member's outbox in the same step (the script adds the points)."""
         expires = self.lot_expiry(now)
         if amount > 0:
             self._mark_due(member_id, expires)
         fingerprint = json.dumps([amount, reason], ensure_ascii=False)
         status, balance = self._adjust(
-            keys=keys.member_ledger(member_id),
-            args=self._args(now, op_key, fingerprint, amount, expires, reason),
+            keys=[*keys.member_ledger(member_id), keys.outbox(member_id), keys.outbox_index()],
+            args=self._args(
+                now, op_key, fingerprint, amount, expires, reason, *_notice_args(member_id, notice)
+            ),
         )
         if _str(status) in _WRITTEN:
             self._replicated(member_id)
@@ -313,6 +334,15 @@ class Ledger:
         """Remove processed index entries."""
         if entries:
             self.redis.zrem(keys.due_index(), *entries)
+
+
+def _notice_args(member_id: str, notice: PushIntent | None) -> tuple[str, str, str]:
+    """A script's notice arguments: retry key, open job JSON, outbox index entry ('' each
+    for none)."""
+    if notice is None:
+        return "", "", ""
+    entry = index_entry(member_id, notice.retry_key)
+    return notice.retry_key, open_job_json(notice), entry
 
 
 def _entry(index: int, item: str) -> Entry:
