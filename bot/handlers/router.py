@@ -17,6 +17,7 @@ from linebot.v3.webhooks import (
     Event,
     FollowEvent,
     ImageMessageContent,
+    JoinEvent,
     MessageEvent,
     PostbackEvent,
     TextMessageContent,
@@ -27,6 +28,7 @@ from linebot.v3.webhooks import (
 from bot.handlers import card, follow, info, points, rewards, settings, staff
 from bot.handlers.base import Context, Handler, Input, MessageJson
 from bot.handlers.errors import must_retry, on_error
+from bot.handlers.groups import on_join
 from bot.handlers.routes import Group, Route, Routes
 from bot.handlers.staff_invites import INVITES
 from bot.messages import postbacks
@@ -106,6 +108,8 @@ def dispatch(services: Services, event: Event) -> list[MessageJson]:
     """
     if getattr(event, "mode", "active") != "active":
         return []  # standby: another channel has the chat
+    if isinstance(event, JoinEvent):
+        return on_join(services, event)  # then it leaves (groups.after_reply)
     if not isinstance(event.source, UserSource):
         return []  # the bot serves one-to-one chats, not groups or rooms
     handler = EVENT_HANDLERS.get(type(event))

@@ -120,7 +120,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "管理者に異動用（--move）の招待コードを発行してもらってください。",
         "staff_invite_invalid": "この招待コードは使えません（期限切れ、使用済み、または打ち間違い）。"
         "管理者に新しいコードを発行してもらってください。",
-        "not_member": "会員証がまだありません。友だち追加し直すと会員証をお作りします。",
+        "not_member": "会員証がまだありません。下の「会員証を作る」を押すか「会員証」と送ると、"
+        "すぐにお作りします。",
+        "get_card_button": "会員証を作る",
+        "group_leave": "このアカウントは1対1のトークで会員証とポイントをお届けするため、"
+        "グループからは退出します。/ This account works in one-to-one chats only, so it "
+        "leaves this group.",
         "fallback": "「会員証」と送ると会員証を表示します。",
         "something_went_wrong": "うまくいきませんでした。少し時間をおいて、もう一度お試しください。",
         "reminder_alt": "{store}: {points}ポイントの有効期限は{date}までです",
@@ -322,7 +327,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "move, ask the admin for an invite made with --move.",
         "staff_invite_invalid": "This invite code does not work (expired, used, or mistyped). "
         "Ask the admin for a new one.",
-        "not_member": "You have no card yet. Block and unblock us to get one.",
+        "not_member": "You have no card yet. Tap “Get my card” below or send “card”, and we "
+        "make one at once.",
+        "get_card_button": "Get my card",
+        "group_leave": "このアカウントは1対1のトークで会員証とポイントをお届けするため、"
+        "グループからは退出します。/ This account works in one-to-one chats only, so it "
+        "leaves this group.",
         "fallback": "Send “card” to see your membership card.",
         "something_went_wrong": "Something went wrong. Please try again in a moment.",
         "reminder_alt": "{store}: {points} points can be used until {date}",
