@@ -59,10 +59,12 @@ def _iso(svc: Services, unix: int) -> str:
 
 
 def _exported(svc: Services, entry: Entry) -> dict[str, object]:
-    """A history entry for the export, its moments (``at``, a lot's expiry) as ``_iso``."""
+    """A history entry for the export, its moments (``at``, a lot's expiry, a sale's own
+    time) as ``_iso``."""
     fields: dict[str, object] = dict(entry.fields)
-    if str(fields.get("x", "")).isdigit():
-        fields["x"] = _iso(svc, int(entry.fields["x"]))
+    for moment in ("x", "o"):  # a lot's expiry; when the till says the sale happened
+        if str(fields.get(moment, "")).isdigit():
+            fields[moment] = _iso(svc, int(entry.fields[moment]))
     return {"at": _iso(svc, entry.at), "kind": entry.kind, "points": entry.points,
             "balance": entry.balance, **fields}  # fmt: skip
 
