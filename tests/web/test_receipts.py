@@ -141,3 +141,19 @@ def test_history_shows_the_sale_at_the_time_the_till_says_with_the_year_and_the_
     year = "" if local.year == now.astimezone(local.tzinfo).year else f"{local.year}年"
     stamp = f"{year}{local.month}月{local.day}日 {local:%H:%M}"
     assert f"{stamp}  ·  残高 10 pt" in texts, texts
+
+
+def test_the_member_export_writes_a_sales_own_time_in_iso_8601(
+    app, pos, member, services, card_code
+):
+    zone = services.settings.program.timezone
+    occurred = (datetime.fromtimestamp(services.clock(), UTC) - timedelta(days=10)).astimezone(zone)
+    occurred = occurred.replace(microsecond=0)
+    body = {"transaction_id": "R-x", "card_code": card_code(member), "amount": 1000,
+            "occurred_at": occurred.isoformat()}  # fmt: skip
+    assert pos(body).status_code == 201
+    result = app.test_cli_runner().invoke(args=["member", "export", member.number])
+    exported = json.loads(result.output)
+    [earn] = [e for e in exported["history"] if e["kind"] == "earn"]
+    assert datetime.fromisoformat(earn["o"]) == occurred
+    assert earn["o"].endswith("+09:00")
