@@ -455,7 +455,18 @@ def _zone(reader: _Reader, name: str) -> ZoneInfo | None:
 #: Anything else is an error naming the nearest known key: a typo must never fall back to a
 #: default in silence.
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("program", "earn", "points", "ranks", "reminders", "card", "rewards", "goals", "visits"),
+    "": (
+        "program",
+        "earn",
+        "points",
+        "ranks",
+        "reminders",
+        "card",
+        "rewards",
+        "goals",
+        "visits",
+        "messages",
+    ),
     "program": ("name", "timezone"),
     "earn": ("points", "per_yen", "rounding", "exclude_points_used"),
     "points": ("lifetime", "end_of_month"),
@@ -476,6 +487,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "rewards": ("key", "name", "name_en", "cost", "valid", "stock", "image"),
     "goals": ("reward", "visits", "rank"),
     "visits": ("points", "monthly_cap", "code_window"),
+    "messages": ("opt_in", "hours"),
 }
 #: The tables written ``[[name]]``: a list of tables.
 ARRAY_TABLES = frozenset({"ranks.tiers", "rewards", "goals"})

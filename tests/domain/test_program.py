@@ -175,6 +175,7 @@ def test_bad_rewards_and_goals_name_the_key(rewards, goals, expected):
         ),
         ({"reminders": {"offset": ["7d"]}}, "did you mean 'reminders.offsets'?"),
         ({"visits": {"point": 2}}, "did you mean 'visits.points'?"),
+        ({"messages": {"optin": True}}, "did you mean 'messages.opt_in'?"),
         (
             {"ranks": {"tiers": [{"key": "r", "name": "R", "colour": "#111111"}]}},
             "unknown key 'ranks.tiers[0].colour': did you mean 'ranks.tiers[0].color'?",
