@@ -24,7 +24,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime ## Run the bot (web, worker; embedded Redis and sandbox LINE unless configured)
-	$(PY) -m sandbox.launcher
+	@$(PY) -m sandbox.launcher
 
 test: $(VENV)/.dev ## Run the whole test suite (starts its own Redis and fake LINE)
 	$(PY) -m pytest --cov=bot --cov=richmenu --cov=sandbox --cov-report=term:skip-covered $(PYTEST_ARGS)

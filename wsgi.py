@@ -9,3 +9,10 @@ try:
     app = create_app()
 except SettingsError as exc:
     sys.exit(str(exc))
+
+if app.extensions["loyalty"].settings.sandbox:
+    # The browser page that plays LINE (GET /_sandbox/): sandbox mode only, and registered
+    # from here so the bot itself never imports the sandbox.
+    from sandbox import page
+
+    page.init_app(app)

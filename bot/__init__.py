@@ -43,9 +43,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     from bot import cli
-    from bot.web import health, media, openapi, pos_api, problems, webhook
+    from bot.web import checkin, health, media, openapi, pos_api, problems, webhook
 
-    for blueprint in (webhook.bp, pos_api.bp, openapi.bp, media.bp, health.bp):
+    for blueprint in (webhook.bp, pos_api.bp, openapi.bp, media.bp, health.bp, checkin.bp):
         app.register_blueprint(blueprint)
     problems.init_app(app)
     cli.init_app(app)

@@ -24,6 +24,7 @@ from bot.store.redis_store import LoyaltyStore, connect
 from bot.store.staff import StaffRegistry
 from bot.store.staff_sessions import StaffSessions
 from bot.store.tickets import TicketBook
+from bot.store.visits import Visits
 
 #: Seconds the webhook waits for one Redis call (with the client's retries, well under LINE's
 #: 2-second limit for the whole answer).
@@ -77,6 +78,8 @@ class Services:
     ledger: Ledger
     #: Reward tickets, on the ledger's keys (bot/store/tickets.py).
     tickets: TicketBook
+    #: Check-ins and beacons (bot/store/visits.py).
+    visits: Visits
     staff: StaffRegistry
     staff_sessions: StaffSessions
     notices: NoticeState
@@ -122,6 +125,7 @@ class Services:
             store=store,
             ledger=ledger,
             tickets=TicketBook(ledger),
+            visits=Visits(ledger),
             staff=StaffRegistry(client),
             staff_sessions=StaffSessions(client),
             notices=NoticeState(client),

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
-import hmac
 import json
+import mimetypes
 import secrets
 import sys
 import time
@@ -21,6 +20,7 @@ from bot.operations.cards import CardCodes
 from bot.store.ledger import Ledger
 from bot.store.redis_store import LoyaltyStore, connect
 from bot.store.tickets import TicketBook
+from sandbox import chat_events
 
 #: The sandbox shopper's LINE user id (any U + 32 hex digits works).
 SHOPPER = "U" + hashlib.sha256(b"sandbox-shopper").hexdigest()[:32]
@@ -49,19 +49,6 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         raise SystemExit(f"cannot reach {url} ({exc.reason}): is `make run` running?") from None
 
 
-def _event(kind: str, user: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "source": {"type": "user", "userId": user},
-        "webhookEventId": "01SANDBOX" + secrets.token_hex(8).upper(),
-        "deliveryContext": {"isRedelivery": False},
-        "replyToken": secrets.token_hex(16),
-        **fields,
-    }
-
-
 def _reply_token(settings: Settings, user: str) -> str:
     """A reply token from the LINE stand-in, so the reply shows in this shopper's inbox."""
     status, text = _post(
@@ -78,23 +65,28 @@ def send_event(settings: Settings, bot_url: str, event: dict[str, Any]) -> int:
     """Sign and POST one event to the bot's webhook, as LINE would."""
     if "replyToken" in event:
         event["replyToken"] = _reply_token(settings, event["source"]["userId"])
-    raw = json.dumps({"destination": "U" + "0" * 32, "events": [event]}).encode()
-    digest = hmac.new(settings.channel_secret.encode(), raw, hashlib.sha256).digest()
+    raw, signature = chat_events.signed_body(settings.channel_secret, event)
     status, _ = _post(
         f"{bot_url}/callback",
         raw,
-        {"Content-Type": "application/json", "X-Line-Signature": base64.b64encode(digest).decode()},
+        {"Content-Type": "application/json", "X-Line-Signature": signature},
     )
     print(f"webhook answered {status}")
     return 0 if status == 200 else 1
 
 
-def show_inbox(settings: Settings, user: str) -> int:
-    """Print what the shopper received, newest last."""
+def show_inbox(settings: Settings, user: str, last: int = 10) -> int:
+    """Print the ``last`` messages the shopper received (0: all of them), newest last."""
     url = f"{settings.line_api_base_url}/_sandbox/inbox/{user}"
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
-        entries = json.load(response)["messages"]
-    for entry in entries[-10:]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+            entries = json.load(response)["messages"]
+    except urllib.error.URLError as exc:
+        raise SystemExit(f"cannot reach {url} ({exc.reason}): is `make run` running?") from None
+    shown = entries[-last:] if last else entries
+    if len(shown) < len(entries):
+        print(f"({len(entries) - len(shown)} older messages not shown; --last 0 shows all)")
+    for entry in shown:
         message = entry["message"]
         summary = message.get("text") or message.get("altText") or message["type"]
         print(f"[{entry['at']}] via {entry['via']}: {summary}")
@@ -106,7 +98,36 @@ def show_inbox(settings: Settings, user: str) -> int:
             print(f"    button: {command()}{who} tap '{data.removeprefix(PREFIX)}'")
     if not entries:
         print(f"nothing yet; try: {command()} follow")
+    print(f"(messages to {user}; the page at {settings.public_base_url}/_sandbox/ draws them)")
     return 0
+
+
+def set_profile(settings: Settings, user: str, name: str, language: str) -> None:
+    """Make the LINE stand-in answer this profile for the user (display name, language)."""
+    status, text = _post(
+        f"{settings.line_api_base_url}/_sandbox/profiles",
+        json.dumps({"userId": user, "displayName": name, "language": language}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    if status != 200:
+        raise SystemExit(f"the sandbox LINE stand-in refused the profile: {status} {text}")
+
+
+def upload_photo(settings: Settings, path: Path) -> str:
+    """Put a photo on the LINE stand-in as a user's image message; return its message id."""
+    kind = mimetypes.guess_type(path.name)[0]
+    if kind not in ("image/jpeg", "image/png"):
+        raise SystemExit(f"{path}: send a .jpg or .png photo")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SystemExit(f"{path}: {exc.strerror}") from None
+    status, text = _post(
+        f"{settings.line_api_base_url}/_sandbox/contents", data, {"Content-Type": kind}
+    )
+    if status != 200:
+        raise SystemExit(f"the sandbox LINE stand-in refused the photo: {status} {text}")
+    return json.loads(text)["messageId"]
 
 
 def _postbacks(node: Any) -> list[str]:
@@ -191,13 +212,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bot", help="the bot's base URL (default: PUBLIC_BASE_URL)")
     parser.add_argument("--user", default=SHOPPER, help="the shopper's LINE user id")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("follow", help="add the bot as a friend")
+    friend = commands.add_parser("follow", help="add the bot as a friend")
+    friend.add_argument("--name", help="the LINE display name (default: Sandbox shopper)")
+    friend.add_argument("--lang", default="ja", help="the LINE profile language (ja, en)")
     commands.add_parser("unfollow", help="block the bot")
     tap = commands.add_parser("tap", help="tap a postback action, e.g. card")
     tap.add_argument("action")
     say = commands.add_parser("say", help="send a text message, e.g. 会員証")
     say.add_argument("text")
-    commands.add_parser("inbox", help="show what the shopper received")
+    inbox = commands.add_parser("inbox", help="show what the shopper received")
+    inbox.add_argument(
+        "--last", type=int, default=10, metavar="N", help="the last N messages (0: all)"
+    )
+    photo = commands.add_parser("photo", help="send a photo, e.g. of a card for the staff scan")
+    photo.add_argument("path", type=Path, help="a .jpg or .png file")
     commands.add_parser("code", help="print the code the shopper's card shows now")
     purchase = commands.add_parser("buy", help="a till records a purchase")
     purchase.add_argument("--key", required=True, help="the store's POS API key")
@@ -224,27 +252,19 @@ def main(argv: list[str] | None = None) -> int:
         print(code or f"the sandbox shopper has no card yet; run: {command()} follow")
         return 0 if code else 1
     if args.command == "inbox":
-        return show_inbox(settings, args.user)
+        return show_inbox(settings, args.user, max(args.last, 0))
+    if args.command == "follow" and (args.name or args.lang != "ja"):
+        set_profile(settings, args.user, args.name or "Sandbox shopper", args.lang)
     if args.command == "buy":
         return buy(settings, args.bot, args)
     if args.command == "redeem":
         return redeem(settings, args.bot, args)
     event = {
-        "follow": lambda: _event("follow", args.user, follow={"isUnblocked": False}),
-        "unfollow": lambda: {
-            k: v for k, v in _event("unfollow", args.user).items() if k != "replyToken"
-        },
-        "tap": lambda: _event("postback", args.user, postback={"data": PREFIX + args.action}),
-        "say": lambda: _event(
-            "message",
-            args.user,
-            message={
-                "type": "text",
-                "id": str(secrets.randbelow(10**18)),
-                "text": args.text,
-                "quoteToken": secrets.token_urlsafe(16),
-            },
-        ),
+        "follow": lambda: chat_events.follow(args.user),
+        "unfollow": lambda: chat_events.unfollow(args.user),
+        "tap": lambda: chat_events.postback(args.user, PREFIX + args.action),
+        "say": lambda: chat_events.text(args.user, args.text),
+        "photo": lambda: chat_events.image(args.user, upload_photo(settings, args.path)),
     }[args.command]()
     return send_event(settings, args.bot, event)
 

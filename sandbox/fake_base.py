@@ -124,6 +124,8 @@ class _Call:
     json_ok: bool
     request_id: str
     params: dict[str, str]
+    #: The query string's parameters (last value of each).
+    query: dict[str, str] = field(default_factory=dict)
 
     @property
     def retry_key(self) -> str | None:

@@ -70,11 +70,12 @@ from sandbox.fake_base import (
     _with_params,
 )
 from sandbox.fake_richmenus import RichMenuEndpoints
+from sandbox.fake_sandbox import SandboxEndpoints
 
 __all__ = ["FakeLine", "RecordedRequest"]
 
 
-class FakeLine(RichMenuEndpoints):
+class FakeLine(RichMenuEndpoints, SandboxEndpoints):
     """An in-process HTTP server that behaves like the LINE Messaging API platform."""
 
     def __init__(
@@ -175,6 +176,8 @@ class FakeLine(RichMenuEndpoints):
             self._rich_menu_aliases: dict[str, str] = {}
             self._user_rich_menus: dict[str, str] = {}
             self._message_ids = itertools.count(600_000_000_000_000_001)
+            #: The seq of the last message delivered (inbox entries count up from 1).
+            self._inbox_last = 0
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -359,6 +362,7 @@ class FakeLine(RichMenuEndpoints):
             json_ok=json_ok,
             request_id=uuid.uuid4().hex,
             params={},
+            query=request.args.to_dict(),
         )
 
     def _delay_for(self, path: str) -> float:
@@ -487,9 +491,7 @@ class FakeLine(RichMenuEndpoints):
                 ),
                 self._link,
             ),
-            ("GET", "/_sandbox/inbox", self._sandbox_inbox),
-            ("POST", "/_sandbox/reply-tokens", self._sandbox_reply_token),
-            ("GET", "/_sandbox/inbox/" + segment.format("user_id"), self._sandbox_inbox),
+            *self._sandbox_routes(segment),
         ]
         return [(method, re.compile(path), handler) for method, path, handler in table]
 
@@ -635,7 +637,16 @@ class FakeLine(RichMenuEndpoints):
         at = _now_iso()
         for recipient in recipients:
             for message in messages:
-                self._inbox.append({"to": recipient, "via": via, "at": at, "message": message})
+                self._inbox_last += 1
+                self._inbox.append(
+                    {
+                        "seq": self._inbox_last,
+                        "to": recipient,
+                        "via": via,
+                        "at": at,
+                        "message": message,
+                    }
+                )
 
     def _validate_messages(self, call: _Call) -> _Answer:
         """POST /v2/bot/message/validate/{kind}: check messages without sending."""
@@ -715,24 +726,6 @@ class FakeLine(RichMenuEndpoints):
         if not isinstance(seconds, int) or not 5 <= seconds <= 60 or seconds % 5:
             details.append(_detail("must be a multiple of 5 between 5 and 60", "loadingSeconds"))
         return _body_errors(details) if details else _Answer(202, {})
-
-    # -- sandbox inspection ----------------------------------------------------------------
-
-    def _sandbox_inbox(self, call: _Call) -> _Answer:
-        """GET /_sandbox/inbox[/<user_id>]: what the bot sent, newest last."""
-        user_id = call.params.get("user_id")
-        messages = [entry for entry in self._inbox if user_id is None or entry["to"] == user_id]
-        return _Answer(200, {"messages": messages})
-
-    def _sandbox_reply_token(self, call: _Call) -> _Answer:
-        """POST /_sandbox/reply-tokens {"userId"}: a token whose reply lands in that inbox."""
-        body, error = _json_object(call)
-        if error is not None:
-            return error
-        user_id = body.get("userId")
-        if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
-            return _body_errors([_detail("must be a LINE user id", "/userId")])
-        return _Answer(200, {"replyToken": self.issue_reply_token(user_id)})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,10 +28,13 @@ from sandbox.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 RUN_LOCK = VAR_DIR / "run.lock"
 #: Where the sandbox's stand-in for LINE listens unless LINE_API_BASE_URL says otherwise.
 SANDBOX_LINE_PORT = 8081
+#: The first line ``make run`` prints in sandbox mode: where a newcomer starts.
+PAGE_LINE = "Sandbox: open {page} in a browser (shoppers, staff, rich menu and till on one page)"
 
 NEXT_STEPS = """
 Sandbox mode: no LINE credentials, so LINE calls go to a local stand-in at {line}.
-Try it from another terminal in {root}:
+The page {page} plays LINE: add friend, tap, send photos, charge at the till.
+The same from another terminal in {root}, for scripts:
 
   .venv/bin/python -m sandbox follow          # a shopper adds the bot as a friend
   .venv/bin/python -m sandbox inbox           # what the shopper got: welcome + card
@@ -124,6 +127,9 @@ def main() -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    page = f"{settings.public_base_url}/_sandbox/"
+    if settings.sandbox:
+        print(PAGE_LINE.format(page=page), flush=True)
     venv_bin = str(Path(sys.executable).parent)
     env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
     with ExitStack() as stack:
@@ -162,7 +168,7 @@ def main() -> int:
             # honcho gives each process its own PORT; card URLs must name the web one.
             env["PUBLIC_BASE_URL"] = settings.public_base_url
             env.setdefault("BIND", "127.0.0.1")
-            print(NEXT_STEPS.format(line=fake.url, root=PROJECT_ROOT), flush=True)
+            print(NEXT_STEPS.format(line=fake.url, page=page, root=PROJECT_ROOT), flush=True)
         else:
             webhook = f"{settings.public_base_url}/callback"
             print(f"Live mode: LINE credentials are set; the webhook URL is {webhook}", flush=True)

@@ -116,6 +116,7 @@ ALLOWED: dict[str, set[str]] = {
         "cli",
         "config",
         "domain",
+        "imaging",
         "jobs",
         "line",
         "log",

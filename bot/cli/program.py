@@ -79,14 +79,15 @@ def describe(program: Program) -> Iterator[str]:
     for goal in program.goals:
         when = f"after {goal.visits} visits" if goal.visits is not None else f"at rank {goal.rank}"
         yield f"goal: a {goal.reward} ticket {when}"
-    # Check-ins ([visits]) arrive with their own change to Program; read them when present.
-    visits = getattr(program, "visits", None)
-    if visits is not None:
-        yield (
-            f"visits: {visits.points} pt per check-in (one per store and local day), at most "
-            f"{visits.monthly_cap} a month; entrance code changes every "
-            f"{span(Duration(seconds=visits.code_window))}"
-        )
+    visits, messages = program.visits, program.messages
+    yield (
+        f"visits: {visits.points} pt per check-in (one per store and local day), at most "
+        f"{visits.monthly_cap} a month; entrance code changes every "
+        f"{span(Duration(seconds=visits.code_window))}"
+    )
+    hours = str(messages.hours) if messages.hours else "any time"
+    opt_in = "only to members who opted in" if messages.opt_in else "to every member"
+    yield f"notices: {opt_in}, in the local hours {hours}"
 
 
 _ROUNDING = {"floor": "rounded down", "round": "rounded to the nearest", "ceil": "rounded up"}

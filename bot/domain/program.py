@@ -33,6 +33,8 @@ _RANK_KEY = re.compile(r"^[a-z0-9_-]{1,32}$")
 MAX_MULTIPLIER = 100
 #: Most rewards a program may list: a carousel shows at most 12 bubbles, one is the balance.
 MAX_REWARDS = 11
+#: Largest cost of a reward, in points (a confirm button carries it in 9 digits).
+MAX_COST = 999_999_999
 #: Longest a reward's name may be (it heads a Flex bubble and the ticket).
 MAX_REWARD_NAME = 40
 
@@ -158,6 +160,26 @@ class Reward:
 
 
 @dataclass(frozen=True)
+class VisitRules:
+    """Check-ins at a store's entrance: ``points`` each, at most one per store per local day
+    and ``monthly_cap`` a calendar month over all stores; the entrance screen's code changes
+    every ``code_window`` seconds."""
+
+    points: int = 0
+    monthly_cap: int = 8
+    code_window: int = 30
+
+
+@dataclass(frozen=True)
+class MessageRules:
+    """Notices to members (``notice send``): whether a shopper must opt in first, and the local
+    hours they may go out in (None: any time)."""
+
+    opt_in: bool = False
+    hours: QuietHours | None = None
+
+
+@dataclass(frozen=True)
 class Goal:
     """A ticket of ``reward`` given by itself, once, after ``visits`` check-ins or on reaching
     the rank ``rank`` (exactly one of the two is set)."""
@@ -196,6 +218,10 @@ class Program:
     #: How long before a ticket's last moment a reminder goes (offsets not shorter than a
     #: reward's lifetime are skipped for its tickets).
     ticket_reminders: tuple[Duration, ...] = ()
+    #: Check-ins at the entrance (``[visits]``).
+    visits: VisitRules = VisitRules()
+    #: Notices to members (``[messages]``).
+    messages: MessageRules = MessageRules()
 
     def reward(self, key: str) -> Reward | None:
         """The reward named ``key``, or None."""
@@ -205,8 +231,18 @@ class Program:
         """The goals reaching the rank ``rank_key`` gives."""
         return tuple(g for g in self.goals if g.rank == rank_key)
 
+    def visit_goals(self) -> tuple[Goal, ...]:
+        """The goals counted in check-ins, fewest visits first."""
+        return tuple(sorted((g for g in self.goals if g.visits is not None), key=_visits_of))
+
 
 _ONE_MICROSECOND = datetime.resolution
+#: Shortest and longest accepted ``visits.code_window``, in seconds.
+MIN_CODE_WINDOW, MAX_CODE_WINDOW = 10, 600
+
+
+def _visits_of(goal: Goal) -> int:
+    return goal.visits or 0
 
 
 def load_program(path: Path) -> Program:
@@ -277,6 +313,20 @@ def parse_program(
     )
     rewards = _rewards(reader, base or Path.cwd())
     goals = _goals(reader, rewards, ranks)
+    visits = VisitRules(
+        points=reader.integer("visits.points", default=0, minimum=0, maximum=100_000),
+        monthly_cap=reader.integer("visits.monthly_cap", default=8, minimum=1, maximum=31 * 50),
+        code_window=reader.duration("visits.code_window", default="30s").seconds,
+    )
+    messages = MessageRules(
+        opt_in=reader.boolean("messages.opt_in", default=False),
+        hours=reader.quiet_hours("messages.hours", default="09:00-20:00"),
+    )
+    if not MIN_CODE_WINDOW <= visits.code_window <= MAX_CODE_WINDOW:
+        reader.problems.append(
+            f"{source}: visits.code_window = {reader.optional_text('visits.code_window')!r} "
+            "must be from '10s' to '10m'"
+        )
     if reader.problems:
         raise ProgramError(reader.problems)
     assert timezone is not None
@@ -294,6 +344,8 @@ def parse_program(
         rewards=rewards,
         goals=goals,
         ticket_reminders=ticket_reminders,
+        visits=visits,
+        messages=messages,
     )
 
 
@@ -350,7 +402,9 @@ def _rewards(reader: _Reader, base: Path) -> tuple[Reward, ...]:
         sub = _Reader(raw, reader.source, prefix=where + ".")
         key = sub.text("key")
         name = sub.text("name")
-        cost = sub.integer("cost", default=0, minimum=1) if "cost" in raw else None
+        cost = (
+            sub.integer("cost", default=0, minimum=1, maximum=MAX_COST) if "cost" in raw else None
+        )
         stock = sub.integer("stock", default=0, minimum=0) if "stock" in raw else None
         valid = sub.duration("valid", default="30d")
         reward = Reward(

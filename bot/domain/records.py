@@ -37,6 +37,12 @@ class Outcome(StrEnum):
     USED = "used"
     #: The ticket is past its last moment; nothing changed.
     EXPIRED = "expired"
+    #: Checked in at this store today already; nothing changed.
+    ALREADY = "already"
+    #: This month's check-ins are all used; nothing changed.
+    CAPPED = "capped"
+    #: A beacon at another store a moment ago; nothing changed.
+    ELSEWHERE = "elsewhere"
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,10 @@ class Member:
     active: bool
     #: Whether the shopper wants expiry reminders and expired-points notices (a setting).
     reminders: bool = True
+    #: Whether the shopper wants promotional notices (a setting; on unless turned off).
+    promotions: bool = True
+    #: Whether the shopper said yes to promotional notices (needed where ``[messages]`` asks).
+    opted_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,3 +203,15 @@ class TicketUseOutcome:
     member_number: str
     ticket_number: str
     expires_at: int
+
+
+@dataclass(frozen=True)
+class VisitOutcome:
+    """What a check-in did (or did the first time today, when ALREADY)."""
+
+    status: Outcome
+    balance: int
+    points: int
+    #: Check-ins so far, over all stores, and in this calendar month.
+    total: int
+    this_month: int

@@ -53,3 +53,8 @@ def ticket_reminder_retry_key(member_id: str, ticket_number: str, offset: str) -
     return str(
         uuid.uuid5(RETRY_KEY_NAMESPACE, f"ticketremind:{member_id}:{ticket_number}:{offset}")
     )
+
+
+def rank_up_retry_key(member_id: str, rank: str, spend: int) -> str:
+    """The retry key of the message saying the member reached ``rank`` with this spend."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"rankup:{member_id}:{rank}:{spend}"))

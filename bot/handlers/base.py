@@ -55,6 +55,8 @@ class Context:
     text: str | None = None
     #: The id of an image message (LineClient.content downloads it).
     image_id: str | None = None
+    #: A beacon event's (type, hardware id): ``enter``, ``banner`` or ``stay``.
+    beacon: tuple[str, str] | None = None
     #: Set by the staff conversation once it has checked the sender is registered staff.
     staff: StaffDesk | None = None
     #: The webhook event's id (``webhookEventId``): the same when LINE or a retry delivers

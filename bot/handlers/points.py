@@ -97,7 +97,7 @@ def _store_names(ctx: Context, entries: list[Entry]) -> dict[str, str]:
 #: History entry kinds with a label of their own (``kind_<kind>`` in the catalogue).
 _KINDS = frozenset(
     {"earn", "redeem", "restore", "reverse", "expire", "adjust"}
-    | {"exchange", "ticket", "use", "unuse", "ticket_expire"}
+    | {"exchange", "ticket", "use", "unuse", "ticket_expire", "visit"}
 )
 
 

@@ -16,7 +16,7 @@ from bot.domain.program import Reward
 from bot.domain.records import Ticket
 from bot.handlers.base import Context, MessageJson
 from bot.handlers.card import no_card
-from bot.imaging.ticket_image import TicketFace
+from bot.imaging.ticket_image import TicketRef
 from bot.log import user_ref
 from bot.messages import format as fmt
 from bot.messages import postbacks
@@ -109,7 +109,7 @@ def exchange(ctx: Context) -> list[MessageJson]:
         return ctx.say("reward_ticket_limit")
     if not done.replayed:
         log.info("%s exchanged points for a ticket", user_ref(ctx.user_id))
-    view = ticket_view(ctx.services, language, done.ticket)
+    view = ticket_view(ctx.services, ctx.member.member_id, language, done.ticket)
     return [ticket_message(language, ctx.services.settings.program.card, view, "ticket_issued")]
 
 
@@ -118,18 +118,19 @@ def show_tickets(ctx: Context) -> list[MessageJson]:
     if ctx.member is None:
         return no_card(ctx)
     tickets = rewards.usable_tickets(ctx.services, ctx.member.member_id)
-    views = [ticket_view(ctx.services, ctx.language, ticket) for ticket in tickets]
+    member_id = ctx.member.member_id
+    views = [ticket_view(ctx.services, member_id, ctx.language, t) for t in tickets]
     return [tickets_message(ctx.language, ctx.services.settings.program.card, views)]
 
 
-def ticket_view(services: Services, language: str, ticket: Ticket) -> TicketView:
+def ticket_view(services: Services, member_id: str, language: str, ticket: Ticket) -> TicketView:
     """What a ticket message shows, with its image's signed URL (valid as long as the ticket)."""
     program = services.settings.program
     reward: Reward | None = program.reward(ticket.reward)
-    face = TicketFace(ticket.code, ticket.reward, language, ticket.expires_at)
+    ref = TicketRef(member_id, ticket.number, language)
     return TicketView(
         reward_name=reward.label(language) if reward else ticket.reward,
         code=ticket.code,
         last_day=fmt.local(ticket.expires_at - 1, program.timezone).date(),
-        image_url=services.ticket_urls.url_for(face.fields(), ticket.expires_at),
+        image_url=services.ticket_urls.url_for(ref.fields(), ticket.expires_at),
     )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from linebot.v3.webhooks import (
+    BeaconEvent,
     Event,
     FollowEvent,
     ImageMessageContent,
@@ -25,7 +26,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.handlers import card, follow, info, points, rewards, settings, staff
+from bot.handlers import card, follow, info, leave, points, rewards, settings, staff, visits
 from bot.handlers.base import Context, Handler, Input, MessageJson
 from bot.handlers.errors import must_retry, on_error
 from bot.handlers.groups import on_join
@@ -60,6 +61,7 @@ SHOPPER = Routes(
         Route(Action.REWARD, rewards.choose_reward),
         Route(Action.EXCHANGE, rewards.exchange),
         Route(Action.TICKETS, rewards.show_tickets),
+        Route(Action.LEAVE, leave.leave),
         Route(Action.TAB, info.switch_tab),
         Route(Action.SETTINGS, settings.show_settings),
         Route(Input.TEXT, card.show_card, keyword("会員証", "カード", "card", "membership card")),
@@ -73,6 +75,8 @@ SHOPPER = Routes(
             keyword("チケット", "マイチケット", "tickets", "my tickets"),
         ),
         Route(Input.TEXT, settings.show_settings, keyword("設定", "settings")),
+        Route(Input.TEXT, visits.on_check_in_message, visits.is_check_in),
+        Route(Input.TEXT, leave.leave, keyword("退会", "leave", "leave the program")),
         Route(Input.TEXT, info.show_hint),
     )
 )
@@ -97,6 +101,7 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     UnfollowEvent: follow.on_unfollow,
     PostbackEvent: on_input,
     MessageEvent: on_input,
+    BeaconEvent: visits.on_beacon,
 }
 
 
@@ -135,4 +140,6 @@ def _context(ctx: Context, event: Event) -> Context:
         return replace(ctx, text=event.message.text)
     if isinstance(event, MessageEvent) and isinstance(event.message, ImageMessageContent):
         return replace(ctx, image_id=event.message.id)
+    if isinstance(event, BeaconEvent):
+        return replace(ctx, beacon=(str(event.beacon.type), event.beacon.hwid))
     return ctx

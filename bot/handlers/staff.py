@@ -393,7 +393,10 @@ def use_ticket(ctx: Context) -> list[MessageJson]:
 
 
 def _last_day(ctx: Context, code: str) -> str:
-    found = rewards.look_up_ticket(ctx.services, code)
+    try:
+        found = rewards.look_up_ticket(ctx.services, code)
+    except UnknownTicketError:
+        return "-"  # the member left since
     zone = ctx.services.settings.program.timezone
     return fmt.long_date(ctx.language, fmt.local(found.ticket.expires_at - 1, zone).date())
 
@@ -402,13 +405,14 @@ def _give_back_ticket(ctx: Context) -> list[MessageJson]:
     """Undo of a ticket used: it can be used again."""
     desk, sessions = ctx.desk(), ctx.services.staff_sessions
     last = sessions.last_grant(desk.staff_id) or {}
-    if ctx.services.clock() - last.get("at", 0) > UNDO_WINDOW:
+    if last.get("kind") != "ticket" or ctx.services.clock() - last.get("at", 0) > UNDO_WINDOW:
         return ctx.say("staff_undo_expired")
     if not sessions.forget_last_grant(desk.staff_id):
         return ctx.say("staff_undo_expired")  # a concurrent undo took it
-    if not rewards.give_back(ctx.services, desk.store, last["txn"], last["code"]):
+    code = last.get("code")
+    if not code or not rewards.give_back(ctx.services, desk.store, last["txn"], code):
         return ctx.say("staff_undo_expired")
-    found = rewards.look_up_ticket(ctx.services, last["code"])
+    found = rewards.look_up_ticket(ctx.services, code)
     name = found.reward.label(ctx.language) if found.reward else found.ticket.reward
     log.info("staff %s gave a ticket back", user_ref(ctx.user_id))
     return ctx.say("staff_ticket_given_back", reward=name)

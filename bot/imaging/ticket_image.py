@@ -44,8 +44,35 @@ RENDER_VERSION = 2
 
 
 @dataclass(frozen=True)
+class TicketRef:
+    """Which ticket an image URL shows: the member (by internal id), the ticket's number and
+    the language. Not the code: a signed URL is readable, and an unused ticket's code is a
+    bearer secret, so the image endpoint looks the code up."""
+
+    member_id: str
+    number: str
+    language: str
+
+    def fields(self) -> list[str | int]:
+        """The reference as a compact list, for the signed URL."""
+        return [self.member_id, self.number, self.language]
+
+    @classmethod
+    def from_fields(cls, fields: list[object]) -> TicketRef | None:
+        """A reference from ``fields()`` output, or None if it is not one the bot signs."""
+        if len(fields) != 3 or not all(isinstance(f, str) for f in fields):
+            return None
+        member_id, number, language = (str(f) for f in fields)
+        if not (len(member_id) == 24 and member_id.isascii() and member_id.isalnum()):
+            return None
+        if not (len(number) == ticket_codes.NUMBER_DIGITS and number.isdigit()):
+            return None
+        return cls(member_id, number, language) if language in CATALOGUE else None
+
+
+@dataclass(frozen=True)
 class TicketFace:
-    """What one ticket image shows; travels in the signed image URL."""
+    """What one ticket image shows."""
 
     code: str
     reward: str
@@ -54,22 +81,8 @@ class TicketFace:
     expires_at: int
 
     def fields(self) -> list[str | int]:
-        """The face as a compact list, for the signed URL."""
+        """The face as a list (its digest)."""
         return [self.code, self.reward, self.language, self.expires_at]
-
-    @classmethod
-    def from_fields(cls, fields: list[object]) -> TicketFace | None:
-        """A face from ``fields()`` output, or None if anything is not what a ticket shows."""
-        if len(fields) != 4:
-            return None
-        code, reward, language, expires_at = fields
-        if not isinstance(code, str) or not ticket_codes.looks_like_ticket_code(code):
-            return None
-        if not isinstance(reward, str) or not 0 < len(reward) <= 32:
-            return None
-        if language not in CATALOGUE or type(expires_at) is not int:
-            return None
-        return cls(code, reward, str(language), expires_at)
 
 
 def image_digest(face: TicketFace, program: Program) -> str:

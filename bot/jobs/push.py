@@ -92,7 +92,7 @@ def deliver(
     if wait:
         return _later(job, wait, "push rate limit")
     try:
-        svc.line.push(member.line_user_id, messages, retry_key)
+        svc.line.push(member.line_user_id, messages, retry_key, unit=kind)
     except ApiException as exc:
         return _refused(svc, job, exc, kind, now)
     except HTTPError as exc:

@@ -11,7 +11,7 @@ from bot.domain.records import Member
 from bot.domain.schedule import last_day_of_use
 from bot.handlers.follow import welcome_messages
 from bot.handlers.rewards import ticket_view
-from bot.messages.flex import ReceiptLine, ReceiptView, receipt_message
+from bot.messages.flex import ReceiptLine, ReceiptView, receipt_message, text_message
 from bot.messages.notices import (
     ChangeView,
     ExpiredView,
@@ -21,6 +21,7 @@ from bot.messages.notices import (
     reminder_message,
 )
 from bot.messages.rewards_views import ticket_message, ticket_reminder_message
+from bot.messages.texts import text
 from bot.services import Services
 from bot.store import keys
 
@@ -135,7 +136,7 @@ def ticket(svc: Services, member: Member, payload: dict, now: int) -> MessageJso
     found = svc.tickets.ticket(member.member_id, str(payload["ticket"]))
     if found is None or not found.usable(now):
         return None
-    view = ticket_view(svc, member.language, found)
+    view = ticket_view(svc, member.member_id, member.language, found)
     return ticket_message(member.language, svc.settings.program.card, view, "ticket_goal")
 
 
@@ -144,8 +145,21 @@ def ticket_reminder(svc: Services, member: Member, payload: dict, now: int) -> M
     found = svc.tickets.ticket(member.member_id, str(payload["ticket"]))
     if found is None or not found.usable(now):
         return None
-    view = ticket_view(svc, member.language, found)
+    view = ticket_view(svc, member.member_id, member.language, found)
     return ticket_reminder_message(member.language, svc.settings.program.card, view)
+
+
+def rank_up(svc: Services, member: Member, payload: dict, now: int) -> MessageJson | None:
+    """The rank the member reached and what it gives; None if the program lost the rank."""
+    tier = next((t for t in svc.settings.program.ranks.tiers if t.key == payload["rank"]), None)
+    if tier is None:
+        return None
+    language = member.language
+    lines = [text(language, "rank_up", rank=tier.name_en if language == "en" else tier.name)]
+    if tier.multiplier != 1:
+        multiplier = f"{float(tier.multiplier):g}"
+        lines.append(text(language, "rank_up_benefit", multiplier=multiplier))
+    return text_message("\n".join(lines))
 
 
 def welcome(svc: Services, member: Member, payload: dict, now: int) -> list[MessageJson]:
@@ -166,5 +180,6 @@ KINDS: dict[str, Kind] = {
     "reminder": Kind(reminder, optional=True),
     "expired": Kind(expired, optional=True),
     "ticket": Kind(ticket, optional=False),
+    "rank_up": Kind(rank_up, optional=False),
     "ticket_reminder": Kind(ticket_reminder, optional=True),
 }

@@ -12,8 +12,10 @@ from linebot.v3.messaging import (
     Message,
     MessagingApi,
     MessagingApiBlob,
+    MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
+    ValidateMessageRequest,
 )
 
 from bot.log import user_ref
@@ -62,6 +64,7 @@ class LineClient:
         self._api_client = ApiClient(configuration)
         self.api = MessagingApi(self._api_client)
         self._blob = MessagingApiBlob(self._api_client)
+        self._basic_id: str | None = None
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -76,9 +79,14 @@ class LineClient:
             _log_api_error("reply", exc)
             raise
 
-    def push(self, to: str, messages: list[Message], retry_key: str) -> None:
-        """Push to a user with an ``X-Line-Retry-Key``; raises ``ApiException`` on errors."""
-        request = PushMessageRequest(to=to, messages=messages)
+    def push(
+        self, to: str, messages: list[Message], retry_key: str, unit: str | None = None
+    ) -> None:
+        """Push to a user with an ``X-Line-Retry-Key``; raises ``ApiException`` on errors.
+        ``unit``: the custom aggregation unit LINE's statistics count it under."""
+        request = PushMessageRequest(
+            to=to, messages=messages, customAggregationUnits=[unit] if unit else None
+        )
         try:
             self.api.push_message(
                 request, x_line_retry_key=retry_key, _request_timeout=self.push_timeout
@@ -100,6 +108,44 @@ class LineClient:
             _log_api_error(f"leave {kind}", exc)
             raise
 
+    def multicast(
+        self, to: list[str], messages: list[Message], retry_key: str, unit: str | None = None
+    ) -> None:
+        """Send to up to 500 users with an ``X-Line-Retry-Key``; raises ``ApiException``.
+        ``unit``: the custom aggregation unit LINE's statistics count it under."""
+        request = MulticastRequest(
+            to=to, messages=messages, customAggregationUnits=[unit] if unit else None
+        )
+        try:
+            self.api.multicast(
+                request, x_line_retry_key=retry_key, _request_timeout=self.push_timeout
+            )
+        except ApiException as exc:
+            if exc.status != 409:
+                _log_api_error("multicast", exc)
+            raise
+
+    def validate_multicast(self, messages: list[Message]) -> None:
+        """Have LINE check messages as it would for a multicast; ``ApiException`` if not."""
+        try:
+            self.api.validate_multicast(
+                ValidateMessageRequest(messages=messages), _request_timeout=self.timeout
+            )
+        except ApiException as exc:
+            _log_api_error("validate", exc)
+            raise
+
+    def quota_left(self) -> tuple[int | None, int]:
+        """This month's message limit (None: no limit) and how much of it is used."""
+        try:
+            quota = self.api.get_message_quota(_request_timeout=self.timeout)
+            used = self.api.get_message_quota_consumption(_request_timeout=self.timeout)
+        except ApiException as exc:
+            _log_api_error("quota", exc)
+            raise
+        limit = quota.value if getattr(quota.type, "value", quota.type) == "limited" else None
+        return limit, int(used.total_usage)
+
     def profile(self, user_id: str) -> Profile | None:
         """The user's profile, or None when LINE will not give it (blocked, not a friend)."""
         try:
@@ -110,6 +156,18 @@ class LineClient:
             _log_api_error("profile", exc, user_id)
             raise
         return Profile(display_name=found.display_name, language=found.language)
+
+    def basic_id(self) -> str:
+        """The bot's basic ID (``@abc1234``), from LINE's bot info once per process; raises
+        ``ApiException`` on an error answer."""
+        if self._basic_id is None:
+            try:
+                info = self.api.get_bot_info(_request_timeout=self.timeout)
+            except ApiException as exc:
+                _log_api_error("bot info", exc)
+                raise
+            self._basic_id = info.basic_id
+        return self._basic_id
 
     def content(self, message_id: str) -> bytes:
         """What a user sent in message ``message_id`` (an image's bytes); raises

@@ -48,6 +48,7 @@ class Action(StrEnum):
     EXCHANGE = "exchange"
     TICKETS = "tickets"
     STAFF_TICKET_USE = "staff_ticket_use"
+    LEAVE = "leave"
 
 
 class FieldCodec(Protocol):
@@ -255,6 +256,15 @@ class StaffTicketUse(Postback, action=Action.STAFF_TICKET_USE):
     """Staff: use the pending ticket whose transaction id is ``t``."""
 
     t: str = wire(TRANSACTION_ID, required=True)
+
+
+@dataclass(frozen=True)
+class Leave(Postback, action=Action.LEAVE):
+    """Leave the program: ask to confirm; ``confirm`` on deletes the member's data, if the
+    confirm step was shown at ``at`` (unix s) not long ago."""
+
+    confirm: bool | None = wire(OnOff())
+    at: str | None = wire(Pattern(re.compile(r"[0-9]{1,12}")))
 
 
 def unpack(data: object) -> Postback | None:

@@ -17,7 +17,7 @@ from bot.domain.errors import (
 )
 from bot.domain.purchase import Purchase
 from bot.domain.records import Outcome, PushIntent, Store
-from bot.domain.retry_keys import receipt_retry_key, refund_notice_retry_key
+from bot.domain.retry_keys import rank_up_retry_key, receipt_retry_key, refund_notice_retry_key
 from bot.operations.rewards import after_spend
 from bot.services import Services
 from bot.store import keys
@@ -189,8 +189,23 @@ def _apply(
         raise UsedCardCodeError(purchase.card_code)
     if outcome.status is Outcome.NO_MEMBER:
         raise UnknownCardError(purchase.card_code)
-    if services.settings.program.goals:
-        # A replay gives them again too: a crash after the sale may have cut this short.
+    program = services.settings.program
+    before = program.ranks.for_spend(outcome.spend - purchase.amount)
+    reached = program.ranks.for_spend(outcome.spend)
+    if (
+        reached.threshold > before.threshold
+        and outcome.active
+        and services.store.mark_once(member_id, f"ru:{reached.key}:{outcome.spend}")
+    ):
+        # Marked first: a POS retry days later (LINE forgets retry keys in 24 h) says nothing.
+        push = PushIntent(
+            "rank_up",
+            rank_up_retry_key(member_id, reached.key, outcome.spend),
+            {"rank": reached.key},
+            urgent=True,
+        )
+        services.outbox.put(member_id, push, now)
+    if program.goals:
         after_spend(services, member_id, outcome.spend - purchase.amount, outcome.spend)
     return PurchaseResult(
         member_number=outcome.member_number,

@@ -268,3 +268,76 @@ def goal_op(goal_id: str) -> str:
 def ticket_use_op(store_id: str, transaction_id: str) -> str:
     """The operation key of a ticket used at a store under a transaction id."""
     return f"u:{store_id}:{transaction_id}"
+
+
+def beacons() -> str:
+    """Hash: LINE Beacon hardware id -> the store whose entrance it is at."""
+    return f"{PREFIX}:beacons"
+
+
+def member_visits(member_id: str) -> str:
+    """Hash: the member's check-ins: ``total``, ``month`` (YYYY-MM) and ``month_count``, and
+    ``last`` (``<store id>|<unix s>`` of the last check-in)."""
+    return f"{member(member_id)}:visits"
+
+
+def visit_op(store_id: str, day: str) -> str:
+    """The ledger operation key of a check-in: once per member, store and local day."""
+    return f"v:{store_id}:{day}"
+
+
+def members_index() -> str:
+    """Sorted set: every member id, scored by when they joined (unix ms)."""
+    return f"{PREFIX}:idx:members"
+
+
+def active_index() -> str:
+    """Sorted set: member id -> their last purchase or check-in (unix s), at any store."""
+    return f"{PREFIX}:idx:active"
+
+
+def store_active_index(store_id: str) -> str:
+    """Sorted set: member id -> their last purchase or check-in at one store (unix s)."""
+    return f"{PREFIX}:idx:store:{{{store_id}}}:active"
+
+
+def campaign(campaign_id: str) -> str:
+    """Hash: a notice send's state: what it sends to whom (fingerprint), how many members,
+    which batches LINE accepted (``b:<n>``), when it started."""
+    return f"{PREFIX}:campaign:{campaign_id}"
+
+
+def campaign_members(campaign_id: str) -> str:
+    """List: the member ids a notice send resolved its segment to, frozen at its first run."""
+    return f"{PREFIX}:campaign:{campaign_id}:members"
+
+
+def stats_day(day: str) -> str:
+    """Hash with a TTL: the day's figures (local day YYYY-MM-DD): purchases, amount, points
+    earned, used, expired, refunds, tickets, check-ins (bot/store/stats.py)."""
+    return f"{PREFIX}:stats:{day}"
+
+
+def store_stats_day(store_id: str, day: str) -> str:
+    """Hash with a TTL: one store's figures of a local day."""
+    return f"{PREFIX}:stats:{{{store_id}}}:{day}"
+
+
+def blocked_index() -> str:
+    """Set: the ids of members who blocked the account (unfollowed)."""
+    return f"{PREFIX}:idx:blocked"
+
+
+def campaign_index() -> str:
+    """Sorted set: campaign ids, scored by when they last sent (unix s)."""
+    return f"{PREFIX}:campaigns"
+
+
+def language_index(language: str) -> str:
+    """Set: the ids of members whose LINE profile language is ``language`` (ja or en)."""
+    return f"{PREFIX}:idx:lang:{language}"
+
+
+def member_index_complete() -> str:
+    """String: set once the members registered before the member indexes were added to them."""
+    return f"{PREFIX}:idx:members:complete"

@@ -66,6 +66,7 @@ class Ledger:
         self._adjust = script(client, "adjust")
         self._maintain = script(client, "maintain")
         self._last_expiry = (-1, 0)
+        self._last_day = (-1, "")
         ranks = program.ranks
         self._common = [
             ranks.window.approx_seconds(),
@@ -74,6 +75,23 @@ class Ledger:
 
     def _args(self, now: int, *rest: object) -> list[object]:
         return [now, *self._common, *rest]
+
+    def local_day(self, now: int) -> str:
+        """The program's local day of ``now`` (YYYY-MM-DD): the day figures are counted on."""
+        minute, day = self._last_day
+        if minute == now // 60:  # zones are whole minutes apart: a minute is on one day
+            return day
+        local = datetime.fromtimestamp(now, UTC).astimezone(self.program.timezone)
+        self._last_day = (now // 60, local.date().isoformat())
+        return self._last_day[1]
+
+    def stats_key(self, now: int) -> str:
+        """The figures hash of ``now``'s local day: every ledger script's last key."""
+        return keys.stats_day(self.local_day(now))
+
+    def keys_for(self, member_id: str, now: int) -> list[str]:
+        """The ledger keys and the day's figures: what refund, adjust and maintain take."""
+        return [*keys.member_ledger(member_id), self.stats_key(now)]
 
     def _replicated(self, member_id: str) -> None:
         """Wait until ``wait`` replicas have every write so far; raise NotReplicated if not.
@@ -158,6 +176,10 @@ class Ledger:
                 keys.due_index(),
                 keys.outbox_index(),
                 counter_key,
+                keys.active_index(),
+                keys.store_active_index(store_id),
+                keys.store_stats_day(store_id, self.local_day(now)),
+                self.stats_key(now),
             ],
             args=self._args(
                 now,
@@ -178,6 +200,7 @@ class Ledger:
                 counter_ttl,
                 next(iter(self.due_entries(member_id, expires))),
                 index_entry(member_id, receipt.retry_key) if receipt else "",
+                member_id,
                 "" if occurred_at is None else occurred_at,
             ),
         )
@@ -209,7 +232,13 @@ class Ledger:
         """Reverse a purchase once per ``op_key``; ``notice`` goes to the member's outbox in
         the same step if the refund changed their points (the script adds the points)."""
         result = self._refund(
-            keys=[*keys.member_ledger(member_id), keys.outbox(member_id), keys.outbox_index()],
+            keys=[
+                *keys.member_ledger(member_id),
+                keys.store_stats_day(store_id, self.local_day(now)),
+                keys.outbox(member_id),
+                keys.outbox_index(),
+                self.stats_key(now),  # the day's figures: always the last key
+            ],
             args=self._args(
                 now, op_key, purchase_key, store_id, ref, *_notice_args(member_id, notice)
             ),
@@ -239,7 +268,12 @@ class Ledger:
             self._mark_due(member_id, expires)
         fingerprint = json.dumps([amount, reason], ensure_ascii=False)
         status, balance = self._adjust(
-            keys=[*keys.member_ledger(member_id), keys.outbox(member_id), keys.outbox_index()],
+            keys=[
+                *keys.member_ledger(member_id),
+                keys.outbox(member_id),
+                keys.outbox_index(),
+                self.stats_key(now),  # the day's figures: always the last key
+            ],
             args=self._args(
                 now, op_key, fingerprint, amount, expires, reason, *_notice_args(member_id, notice)
             ),
@@ -251,7 +285,7 @@ class Ledger:
     def maintain(self, member_id: str, now: int) -> Standing | None:
         """Expire due lots and age the rank window; None if there is no such member."""
         found, balance, spend = self._maintain(
-            keys=keys.member_ledger(member_id), args=self._args(now)
+            keys=self.keys_for(member_id, now), args=self._args(now)
         )
         return Standing(int(balance), int(spend)) if found else None
 

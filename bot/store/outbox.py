@@ -62,6 +62,12 @@ class Outbox:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
 
+    def put(self, member_id: str, push: PushIntent, now: int) -> None:
+        """Put a push in the member's outbox (the index first, so a crash between the two
+        never leaves a push the relay cannot find); the same retry key again changes nothing."""
+        self.redis.zadd(keys.outbox_index(), {index_entry(member_id, push.retry_key): now})
+        self.redis.hsetnx(keys.outbox(member_id), push.retry_key, job_json(push))
+
     def waiting(self, start: int, count: int, now: int) -> Page:
         """Index entries ``start`` to ``start + count`` in time order, read with their pushes."""
         entries = self.redis.zrange(keys.outbox_index(), start, start + count - 1,

@@ -17,6 +17,8 @@ from bot.store.scripts import script
 
 log = logging.getLogger(__name__)
 
+#: The languages members are indexed by (bot/messages/texts.py serves these).
+LANGUAGES = ("ja", "en")
 #: How many random member numbers (or code handles) to try before giving up: a number collides
 #: about once in 10^10 tries, a handle once in 9 x 10^7 / members.
 NUMBER_ATTEMPTS = 8
@@ -79,21 +81,42 @@ class LoyaltyStore:
     # -- members -----------------------------------------------------------------------
 
     def register_member(
-        self, line_user_id: str, display_name: str, language: str, prefix: str = DEFAULT_PREFIX
+        self,
+        line_user_id: str,
+        display_name: str,
+        language: str,
+        prefix: str = DEFAULT_PREFIX,
+        now: float | None = None,
     ) -> tuple[Member, bool]:
         """Create the member for a LINE user, or refresh an existing one; True when created.
 
         A new member gets a member number starting with ``prefix`` and the handle and secret
         of rotating card codes."""
         member_id = keys.member_id_for(line_user_id)
-        now = str(int(time.time() * 1000))
+        joined = str(int((time.time() if now is None else now) * 1000))
         existing = self.redis.hget(keys.member(member_id), "number")
         number = existing or self._claim_number(member_id, prefix)
         handle = "" if existing else self._claim_handle(member_id)
         created, kept = self._register(
-            keys=[keys.member(member_id)],
-            args=[line_user_id, number, display_name, language, now, handle, new_secret()],
+            keys=[
+                keys.member(member_id),
+                keys.members_index(),
+                keys.language_index(language),
+                *(keys.language_index(other) for other in LANGUAGES if other != language),
+            ],
+            args=[
+                line_user_id,
+                number,
+                display_name,
+                language,
+                joined,
+                handle,
+                new_secret(),
+                member_id,
+            ],
         )
+        if existing:
+            self.redis.srem(keys.blocked_index(), member_id)  # back from blocking, if so
         if not existing and kept != number:
             # A concurrent registration won; release what this one claimed.
             self.redis.delete(keys.card_number(number), keys.card_handle(handle))
@@ -159,6 +182,8 @@ class LoyaltyStore:
             balance=int(data.get("balance", 0)),
             active=data.get("status") == "active",
             reminders=data.get("reminders", "on") != "off",
+            promotions=data.get("promotions", "on") != "off",
+            opted_in=data.get("opt_in") == "yes",
         )
 
     def member_for_user(self, line_user_id: str) -> Member | None:
@@ -178,6 +203,60 @@ class LoyaltyStore:
         value = "on" if enabled else "off"
         return bool(self._set_preference(keys=[keys.member(member_id)], args=["reminders", value]))
 
+    def index_older_members(self) -> int:
+        """Add the members registered before the member indexes to them (joined, language,
+        blocked, and their last purchase within the rank window as their last activity): one
+        SCAN of the keyspace, once ever; returns how many were added."""
+        if self.redis.exists(keys.member_index_complete()):
+            return 0
+        prefix = keys.member("")[:-1]  # "loyalty:m:{"
+        added = 0
+        batch: list[str] = []
+
+        def flush() -> int:
+            with self.redis.pipeline(transaction=False) as pipe:
+                for member_id in batch:
+                    pipe.hmget(keys.member(member_id), "joined", "lang", "status")
+                    pipe.zrange(keys.member_ledger(member_id).spend, -1, -1, withscores=True)
+                answers = iter(pipe.execute())
+            with self.redis.pipeline(transaction=False) as pipe:
+                for member_id in batch:
+                    (joined, lang, status), last = next(answers), next(answers)
+                    pipe.zadd(keys.members_index(), {member_id: int(joined or 0)}, nx=True)
+                    pipe.sadd(keys.language_index(lang or "ja"), member_id)
+                    if status != "active":
+                        pipe.sadd(keys.blocked_index(), member_id)
+                    if last:
+                        pipe.zadd(keys.active_index(), {member_id: last[0][1]}, nx=True)
+                pipe.execute()
+            return len(batch)
+
+        for name in self.redis.scan_iter(match=f"{prefix}*", count=1000):
+            if not name.endswith("}"):
+                continue  # a member's other keys (lots, history, ...)
+            batch.append(name[len(prefix) : -1])
+            if len(batch) == 500:
+                added += flush()
+                batch = []
+        if batch:
+            added += flush()
+        self.redis.set(keys.member_index_complete(), 1)
+        return added
+
+    def mark_once(self, member_id: str, marker: str) -> bool:
+        """Record ``marker`` in the member's operations hash; True only the first time."""
+        return bool(self.redis.hsetnx(keys.member_ledger(member_id).ops, marker, 1))
+
+    def set_promotions(self, member_id: str, enabled: bool, *, opt_in: bool = False) -> bool:
+        """Turn the member's promotional notices on or off (``opt_in``: and record that they
+        said yes); False if no such member."""
+        args = ["promotions", "on" if enabled else "off"]
+        if not self._set_preference(keys=[keys.member(member_id)], args=args):
+            return False
+        if opt_in and enabled:
+            self._set_preference(keys=[keys.member(member_id)], args=["opt_in", "yes"])
+        return True
+
     def delete_member(self, member_id: str) -> bool:
         """Forget a member entirely: card indexes first (the card stops working), then every
         key of theirs. False if there is no such member."""
@@ -190,6 +269,16 @@ class LoyaltyStore:
         ):
             if self.redis.get(index) == member_id:
                 self.redis.delete(index)
+        # Out of the member indexes that segments are chosen from.
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(keys.members_index(), member_id)
+            pipe.srem(keys.blocked_index(), member_id)
+            for language in LANGUAGES:
+                pipe.srem(keys.language_index(language), member_id)
+            pipe.zrem(keys.active_index(), member_id)
+            for store_id in self.store_ids():
+                pipe.zrem(keys.store_active_index(store_id), member_id)
+            pipe.execute()
         # Their unused tickets leave the ticket due index (the sweep would drop them anyway).
         numbers = self.redis.hkeys(keys.tickets(member_id))
         if numbers:
@@ -206,7 +295,10 @@ class LoyaltyStore:
         # Only an existing member: an unfollow from a stranger must not create a record.
         if not self.redis.exists(key):
             return False
-        self.redis.hset(key, "status", "inactive")
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, "status", "inactive")
+            pipe.sadd(keys.blocked_index(), keys.member_id_for(line_user_id))
+            pipe.execute()
         return True
 
     # -- stores ------------------------------------------------------------------------

@@ -15,7 +15,16 @@ from redis.commands.core import Script
 
 #: Scripts that run on a member's ledger keys, with the shared prelude.
 LEDGER_SCRIPTS = frozenset(
-    {"purchase", "refund", "adjust", "maintain", "issue_ticket", "use_ticket", "expire_tickets"}
+    {
+        "purchase",
+        "refund",
+        "adjust",
+        "maintain",
+        "issue_ticket",
+        "use_ticket",
+        "expire_tickets",
+        "check_in",
+    }
 )
 
 _registered: weakref.WeakKeyDictionary[redis.Redis, dict[str, Script]] = weakref.WeakKeyDictionary()

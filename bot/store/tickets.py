@@ -66,6 +66,7 @@ class TicketBook:
                 keys.ticket_due_index(),
                 keys.outbox(member_id),
                 keys.outbox_index(),
+                self.ledger.stats_key(now),
             ],
             args=self.ledger._args(
                 now,
@@ -145,6 +146,8 @@ class TicketBook:
                 keys.tickets(member_id),
                 keys.ticket_use(store_id, transaction_id),
                 keys.ticket_due_index(),
+                keys.store_stats_day(store_id, self.ledger.local_day(now)),
+                self.ledger.stats_key(now),
             ],
             args=self.ledger._args(
                 now,
@@ -180,6 +183,7 @@ class TicketBook:
                     *keys.member_ledger(member_id),
                     keys.tickets(member_id),
                     keys.ticket_due_index(),
+                    self.ledger.stats_key(now),
                 ],
                 args=self.ledger._args(now, member_id, *numbers),
             )

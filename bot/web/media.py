@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, request
 
 from bot.imaging.card_cache import MAX_CACHE_SECONDS, card_png
 from bot.imaging.card_image import CardFace, image_digest
-from bot.imaging.ticket_image import TicketFace, render_ticket_png
+from bot.imaging.ticket_image import TicketFace, TicketRef, render_ticket_png
 from bot.imaging.ticket_image import image_digest as ticket_digest
 from bot.services import services
 
@@ -49,16 +49,20 @@ def card_image(token: str) -> Response:
 
 @bp.get("/media/ticket/<token>.png")
 def ticket_image(token: str) -> Response:
-    """The reward ticket image a signed token describes; 404 for a tampered or expired token.
+    """The reward ticket image a signed token names; 404 for a tampered or expired token, or a
+    ticket that is gone.
 
-    The ticket's code is a bearer secret until it is used, so only the shopper's own device
-    may keep the image (``private``), for an hour at most."""
+    The token names the ticket, not its code (a bearer secret until it is used: the URL may
+    be logged on the way), so the code is read from Redis; only the shopper's own device may
+    keep the image (``private``), for an hour at most."""
     svc = services()
     now = svc.clock()
     signed = svc.ticket_urls.fields_from(token, now)
-    face = TicketFace.from_fields(signed[1]) if signed else None
-    if signed is None or face is None:
+    ref = TicketRef.from_fields(signed[1]) if signed else None
+    ticket = svc.tickets.ticket(ref.member_id, ref.number) if signed and ref else None
+    if signed is None or ref is None or ticket is None:
         abort(404)
+    face = TicketFace(ticket.code, ticket.reward, ref.language, ticket.expires_at)
     program = svc.settings.program
     etag = ticket_digest(face, program)
     if request.if_none_match.contains_weak(etag):

@@ -12,13 +12,17 @@ import zxingcpp
 from linebot.v3.messaging import FlexMessage, Message
 from PIL import Image
 
+from bot import create_app
+from bot.config import DEFAULT_PROGRAM, PROJECT_ROOT
+from bot.domain.program import load_program
 from bot.domain.records import TicketState
 from bot.handlers.rewards import ticket_view
 from bot.messages.rewards_views import OfferView, rewards_message
 from bot.operations import rewards
 from bot.store.staff import StaffRegistry
+from tests.conftest import make_settings
 from tests.handlers.test_staff_flow import _image_event, _photo
-from tests.rewards.conftest import balance, give
+from tests.rewards.conftest import PROGRAM, balance, give
 from tests.support import events
 from tests.support.flex import texts_in
 
@@ -153,7 +157,11 @@ def test_staff_scan_a_ticket_photo_use_it_and_undo(
 ):
     give(services, member, 100)
     issued = rewards.exchange(services, member.member_id, "coffee", 50, "5caf0001").ticket
-    png = client.get(urlsplit(ticket_view(services, "ja", issued).image_url).path).data
+    url = ticket_view(services, member.member_id, "ja", issued).image_url
+    token = urlsplit(url).path.split("/")[-1].removesuffix(".png")
+    # The signed URL is readable: it must name the ticket, not carry its code.
+    assert issued.code not in str(services.ticket_urls.fields_from(token, services.clock()))
+    png = client.get(urlsplit(url).path).data
     staff = events.user_id()
     StaffRegistry(services.store.redis).add(staff, "S001")
 
@@ -184,9 +192,6 @@ def test_staff_scan_a_ticket_photo_use_it_and_undo(
 
 
 def test_the_rewards_list_with_the_most_and_longest_rewards_fits_lines_limits():
-    from bot.config import DEFAULT_PROGRAM
-    from bot.domain.program import load_program
-
     design = load_program(DEFAULT_PROGRAM).card
     offers = [
         OfferView(
@@ -203,3 +208,24 @@ def test_the_rewards_list_with_the_most_and_longest_rewards_fits_lines_limits():
     message = rewards_message("ja", design, 123_456_789, offers)
     _check_flex(message)
     assert len(message["contents"]["contents"]) == 12
+
+
+def test_a_rewards_image_is_shown_in_the_list_and_served(tmp_path, redis_server, fake_line,
+                                                        redis_client):  # fmt: skip
+    (tmp_path / "coffee.png").write_bytes((PROJECT_ROOT / "assets" / "logo.png").read_bytes())
+    program = tmp_path / "program.toml"
+    program.write_text(PROGRAM.replace('valid = "10d"', 'valid = "10d"\nimage = "coffee.png"', 1),
+                       encoding="utf-8")  # fmt: skip
+    app = create_app({"SETTINGS": make_settings(redis_server.url, fake_line.url,
+                                                LOYALTY_PROGRAM=str(program))})  # fmt: skip
+    services = app.extensions["loyalty"]
+    reward = services.settings.program.reward("coffee")
+    url = services.reward_image_url(reward)
+    assert url.startswith("https://cards.example.test/media/reward/coffee?v=")
+    served = app.test_client().get(urlsplit(url).path)
+    assert served.status_code == 200
+    assert served.mimetype == "image/png"
+    assert served.data == (tmp_path / "coffee.png").read_bytes()
+    assert app.test_client().get("/media/reward/bag").status_code == 404  # no image
+    assert app.test_client().get("/media/reward/nope").status_code == 404
+    app.extensions["loyalty"].line.close()

@@ -77,3 +77,8 @@ def sign(raw: bytes, channel_secret: str) -> str:
     """The X-Line-Signature of a body."""
     digest = hmac.new(channel_secret.encode(), raw, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
+
+
+def beacon(user: str, hwid: str, kind: str = "enter") -> dict[str, Any]:
+    """A LINE Beacon event: the user came near (``enter``) the beacon ``hwid``."""
+    return _event("beacon", user, beacon={"hwid": hwid, "type": kind})

@@ -3,7 +3,7 @@
 -- The shopper is told in the same step: a notice goes to the member's outbox (if they follow
 -- the account). Like purchase.lua, it needs a single Redis (the outbox index).
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the member's outbox, KEYS[8]
--- the outbox index
+-- the outbox index, KEYS[9] the day's figures
 -- ARGV[4] op key, ARGV[5] fingerprint, ARGV[6] signed amount, ARGV[7] new lot expiry (unix s),
 -- ARGV[8] reason, ARGV[9] the notice's retry key ('' for none), ARGV[10] the notice job as
 -- JSON without the closing braces of payload and job (the script adds the points and closes
@@ -26,6 +26,7 @@ elseif delta < 0 then
 end
 balance = get_int('balance')
 record('adjust', delta, balance, {'r', ARGV[8], 'ref', key})
+count('adjusted', delta)
 redis.call('HSET', OPS, key, cjson.encode({fp = fingerprint, bal = balance, at = NOW}))
 if ARGV[9] ~= '' and redis.call('HGET', MEMBER, 'status') == 'active' then
   redis.call('HSET', KEYS[7], ARGV[9], ARGV[10] .. string.format(

@@ -2,7 +2,7 @@
 -- and drop them from the ticket due index. Idempotent: a ticket already used or expired is
 -- only dropped from the index.
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the member's tickets hash,
--- KEYS[8] the ticket due index
+-- KEYS[8] the ticket due index, KEYS[9] the day's figures
 -- ARGV[4] member id, ARGV[5..] ticket numbers the index holds as due
 -- Returns the number of tickets expired.
 local expired = 0
@@ -21,6 +21,7 @@ for i = 5, #ARGV do
       redis.call('HSET', KEYS[7], no, cjson.encode(ticket))
       record('ticket_expire', 0, get_int('balance'), {'rw', ticket.r, 'tk', no, 'x', ticket.x})
       expired = expired + 1
+      count('tickets_expired', 1)
     end
     if ticket.st ~= 'active' or NOW >= ticket.x then
       redis.call('ZREM', KEYS[8], ARGV[4] .. '|' .. no)

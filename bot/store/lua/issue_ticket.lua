@@ -7,7 +7,7 @@
 -- are not in the member's slot); it needs a single Redis, as purchase.lua does.
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the member's tickets hash,
 -- KEYS[8] the reward's issued counter, KEYS[9] the ticket due index, KEYS[10] the member's
--- outbox, KEYS[11] the outbox index
+-- outbox, KEYS[11] the outbox index, KEYS[12] the day's figures
 -- ARGV[4] op key, ARGV[5] reward key, ARGV[6] cost in points (0 for a goal), ARGV[7] stock
 -- (-1: no limit), ARGV[8] the ticket's expiry (unix s), ARGV[9] the member's code handle,
 -- ARGV[10] the code's random part, ARGV[11] source ('exchange' | 'goal'), ARGV[12] the push's
@@ -41,6 +41,8 @@ if cost > 0 then consume(cost) end
 balance = get_int('balance')
 local goal = ARGV[11] == 'goal'
 record(goal and 'ticket' or 'exchange', -cost, balance, {'rw', ARGV[5], 'tk', no})
+count('tickets_issued', 1)
+count('exchanged', cost)
 redis.call('HSET', KEYS[7], no, cjson.encode({r = ARGV[5], c = code, st = 'active', i = NOW,
   x = expires, src = ARGV[11], cost = cost}))
 redis.call('ZADD', KEYS[9], expires, ARGV[16] .. '|' .. no)

@@ -10,10 +10,28 @@
 --                               the purchase's refund recovered for its points spent
 --                               elsewhere, see refund.lua)
 -- KEYS[6] spend sorted set     ("<op key>|<amount>" -> time, unix s)
+-- KEYS[#KEYS] (the last key of every ledger script) the day's figures hash (bot/store/stats.py)
 -- ARGV[1] now (unix s), ARGV[2] rank window (s), ARGV[3] rank thresholds "t1;t2;..." (rising, JPY)
 -- A lot is live while now < its expiry. The balance is the sum of live lots' remainders.
 local MEMBER, LOTS, LOTDATA, LEDGER, OPS, SPEND = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local NOW = tonumber(ARGV[1])
+local STATS = KEYS[#KEYS]
+-- Figures are kept this long (s): a year and a month, for `stats --since 365d`.
+local STATS_TTL = 400 * 86400
+
+local stats_dated = {}
+
+-- Add to the day's figures (and, with `store_key`, to the store's too).
+local function count(field, n, store_key)
+  if n == 0 then return end
+  for _, key in ipairs({STATS, store_key}) do
+    redis.call('HINCRBY', key, field, n)
+    if not stats_dated[key] then
+      redis.call('EXPIRE', key, STATS_TTL)
+      stats_dated[key] = true
+    end
+  end
+end
 local WINDOW = tonumber(ARGV[2])
 
 -- The rank tier (1-based, as in the program) that a window spend reaches: the last threshold
@@ -82,6 +100,7 @@ local function expire_due()
     local lot = read_lot(id)
     drop_lot(id)
     total = total + lot.rem
+    count('expired', lot.rem)
     local balance = redis.call('HINCRBY', MEMBER, 'balance', -lot.rem)
     record('expire', -lot.rem, balance, {'x', lot.expires, 'src', lot.source, 'ref', lot.ref})
     local origin = origin_of(lot)

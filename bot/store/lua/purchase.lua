@@ -10,7 +10,9 @@
 -- the global indexes); it needs a single Redis.
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the card code's use record,
 -- KEYS[8] the member's outbox, KEYS[9] the store's transaction binding, KEYS[10] the due
--- index, KEYS[11] the outbox index, KEYS[12] the API key's request counter of this minute
+-- index, KEYS[11] the outbox index, KEYS[12] the API key's request counter of this minute,
+-- KEYS[13] the activity index, KEYS[14] the store's activity index, KEYS[15] the store's
+-- figures of the day, KEYS[16] the day's figures
 -- ARGV[4] op key, ARGV[5] body fingerprint, ARGV[6] amount, ARGV[7] points used,
 -- ARGV[8] points earned per tier "e1;e2;...", ARGV[9] new lot expiry (unix s), ARGV[10] store
 -- id, ARGV[11] transaction id, ARGV[12] code claim ('' when the code is not claimed: a static
@@ -21,8 +23,8 @@
 -- of this key may be given back), ARGV[17] the binding ("<member id> <fingerprint>"),
 -- ARGV[18] the request counter's TTL (s; 0: not counted here), ARGV[19] the due index
 -- entry of the new lot ("<member id>|<expiry>"), ARGV[20] the outbox index entry of the
--- receipt ("<member id>|<retry key>"), ARGV[21] when the till says the sale happened (unix s,
--- '' when it did not say), kept in its history entries as 'o'
+-- receipt ("<member id>|<retry key>"), ARGV[21] member id, ARGV[22] when the till says the
+-- sale happened (unix s, '' when it did not say), kept in its history entries as 'o'
 -- Returns {status, balance, earned, used, spend, member number, active (1/0), receipt written
 -- to the outbox (1/0)}; status: applied | replayed | conflict | insufficient | no_member |
 -- code_used | unverified
@@ -62,9 +64,9 @@ end
 redis.call('SET', KEYS[9], ARGV[17])
 local store, txn = ARGV[10], ARGV[11]
 local function sale_fields(fields)
-  if ARGV[21] ~= '' then
+  if ARGV[22] ~= '' then
     fields[#fields + 1] = 'o'
-    fields[#fields + 1] = ARGV[21]
+    fields[#fields + 1] = ARGV[22]
   end
   return fields
 end
@@ -85,6 +87,12 @@ end
 local spend = get_int('spend') + amount
 redis.call('HSET', MEMBER, 'spend', spend)
 redis.call('ZADD', SPEND, NOW, key .. '|' .. amount)
+count('purchases', 1, KEYS[15])
+count('amount', amount, KEYS[15])
+count('earned', earned, KEYS[15])
+count('used', used, KEYS[15])
+redis.call('ZADD', KEYS[13], NOW, ARGV[21])
+redis.call('ZADD', KEYS[14], NOW, ARGV[21])
 balance = get_int('balance')
 redis.call('HSET', OPS, key, cjson.encode({fp = fingerprint, bal = balance, earned = earned,
   used = used, spend = spend, amount = amount, taken = taken, lot = lot, at = NOW}))

@@ -3,7 +3,8 @@
 -- step; or (ARGV[12] = 'undo') give back the ticket a use of ARGV[4] took, once per ARGV[5].
 -- Of many concurrent uses of one ticket under different ids, exactly one is applied.
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the member's tickets hash,
--- KEYS[8] the store's ticket-use binding of the transaction id, KEYS[9] the ticket due index
+-- KEYS[8] the store's ticket-use binding of the transaction id, KEYS[9] the ticket due index,
+-- KEYS[10] the store's figures of the day, KEYS[11] the day's figures
 -- ARGV[4] use op key, ARGV[5] fingerprint (use) or undo op key (undo), ARGV[6] ticket number,
 -- ARGV[7] code, ARGV[8] store id, ARGV[9] transaction id, ARGV[10] the binding
 -- ("<member id> <fingerprint>"), ARGV[11] the member id, ARGV[12] 'use' | 'undo'
@@ -33,6 +34,7 @@ if ARGV[12] == 'undo' then
   -- Back in the due index: a ticket past its expiry meanwhile expires at the next sweep.
   redis.call('ZADD', KEYS[9], ticket.x, ARGV[11] .. '|' .. no)
   record('unuse', 0, get_int('balance'), {'rw', ticket.r, 'tk', no, 's', ARGV[8], 'ref', ARGV[9]})
+  count('tickets_used', -1, KEYS[10])
   redis.call('HSET', OPS, ARGV[5], cjson.encode({r = ticket.r, x = ticket.x, at = NOW}))
   return answer('applied', ticket.r, ticket.x)
 end
@@ -56,6 +58,7 @@ ticket.st, ticket.u, ticket.us, ticket.ut = 'used', NOW, ARGV[8], ARGV[9]
 redis.call('HSET', KEYS[7], no, cjson.encode(ticket))
 redis.call('ZREM', KEYS[9], ARGV[11] .. '|' .. no)
 record('use', 0, get_int('balance'), {'rw', ticket.r, 'tk', no, 's', ARGV[8], 'ref', ARGV[9]})
+count('tickets_used', 1, KEYS[10])
 redis.call('HSET', OPS, key, cjson.encode({fp = ARGV[5], no = no, r = ticket.r, x = ticket.x,
   at = NOW}))
 redis.call('SET', KEYS[8], ARGV[10])
