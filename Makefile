@@ -9,14 +9,18 @@ PY := $(VENV)/bin/python
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# The first install takes a minute or two: pip shows each package as it goes.
 $(VENV)/.runtime: requirements.txt
+	@echo "Installing the bot's requirements into $(VENV) (first run, or requirements.txt changed)..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --progress-bar on -r requirements.txt
+	@echo "Installed."
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@echo "Installing the test and lint tools into $(VENV)..."
+	$(PY) -m pip install --progress-bar on -r requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime ## Run the bot (web, worker; embedded Redis and sandbox LINE unless configured)
@@ -28,6 +32,9 @@ test: $(VENV)/.dev ## Run the whole test suite (starts its own Redis and fake LI
 lint: $(VENV)/.dev ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+check-program: $(VENV)/.runtime ## Validate the program file and print it (PROGRAM=path, else LOYALTY_PROGRAM or the example)
+	$(VENV)/bin/flask --app wsgi program check $(PROGRAM)
 
 format: $(VENV)/.dev ## Format the code with ruff
 	$(VENV)/bin/ruff format .

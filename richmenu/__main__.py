@@ -41,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             EXIT_USAGE, f"invalid rich menu definitions in {args.definitions}:", exc.problems
         )
     except InvalidMenuError as exc:
-        return _fail(EXIT_USAGE, "the rich menus break LINE's rules:", exc.problems)
+        return _fail(
+            EXIT_USAGE, "the rich menus fail their checks (nothing was sent to LINE):", exc.problems
+        )
     except RichMenuError as exc:
         return _fail(EXIT_FAILED, f"error: {exc}", [])
 
@@ -161,7 +163,8 @@ def _menus(definitions: Path, settings: Settings) -> tuple[DesiredMenu, ...]:
     largest = max(len(menu.image) for menu in menus)
     _say(
         f"{len(menus)} page(s) from {definitions}: {', '.join(m.key for m in menus)}; "
-        f"checked locally (sizes, areas, actions, labels, images up to {largest:,} bytes)"
+        "checked locally (sizes, areas, actions, labels, label contrast, images up to "
+        f"{largest:,} bytes)"
     )
     return menus
 

@@ -15,7 +15,7 @@ from bot.messages import postbacks
 from richmenu import NAME_PREFIX
 from richmenu.model import Bounds, Page
 from richmenu.render import render_page
-from richmenu.validate import InvalidMenuError, check_image, check_pages
+from richmenu.validate import InvalidMenuError, check_colours, check_image, check_pages
 
 #: Hex digits of the content hash in a rich menu's name: enough to tell versions apart.
 HASH_LENGTH = 12
@@ -43,7 +43,7 @@ class DesiredMenu:
 def build_menus(pages: Iterable[Page], design: CardDesign) -> tuple[DesiredMenu, ...]:
     """Check, render and name every page; raises InvalidMenuError listing every problem."""
     pages = tuple(pages)
-    problems = check_pages(pages)
+    problems = check_pages(pages) + check_colours(pages, design)
     if problems:
         raise InvalidMenuError(problems)
     images = {page.key: render_page(page, design) for page in pages}

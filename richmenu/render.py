@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageColor, ImageDraw
 
+from bot.domain.colours import ink_on, softened
 from bot.domain.program import CardDesign
 from bot.imaging.fonts import fitted, font
-from richmenu.icons import PAINTERS, Colour, mix
+from richmenu.icons import PAINTERS, Colour
 from richmenu.model import Bounds, Button, Page, Tab
 
 #: Everything is drawn this many times larger, then scaled down: smooth edges everywhere.
@@ -28,43 +29,78 @@ _Box = tuple[float, float, float, float]
 
 @dataclass(frozen=True)
 class _Palette:
-    """The colours of a menu, from the program file's card design."""
+    """The colours of a menu, from the program file's card design (see ``palette``)."""
 
     brand: Colour
     tile: Colour
     text: Colour
     subtext: Colour
     tab_bar: Colour
+    #: The label of the page's own tab, on the brand colour.
     tab_text: Colour
+    #: The labels of the other tabs, on the tab bar.
+    tab_bar_text: Colour
 
-    @classmethod
-    def from_design(cls, design: CardDesign) -> _Palette:
-        """Brand colour behind everything and in icons, foreground tiles, accent text."""
-        brand, tile, accent = (
-            _rgb(design.background),
-            _rgb(design.foreground),
-            _rgb(design.accent),
-        )
-        return cls(
-            brand=brand,
-            tile=tile,
-            text=accent,
-            subtext=mix(accent, tile, 0.6),
-            tab_bar=accent,
-            tab_text=mix(tile, accent, 0.7),
-        )
+
+@dataclass(frozen=True)
+class TextOn:
+    """A text colour drawn on a background, and the program keys the two come from."""
+
+    what: str
+    ink: str
+    #: The program key of the text colour; None for black or white chosen by ``ink_on``.
+    ink_key: str | None
+    background: str
+    background_key: str
+
+
+def text_colours(design: CardDesign) -> tuple[TextOn, ...]:
+    """Every text colour a menu draws, on what: the accent's labels on foreground tiles, and
+    black or white (``ink_on``, the one rule) on the brand colour and on the tab bar."""
+    return (
+        TextOn("button labels", design.accent, "card.accent", design.foreground, "card.foreground"),
+        TextOn(
+            "the open tab's label",
+            ink_on(design.background),
+            None,
+            design.background,
+            "card.background",
+        ),
+        TextOn(
+            "the other tabs' labels",
+            ink_on(design.accent),
+            None,
+            design.accent,
+            "card.accent (the tab bar)",
+        ),
+    )
+
+
+def palette(design: CardDesign) -> _Palette:
+    """Brand colour behind everything and in icons, foreground tiles, accent labels (the
+    English ones a softer accent that still reads), tabs in black or white."""
+    labels, open_tab, other_tabs = text_colours(design)
+    return _Palette(
+        brand=_rgb(design.background),
+        tile=_rgb(design.foreground),
+        text=_rgb(labels.ink),
+        subtext=_rgb(softened(design.accent, design.foreground)),
+        tab_bar=_rgb(design.accent),
+        tab_text=_rgb(open_tab.ink),
+        tab_bar_text=_rgb(other_tabs.ink),
+    )
 
 
 @functools.lru_cache(maxsize=16)
 def render_page(page: Page, design: CardDesign) -> bytes:
     """The PNG image of one page (cached: pages and designs are immutable)."""
-    palette = _Palette.from_design(design)
-    image = Image.new("RGB", (page.width * SCALE, page.height * SCALE), palette.brand)
+    colours = palette(design)
+    image = Image.new("RGB", (page.width * SCALE, page.height * SCALE), colours.brand)
     draw = ImageDraw.Draw(image)
     for tab in page.tabs:
-        _draw_tab(draw, tab, tab.page == page.name, palette)
+        _draw_tab(draw, tab, tab.page == page.name, colours)
     for button in page.buttons:
-        _draw_button(draw, button, palette)
+        _draw_button(draw, button, colours)
     image = image.resize((page.width, page.height), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
@@ -85,7 +121,7 @@ def _draw_tab(draw: ImageDraw.ImageDraw, tab: Tab, active: bool, palette: _Palet
     """A tab: the active one shares the page colour, the others sit on the darker bar."""
     left, top, right, bottom = _scaled(tab.bounds)
     draw.rectangle((left, top, right, bottom), fill=palette.brand if active else palette.tab_bar)
-    colour = palette.tile if active else palette.tab_text
+    colour = palette.tab_text if active else palette.tab_bar_text
     _draw_labels(
         draw,
         tab.label,

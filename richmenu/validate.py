@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import re
 from collections.abc import Iterable
 
 from PIL import Image, UnidentifiedImageError
 
+from bot.domain.colours import AA_CONTRAST, contrast_ratio
+from bot.domain.program import CardDesign
 from bot.imaging.fonts import missing_characters
 from bot.line.rich_menus import STAFF_MENU_ALIAS
 from bot.messages import postbacks
 from richmenu import ALIAS_PREFIX
 from richmenu.model import Bounds, Page
+from richmenu.render import text_colours
 
 # Limits from the Messaging API reference (line-api-facts.md §3.2, §4).
 MIN_WIDTH, MAX_WIDTH, MIN_HEIGHT = 800, 2500, 250
@@ -37,7 +41,8 @@ IMAGE_FORMATS = ("PNG", "JPEG")
 
 
 class InvalidMenuError(Exception):
-    """Definitions or images break LINE's rules; ``problems`` has one line each."""
+    """Definitions or images break LINE's rules, or labels would not read (contrast);
+    ``problems`` has one line each."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
@@ -78,6 +83,33 @@ def check_page(page: Page) -> list[str]:
             problems.append(f"{where} {name_a} and {name_b} overlap")
     problems.extend(f"{where} {p}" for p in _check_actions(page))
     problems.extend(f"{where} {p}" for p in _check_characters(page))
+    return problems
+
+
+def check_colours(pages: Iterable[Page], design: CardDesign) -> list[str]:
+    """Label colours that do not reach WCAG AA contrast (4.5:1) on what they are drawn on,
+    naming the program's colours: a brand accent such as #F2C94C reads as nothing on white."""
+    has_tabs = any(page.tabs for page in pages)
+    problems = []
+    for pair in text_colours(design):
+        if "tab" in pair.what and not has_tabs:
+            continue
+        ratio = contrast_ratio(pair.ink, pair.background)
+        if ratio >= AA_CONTRAST:
+            continue
+        shown = f"{math.floor(ratio * 100) / 100:.2f}:1"
+        if pair.ink_key is None:
+            problems.append(
+                f"{pair.what}: neither black nor white text reaches {AA_CONTRAST}:1 on "
+                f"{pair.background_key} {pair.background} (at best {shown}); choose a lighter "
+                "or darker colour"
+            )
+        else:
+            problems.append(
+                f"{pair.what}: {pair.ink_key} {pair.ink} on {pair.background_key} "
+                f"{pair.background} has a contrast of {shown}; WCAG AA needs {AA_CONTRAST}:1 "
+                f"(choose a darker or lighter {pair.ink_key}, or another {pair.background_key})"
+            )
     return problems
 
 

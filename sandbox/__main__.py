@@ -26,6 +26,18 @@ from sandbox import chat_events
 SHOPPER = "U" + hashlib.sha256(b"sandbox-shopper").hexdigest()[:32]
 
 
+def command() -> str:
+    """This tool's command line as it can be pasted: the virtualenv's python that runs it
+    (relative to the current folder when inside it, as ``.venv/bin/python``), not whatever
+    ``python`` the shell finds first."""
+    python = Path(sys.executable)
+    try:
+        shown = str(python.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(python)
+    return f"{shown} -m sandbox"
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
@@ -83,9 +95,9 @@ def show_inbox(settings: Settings, user: str, last: int = 10) -> int:
             print(f"    image: {hero['url']}")
         who = "" if user == SHOPPER else f" --user {user}"
         for data in _postbacks(message):
-            print(f"    button: python -m sandbox{who} tap '{data.removeprefix(PREFIX)}'")
+            print(f"    button: {command()}{who} tap '{data.removeprefix(PREFIX)}'")
     if not entries:
-        print("nothing yet; try: python -m sandbox follow")
+        print(f"nothing yet; try: {command()} follow")
     print(f"(messages to {user}; the page at {settings.public_base_url}/_sandbox/ draws them)")
     return 0
 
@@ -146,7 +158,7 @@ def buy(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
     """POST a purchase to the POS API with the code the shopper's card shows now."""
     card = args.card or current_code(settings, args.user)
     if card is None:
-        print("the sandbox shopper has no card yet; run: python -m sandbox follow")
+        print(f"the sandbox shopper has no card yet; run: {command()} follow")
         return 1
     body = {
         "transaction_id": args.transaction_id or f"SBX-{secrets.token_hex(4)}",
@@ -196,7 +208,7 @@ def redeem(settings: Settings, bot_url: str, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and act."""
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog=command(), description=__doc__)
     parser.add_argument("--bot", help="the bot's base URL (default: PUBLIC_BASE_URL)")
     parser.add_argument("--user", default=SHOPPER, help="the shopper's LINE user id")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -237,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     args.bot = (args.bot or settings.public_base_url).rstrip("/")
     if args.command == "code":
         code = current_code(settings, args.user)
-        print(code or "the sandbox shopper has no card yet; run: python -m sandbox follow")
+        print(code or f"the sandbox shopper has no card yet; run: {command()} follow")
         return 0 if code else 1
     if args.command == "inbox":
         return show_inbox(settings, args.user, max(args.last, 0))

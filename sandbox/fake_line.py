@@ -170,6 +170,7 @@ class FakeLine(RichMenuEndpoints, SandboxEndpoints):
             self._peak: collections.Counter[str] = collections.Counter()
             self._profiles: dict[str, JsonObject] = {}
             self._contents: dict[str, tuple[bytes, str]] = {}
+            self._left: list[str] = []
             self._rich_menus: dict[str, _RichMenu] = {}
             self._default_rich_menu: str | None = None
             self._rich_menu_aliases: dict[str, str] = {}
@@ -209,6 +210,11 @@ class FakeLine(RichMenuEndpoints, SandboxEndpoints):
         """Return message objects delivered to a user by push, multicast or attributed reply."""
         with self._lock:
             return [entry["message"] for entry in self._inbox if entry["to"] == user_id]
+
+    def left_chats(self) -> list[str]:
+        """The group and room ids the bot left, in order."""
+        with self._lock:
+            return list(self._left)
 
     def user_rich_menus(self) -> dict[str, str]:
         """Return the per-user rich menu links (user id -> rich menu id)."""
@@ -457,6 +463,8 @@ class FakeLine(RichMenuEndpoints, SandboxEndpoints):
             ),
             ("GET", "/v2/bot/profile/" + segment.format("user_id"), self._profile),
             ("GET", "/v2/bot/info", self._bot_info),
+            ("POST", "/v2/bot/group/{}/leave".format(segment.format("chat_id")), self._leave),
+            ("POST", "/v2/bot/room/{}/leave".format(segment.format("chat_id")), self._leave),
             ("POST", "/v2/bot/chat/loading/start", self._loading),
             ("POST", "/v2/bot/richmenu", self._create_rich_menu),
             ("POST", "/v2/bot/richmenu/validate", self._validate_rich_menu),
@@ -693,6 +701,17 @@ class FakeLine(RichMenuEndpoints, SandboxEndpoints):
                 "markAsReadMode": "auto",
             },
         )
+
+    def _leave(self, call: _Call) -> _Answer:
+        """POST /v2/bot/group/{groupId}/leave, /v2/bot/room/{roomId}/leave: 200 {}; a chat the
+        bot is not in (left already, or never a group or room id) is 404."""
+        chat_id = call.params["chat_id"]
+        kind = "C" if "/group/" in call.path else "R"
+        with self._lock:
+            if not _CHAT_ID.fullmatch(chat_id) or chat_id[0] != kind or chat_id in self._left:
+                return _error(404, "Not found")
+            self._left.append(chat_id)
+        return _Answer(200, {})
 
     def _loading(self, call: _Call) -> _Answer:
         """POST /v2/bot/chat/loading/start: 1:1 chats only, 5-60 s in steps of 5, answers 202."""

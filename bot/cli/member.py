@@ -13,8 +13,8 @@ from bot.cli.common import count, when
 from bot.domain.cards import parse_member_number
 from bot.domain.records import Entry, Lot, Member, Outcome
 from bot.messages import format as fmt
+from bot.operations.adjustments import adjust_points
 from bot.services import Services, services
-from bot.store import keys
 
 group = AppGroup("member", help="Look up, adjust, export and delete members.")
 
@@ -59,10 +59,12 @@ def _iso(svc: Services, unix: int) -> str:
 
 
 def _exported(svc: Services, entry: Entry) -> dict[str, object]:
-    """A history entry for the export, its moments (``at``, a lot's expiry) as ``_iso``."""
+    """A history entry for the export, its moments (``at``, a lot's expiry, a sale's own
+    time) as ``_iso``."""
     fields: dict[str, object] = dict(entry.fields)
-    if str(fields.get("x", "")).isdigit():
-        fields["x"] = _iso(svc, int(entry.fields["x"]))
+    for moment in ("x", "o"):  # a lot's expiry; when the till says the sale happened
+        if str(fields.get(moment, "")).isdigit():
+            fields[moment] = _iso(svc, int(entry.fields[moment]))
     return {"at": _iso(svc, entry.at), "kind": entry.kind, "points": entry.points,
             "balance": entry.balance, **fields}  # fmt: skip
 
@@ -159,7 +161,8 @@ def _entry(svc: Services, entry: Entry, stores: dict[str, str]) -> str:
 @click.option("--reason", required=True, help="Why; shown to the shopper in the history.")
 @click.option("--key", help="Idempotency key: repeating a command with the same key is safe.")
 def adjust(number: str, points: int, reason: str, key: str | None) -> None:
-    """Add or remove points with a reason; never takes the balance below zero."""
+    """Add or remove points with a reason; never takes the balance below zero. The shopper
+    gets one LINE message saying so (after quiet hours)."""
     if points == 0 or abs(points) > MAX_ADJUSTMENT:
         raise click.BadParameter(
             f"a non-zero number from -{MAX_ADJUSTMENT} to {MAX_ADJUSTMENT}", param_hint="--points"
@@ -171,12 +174,8 @@ def adjust(number: str, points: int, reason: str, key: str | None) -> None:
     svc = services()
     try:
         member = _member(svc, number)
-        status, balance = svc.ledger.adjust(
-            member_id=member.member_id,
-            now=svc.clock(),
-            op_key=keys.adjustment_op(key or str(uuid.uuid4())),
-            amount=points,
-            reason=reason.strip(),
+        status, balance = adjust_points(
+            svc, member.member_id, points, reason.strip(), key or str(uuid.uuid4())
         )
     except redis.RedisError as exc:
         raise click.ClickException(f"cannot reach Redis ({exc}); is the bot running?") from None

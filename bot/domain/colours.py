@@ -1,7 +1,8 @@
 """Which text colour reads on a background: WCAG 2.x relative luminance and contrast ratio.
 
-Every place that puts text on a program colour (Flex rank badge, card image rank pill) asks
-``ink_on`` so they all agree. Colours are ``#RRGGBB`` strings, as the program file holds them.
+Every place that puts black or white text on a program colour (Flex rank badge, card image
+rank pill, rich menu tabs) asks ``ink_on`` so they all agree. Colours are ``#RRGGBB`` strings,
+as the program file holds them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 DARK_INK = "#111111"
 #: The light text colour.
 LIGHT_INK = "#FFFFFF"
+#: The contrast WCAG 2.x level AA asks of normal-size text (1.4.3).
+AA_CONTRAST = 4.5
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
@@ -41,3 +44,24 @@ def ink_on(background: str) -> str:
     """DARK_INK or LIGHT_INK, whichever contrasts more with ``background`` (dark on a tie)."""
     dark = contrast_ratio(background, DARK_INK)
     return DARK_INK if dark >= contrast_ratio(background, LIGHT_INK) else LIGHT_INK
+
+
+def hex_colour(red: int, green: int, blue: int) -> str:
+    """A (red, green, blue) triple of 0-255 channels as ``#RRGGBB``."""
+    return f"#{red:02X}{green:02X}{blue:02X}"
+
+
+def softened(ink: str, background: str, minimum: float = AA_CONTRAST) -> str:
+    """``ink`` blended toward ``background`` as far as it keeps ``minimum`` contrast on it: a
+    quieter line (the English label under a Japanese one) that still reads. ``ink`` itself
+    when no blend does."""
+    for share in (0.6, 0.7, 0.8, 0.9):
+        blend = hex_colour(
+            *(
+                round(a * share + b * (1 - share))
+                for a, b in zip(rgb(ink), rgb(background), strict=True)
+            )
+        )
+        if contrast_ratio(blend, background) >= minimum:
+            return blend
+    return ink

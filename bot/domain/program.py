@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 import tomllib
@@ -66,6 +67,12 @@ class CardDesign:
     accent: str
     #: A PNG or JPEG drawn on the card image, or None.
     logo: Path | None = None
+    #: The store name English profiles read (``card.store_name_en``; default: store_name).
+    store_name_en: str = ""
+
+    def store_label(self, language: str) -> str:
+        """The store name in ``language``."""
+        return self.store_name_en if language == "en" and self.store_name_en else self.store_name
 
 
 @dataclass(frozen=True)
@@ -258,6 +265,7 @@ def parse_program(
 
     Relative file names (``card.logo``) are taken from ``base``, the program file's folder."""
     reader = _Reader(raw, source)
+    reader.problems += unknown_keys(raw, source)
     name = reader.text("program.name")
     tz_name = reader.text("program.timezone", default="Asia/Tokyo")
     timezone = _zone(reader, tz_name)
@@ -267,12 +275,14 @@ def parse_program(
         rounding=reader.choice("earn.rounding", ROUNDING_MODES, default="floor"),
         exclude_points_used=reader.boolean("earn.exclude_points_used", default=True),
     )
+    store_name = reader.text("card.store_name", default=name or "-")
     card = CardDesign(
-        store_name=reader.text("card.store_name", default=name or "-"),
+        store_name=store_name,
         background=reader.color("card.background", default="#06C755"),
         foreground=reader.color("card.foreground", default="#FFFFFF"),
         accent=reader.color("card.accent", default="#1E1E1E"),
         logo=_logo(reader, base or Path.cwd()),
+        store_name_en=reader.text("card.store_name_en", default=store_name),
     )
     code_mode = reader.choice("card.code_mode", CODE_MODES, default="rotating")
     code_window = reader.duration("card.code_window", default="5m")
@@ -492,6 +502,91 @@ def _zone(reader: _Reader, name: str) -> ZoneInfo | None:
     except (ZoneInfoNotFoundError, ValueError):
         reader.problems.append(f"{reader.source}: program.timezone = {name!r} is not a time zone")
         return None
+
+
+#: Every table of the program file and the keys it may hold ("" is the top level). Array
+#: tables (``[[ranks.tiers]]``, ``[[rewards]]``, ``[[goals]]``) are checked entry by entry.
+#: Anything else is an error naming the nearest known key: a typo must never fall back to a
+#: default in silence.
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": (
+        "program",
+        "earn",
+        "points",
+        "ranks",
+        "reminders",
+        "card",
+        "rewards",
+        "goals",
+        "visits",
+        "messages",
+    ),
+    "program": ("name", "timezone"),
+    "earn": ("points", "per_yen", "rounding", "exclude_points_used"),
+    "points": ("lifetime", "end_of_month"),
+    "ranks": ("window", "tiers"),
+    "ranks.tiers": ("key", "name", "name_en", "color", "threshold", "multiplier"),
+    "reminders": ("offsets", "send_hour", "quiet_hours", "ticket_offsets"),
+    "card": (
+        "store_name",
+        "store_name_en",
+        "code_mode",
+        "code_window",
+        "number_prefix",
+        "logo",
+        "background",
+        "foreground",
+        "accent",
+    ),
+    "rewards": ("key", "name", "name_en", "cost", "valid", "stock", "image"),
+    "goals": ("reward", "visits", "rank"),
+    "visits": ("points", "monthly_cap", "code_window"),
+    "messages": ("opt_in", "hours"),
+}
+#: The tables written ``[[name]]``: a list of tables.
+ARRAY_TABLES = frozenset({"ranks.tiers", "rewards", "goals"})
+
+
+def unknown_keys(raw: dict[str, Any], source: str) -> list[str]:
+    """A problem for every section or key of ``raw`` that KNOWN_KEYS does not list, naming
+    the nearest known key (or the table a key belongs in); sections of the wrong shape too."""
+    problems: list[str] = []
+
+    def walk(node: dict[str, Any], table: str, where: str) -> None:
+        for key, value in node.items():
+            path = f"{table}.{key}" if table else key
+            shown = f"{where}.{key}" if where else key
+            if key not in KNOWN_KEYS[table]:
+                problems.append(f"{source}: {_unknown(shown, key, table)}")
+            elif path in ARRAY_TABLES:
+                if isinstance(value, list):
+                    for i, entry in enumerate(value):
+                        if isinstance(entry, dict):
+                            walk(entry, path, f"{shown}[{i}]")
+                # Not a list, or entries not tables: the reader names those.
+            elif path in KNOWN_KEYS:
+                if isinstance(value, dict):
+                    walk(value, path, shown)
+                else:
+                    problems.append(f"{source}: {shown} must be a table ([{path}])")
+
+    walk(raw, "", "")
+    return problems
+
+
+def _unknown(shown: str, key: str, table: str) -> str:
+    """What to say about an unknown ``key`` at ``shown`` in ``table``."""
+    kind = "section" if not table else "key"
+    known = KNOWN_KEYS[table]
+    elsewhere = [t for t, names in KNOWN_KEYS.items() if t and key in names]
+    if elsewhere:
+        home = f"[[{elsewhere[0]}]]" if elsewhere[0] in ARRAY_TABLES else f"[{elsewhere[0]}]"
+        return f"unknown {kind} {shown!r}: {key} belongs in {home}"
+    near = difflib.get_close_matches(key.casefold(), known, n=1, cutoff=0.6)
+    if near:
+        prefix = shown[: len(shown) - len(key)]
+        return f"unknown {kind} {shown!r}: did you mean {prefix + near[0]!r}?"
+    return f"unknown {kind} {shown!r}; known here: " + ", ".join(known)
 
 
 class _Reader:

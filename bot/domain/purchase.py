@@ -91,9 +91,14 @@ def parse_purchase(
     if not isinstance(code, str) or not _CARD_CODE.match(code):
         errors.append(FieldError("card_code", "required: the digits the scanner read"))
     amount = payload.get("amount")
-    amount_ok = _int(amount) and 0 <= amount <= MAX_AMOUNT
-    if not amount_ok:
-        errors.append(FieldError("amount", f"required: an integer JPY from 0 to {MAX_AMOUNT}"))
+    amount_ok = _int(amount) and 1 <= amount <= MAX_AMOUNT
+    if _int(amount) and amount == 0:
+        # Nothing was bought: a sale paid wholly with points still has its amount (and its
+        # points_used), so a zero amount is a mistake at the till, not a sale.
+        zero = "must be at least 1 JPY: a sale of ¥0 is refused (one paid wholly with points "
+        errors.append(FieldError("amount", zero + "has amount = points_used)"))
+    elif not amount_ok:
+        errors.append(FieldError("amount", f"required: an integer JPY from 1 to {MAX_AMOUNT}"))
     used = payload.get("points_used", 0)
     if not _int(used) or not 0 <= used <= MAX_AMOUNT:
         errors.append(FieldError("points_used", f"must be an integer from 0 to {MAX_AMOUNT}"))

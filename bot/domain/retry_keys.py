@@ -17,6 +17,16 @@ def receipt_retry_key(store_id: str, transaction_id: str) -> str:
     return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"receipt:{store_id}:{transaction_id}"))
 
 
+def refund_notice_retry_key(store_id: str, transaction_id: str) -> str:
+    """The retry key of the notice that a store's transaction was refunded (or undone)."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"refund:{store_id}:{transaction_id}"))
+
+
+def adjustment_retry_key(op_key: str) -> str:
+    """The retry key of the notice of an admin's adjustment, once per its operation key."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"adjust:{op_key}"))
+
+
 def reminder_retry_key(member_id: str, offset: str, last_day: str) -> str:
     """The retry key of the reminder for one member, offset and last day of use."""
     return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"reminder:{member_id}:{offset}:{last_day}"))

@@ -59,6 +59,9 @@ class Context:
     beacon: tuple[str, str] | None = None
     #: Set by the staff conversation once it has checked the sender is registered staff.
     staff: StaffDesk | None = None
+    #: The webhook event's id (``webhookEventId``): the same when LINE or a retry delivers
+    #: the event again, different for every other tap.
+    event_id: str = ""
 
     @property
     def kind(self) -> Kind | None:

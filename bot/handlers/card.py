@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.records import Member
 from bot.handlers.base import Context, MessageJson
+from bot.handlers.members import register_from_profile
 from bot.imaging.card_cache import prepare_card_png
 from bot.imaging.card_image import CardFace
 from bot.messages import format as fmt
-from bot.messages.flex import CardView, card_message, text_message
+from bot.messages import postbacks
+from bot.messages.flex import CardView, card_message, postback, text_message
 from bot.messages.texts import text
 from bot.services import Services
 
@@ -64,7 +66,32 @@ def _soonest_expiry(
 
 
 def show_card(ctx: Context) -> list[MessageJson]:
-    """Reply with the card, or explain how to get one."""
+    """Reply with the card. Someone who never followed (a friend from before the bot, or a
+    chat without friendship) asks for it: register them from their profile, as a follow
+    would, and welcome them with it."""
     if ctx.member is None:
-        return [text_message(text(ctx.language, "not_member"))]
+        member, created = register_from_profile(ctx.services, ctx.user_id, None)
+        return welcome_messages(ctx.services, member, created=created)
     return [build_card(ctx.services, ctx.member)]
+
+
+def welcome_messages(services: Services, member: Member, *, created: bool) -> list[MessageJson]:
+    """The welcome (or welcome back) and the card, in the member's language."""
+    greeting = "welcome" if created else "welcome_back"
+    if not member.display_name.strip():
+        greeting += "_unnamed"  # never "さん、..." with nothing before it
+    return [
+        text_message(text(member.language, greeting, name=member.display_name)),
+        build_card(services, member),
+    ]
+
+
+def no_card(ctx: Context) -> list[MessageJson]:
+    """What someone without a card asking for points, history, rewards or settings hears:
+    how to get one now, with a button that does."""
+    message = text_message(text(ctx.language, "not_member"))
+    label = text(ctx.language, "get_card_button")
+    message["quickReply"] = {
+        "items": [{"type": "action", "action": postback(label, postbacks.Card(), display=label)}]
+    }
+    return [message]

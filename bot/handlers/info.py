@@ -13,8 +13,10 @@ def show_help(ctx: Context) -> list[MessageJson]:
 
 
 def show_hint(ctx: Context) -> list[MessageJson]:
-    """Text the bot has no keyword for: say how to get the card."""
-    return [text_message(text(ctx.language, "fallback"))]
+    """Text the bot has no keyword for: say how to get the card, or, to staff, how to grant
+    (a cashier's typo is not a shopper's question)."""
+    key = "staff_hint" if ctx.services.staff.is_staff(ctx.user_id) else "fallback"
+    return [text_message(text(ctx.language, key))]
 
 
 def switch_tab(ctx: Context) -> list[MessageJson]:

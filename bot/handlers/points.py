@@ -6,9 +6,9 @@ from collections import defaultdict
 
 from bot.domain.records import Entry
 from bot.handlers.base import Context, MessageJson
+from bot.handlers.card import no_card
 from bot.messages import format as fmt
 from bot.messages import postbacks
-from bot.messages.flex import text_message
 from bot.messages.points_views import (
     ENTRIES_PER_BUBBLE,
     MAX_BUBBLES,
@@ -26,12 +26,12 @@ EXPIRING_SHOWN = 3
 def show_points(ctx: Context) -> list[MessageJson]:
     """Balance, rank, what the next rank needs, and the points expiring soonest."""
     if ctx.member is None:
-        return [text_message(text(ctx.language, "not_member"))]
+        return no_card(ctx)
     svc, language = ctx.services, ctx.language
     program = svc.settings.program
     standing = svc.ledger.maintain(ctx.member.member_id, svc.clock())
     if standing is None:
-        return [text_message(text(language, "not_member"))]
+        return no_card(ctx)
     rank = program.ranks.for_spend(standing.spend)
     following = program.ranks.next_after(rank)
     by_expiry: dict[int, int] = defaultdict(int)
@@ -58,7 +58,7 @@ def show_points(ctx: Context) -> list[MessageJson]:
 def show_history(ctx: Context) -> list[MessageJson]:
     """The latest history entries, newest first; the postback may ask for older ones."""
     if ctx.member is None:
-        return [text_message(text(ctx.language, "not_member"))]
+        return no_card(ctx)
     svc, language = ctx.services, ctx.language
     # The codec lets through only an entry id's shape; the ledger finds nothing for one it
     # does not hold.
@@ -71,14 +71,22 @@ def show_history(ctx: Context) -> list[MessageJson]:
     stores = _store_names(ctx, entries[:limit])
     lines = [
         HistoryLine(
-            at=fmt.local(entry.at, zone),
+            at=fmt.local(_when(entry), zone),
             label=_label(ctx, entry, stores),
             points=entry.points,
             balance=entry.balance,
         )
         for entry in entries[:limit]
     ]
-    return [history_message(language, svc.settings.program.card, lines, older)]
+    this_year = fmt.local(svc.clock(), zone).year
+    return [history_message(language, svc.settings.program.card, lines, older, this_year)]
+
+
+def _when(entry: Entry) -> int:
+    """When an entry happened for the shopper: a sale's own time as the till reported it
+    (``o``, for sales uploaded late), else when the ledger recorded it."""
+    occurred = entry.fields.get("o", "")
+    return int(occurred) if occurred.isdigit() else entry.at
 
 
 def _store_names(ctx: Context, entries: list[Entry]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from bot.domain.errors import (
 from bot.domain.program import Reward
 from bot.domain.records import Ticket
 from bot.handlers.base import Context, MessageJson
+from bot.handlers.card import no_card
 from bot.imaging.ticket_image import TicketRef
 from bot.log import user_ref
 from bot.messages import format as fmt
@@ -37,10 +38,10 @@ log = logging.getLogger(__name__)
 def show_rewards(ctx: Context) -> list[MessageJson]:
     """Every reward points can buy, with its cost, what the shopper can afford, and stock."""
     if ctx.member is None:
-        return ctx.say("not_member")
+        return no_card(ctx)
     found = rewards.catalogue(ctx.services, ctx.member.member_id)
     if found is None:
-        return ctx.say("not_member")
+        return no_card(ctx)
     if not found.offers:
         return ctx.say("no_rewards")
     offers = [_offer_view(ctx, offer) for offer in found.offers]
@@ -65,7 +66,7 @@ def _offer_view(ctx: Context, offer: Offer) -> OfferView:
 def choose_reward(ctx: Context) -> list[MessageJson]:
     """A reward's Exchange button: say what it costs and ask to confirm."""
     if ctx.member is None:
-        return ctx.say("not_member")
+        return no_card(ctx)
     key = ctx.postback.r if isinstance(ctx.postback, postbacks.Reward) else ""
     found = rewards.catalogue(ctx.services, ctx.member.member_id)
     offer = next((o for o in found.offers if o.reward.key == key), None) if found else None
@@ -86,7 +87,7 @@ def choose_reward(ctx: Context) -> list[MessageJson]:
 def exchange(ctx: Context) -> list[MessageJson]:
     """The confirm step's Exchange button: take the points and issue the ticket, once."""
     if ctx.member is None or not isinstance(ctx.postback, postbacks.Exchange):
-        return ctx.say("not_member")
+        return no_card(ctx)
     tap = ctx.postback
     language = ctx.language
     try:
@@ -115,7 +116,7 @@ def exchange(ctx: Context) -> list[MessageJson]:
 def show_tickets(ctx: Context) -> list[MessageJson]:
     """The shopper's tickets that can be used now."""
     if ctx.member is None:
-        return ctx.say("not_member")
+        return no_card(ctx)
     tickets = rewards.usable_tickets(ctx.services, ctx.member.member_id)
     member_id = ctx.member.member_id
     views = [ticket_view(ctx.services, member_id, ctx.language, t) for t in tickets]

@@ -1,8 +1,9 @@
 """Routing tables: event types to handlers, and every postback and message to a route.
 
 Postbacks and messages go through ``GROUPS`` in order, as python-telegram-bot's handler
-groups: the staff conversation (for registered staff; bot/handlers/staff.py), then the
-shopper's routes. ``dispatch`` holds the one error handler (bot/handlers/errors.py).
+groups: a staff invite code (bot/handlers/staff_invites.py), the staff conversation (for
+registered staff; bot/handlers/staff.py), then the shopper's routes. ``dispatch`` holds the
+one error handler (bot/handlers/errors.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from linebot.v3.webhooks import (
     Event,
     FollowEvent,
     ImageMessageContent,
+    JoinEvent,
     MessageEvent,
     PostbackEvent,
     TextMessageContent,
@@ -27,7 +29,9 @@ from linebot.v3.webhooks import (
 from bot.handlers import card, follow, info, leave, points, rewards, settings, staff, visits
 from bot.handlers.base import Context, Handler, Input, MessageJson
 from bot.handlers.errors import must_retry, on_error
+from bot.handlers.groups import on_join
 from bot.handlers.routes import Group, Route, Routes
+from bot.handlers.staff_invites import INVITES
 from bot.messages import postbacks
 from bot.messages.postbacks import Action
 from bot.services import Services
@@ -78,7 +82,7 @@ SHOPPER = Routes(
 )
 
 #: Tried in order; the first group that takes an input answers it.
-GROUPS: tuple[Group, ...] = (staff.CONVERSATION, SHOPPER)
+GROUPS: tuple[Group, ...] = (INVITES, staff.CONVERSATION, SHOPPER)
 
 
 def on_input(ctx: Context) -> list[MessageJson]:
@@ -109,13 +113,15 @@ def dispatch(services: Services, event: Event) -> list[MessageJson]:
     """
     if getattr(event, "mode", "active") != "active":
         return []  # standby: another channel has the chat
+    if isinstance(event, JoinEvent):
+        return on_join(services, event)  # then it leaves (groups.after_reply)
     if not isinstance(event.source, UserSource):
         return []  # the bot serves one-to-one chats, not groups or rooms
     handler = EVENT_HANDLERS.get(type(event))
     if handler is None:
         log.info("no handler for %s event", type(event).__name__)
         return []
-    ctx = Context(services, event.source.user_id, None)
+    ctx = Context(services, event.source.user_id, None, event_id=event.webhook_event_id)
     try:
         ctx = _context(ctx, event)
         return handler(ctx)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.handlers.base import Context, MessageJson
+from bot.handlers.card import no_card
 from bot.messages import postbacks
-from bot.messages.flex import text_message
 from bot.messages.settings_view import settings_message
 from bot.messages.texts import text
 
@@ -12,7 +12,7 @@ from bot.messages.texts import text
 def show_settings(ctx: Context) -> list[MessageJson]:
     """The settings; a ``Settings(reminders=...)`` postback first changes the reminder setting."""
     if ctx.member is None:
-        return [text_message(text(ctx.language, "not_member"))]
+        return no_card(ctx)
     store, design = ctx.services.store, ctx.services.settings.program.card
     wanted = ctx.postback.reminders if isinstance(ctx.postback, postbacks.Settings) else None
     enabled, note = ctx.member.reminders, None

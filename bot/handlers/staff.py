@@ -29,6 +29,7 @@ from bot.domain.errors import (
     UsedCardCodeError,
     UsedTicketError,
 )
+from bot.domain.points import earned_points
 from bot.domain.records import Store, TicketState
 from bot.domain.ticket_codes import looks_like_ticket_code
 from bot.handlers.base import Context, Input, MessageJson, StaffDesk
@@ -52,6 +53,8 @@ STAFF_MAX_AMOUNT = 1_000_000
 #: Largest photo the bot decodes, in bytes (LINE images are far smaller).
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 _AMOUNT = re.compile(r"^(\d{1,9})(?:[ /+]+(\d{1,9}))?$")
+#: "100pt", "100 ポイント", "100P" after the points used.
+_POINTS_UNIT = re.compile(r"(?<=\d)\s*(?:pt|p|ポイント)\s*$", re.IGNORECASE)
 _CODE = re.compile(r"^\d{6,64}$")
 
 
@@ -104,14 +107,20 @@ def start_scan(ctx: Context) -> list[MessageJson]:
 
 
 def ask_for_code(ctx: Context) -> list[MessageJson]:
-    """Ask for the digits instead of a photo."""
+    """Ask for the digits instead of a photo: the ones the program's card code mode takes."""
     _put(ctx, Step.CODE)
-    return ctx.say("staff_enter_code")
+    return repeat_code_prompt(ctx)
 
 
 def repeat_code_prompt(ctx: Context) -> list[MessageJson]:
     """Text that is no card code while one is awaited: ask again (the step stays)."""
-    return ctx.say("staff_enter_code")
+    static = ctx.services.settings.program.code_mode == "static"
+    return ctx.say("staff_enter_code_static" if static else "staff_enter_code")
+
+
+def amount_without_card(ctx: Context) -> list[MessageJson]:
+    """An amount before any card: say to scan the card first (not the shoppers' hint)."""
+    return ctx.say("staff_amount_without_card")
 
 
 def cancel(ctx: Context) -> list[MessageJson]:
@@ -140,13 +149,19 @@ def undo(ctx: Context) -> list[MessageJson]:
 
 
 def today(ctx: Context) -> list[MessageJson]:
-    """Count and totals of this staff member's grants today."""
-    totals = staff_grants.day_totals(ctx.services, ctx.desk().staff_id)
+    """Count and totals of today's grants from LINE: this staff member's and the store's."""
+    desk = ctx.desk()
+    totals = staff_grants.day_totals(ctx.services, desk.staff_id, desk.store)
+    mine, store = totals.mine, totals.store
     return ctx.say(
         "staff_today",
-        count=totals.count,
-        amount=fmt.number(totals.amount),
-        earned=fmt.number(totals.earned),
+        count=fmt.number(mine.count),
+        amount=fmt.number(mine.amount),
+        earned=fmt.number(mine.earned),
+        store=desk.store.name or desk.store.store_id,
+        store_count=fmt.number(store.count),
+        store_amount=fmt.number(store.amount),
+        store_earned=fmt.number(store.earned),
     )
 
 
@@ -154,9 +169,18 @@ def today(ctx: Context) -> list[MessageJson]:
 
 
 def _cleaned(body: str) -> str:
-    """Staff input as typed on any keyboard: full-width digits, ``1,280``, ``¥1280``, ``1280円``."""
-    cleaned = unicodedata.normalize("NFKC", body).strip().replace(",", "").replace("¥", "")
-    return cleaned.removesuffix("円").strip()
+    """Staff input as typed on any keyboard: full-width digits, ``1,280``, ``¥1,280``,
+    ``1280円``, ``1280 100pt`` (a backslash is how some Japanese keyboards show ¥)."""
+    cleaned = unicodedata.normalize("NFKC", body).strip()
+    for mark in (",", "¥", "\\", "円"):
+        cleaned = cleaned.replace(mark, "")
+    cleaned = _POINTS_UNIT.sub("", cleaned)
+    return " ".join(cleaned.split())
+
+
+def reads_as_amount(ctx: Context) -> bool:
+    """The route check for text that is an amount (``1280``, ``¥1,280``, ``1280 100``)."""
+    return ctx.text is not None and _AMOUNT.match(_cleaned(ctx.text)) is not None
 
 
 def card_code_in(body: str | None) -> str | None:
@@ -207,7 +231,7 @@ def _found(ctx: Context, code: str) -> list[MessageJson]:
         return ctx.say("staff_unknown_card")
     if member_id == staff_id:
         return ctx.say("staff_own_card")
-    _put(ctx, Step.AMOUNT, code=code, number=member.number)
+    _put(ctx, Step.AMOUNT, code=code, number=member.number, member=member_id)
     balance = fmt.number(standing.balance)
     return ctx.say("staff_member_found", number=member.number, balance=balance)
 
@@ -227,20 +251,44 @@ def _card_problem(exc: DomainError) -> str:
 
 
 def take_amount(ctx: Context) -> list[MessageJson]:
-    """The purchase amount (and points to use): show the confirmation with its buttons."""
+    """The purchase amount (and points to use): show the confirmation, with the points it
+    will grant, and its buttons. At the confirm step, a new amount replaces the last one."""
     session: Mapping[str, Any] = ctx.desk().session or {}
     match = _AMOUNT.match(_cleaned(ctx.text or ""))
     amount = int(match.group(1)) if match else -1
     used = int(match.group(2) or 0) if match else 0
-    if not match or used > amount:
+    if not match or amount < 1 or used > amount:
         return ctx.say("staff_bad_amount")
     if amount > STAFF_MAX_AMOUNT:
         return ctx.say("staff_amount_too_large", limit=fmt.number(STAFF_MAX_AMOUNT))
+    code, number = session["code"], session["number"]
+    member_id = session.get("member")
+    earned = _points_for(ctx, str(member_id) if member_id else None, code, amount, used)
+    if earned is None:
+        return ctx.say("staff_unknown_card")
     # The id names the staff member (by the hash their keys use): the ledger entry says who.
     txn = f"L{ctx.desk().staff_id[:8]}{secrets.token_hex(6)}"
-    code, number = session["code"], session["number"]
-    _put(ctx, Step.CONFIRM, code=code, number=number, amount=amount, used=used, txn=txn)
-    return [confirm_message(ctx.language, number, amount, used, txn)]
+    fields = {"code": code, "number": number, "amount": amount, "used": used, "txn": txn}
+    _put(ctx, Step.CONFIRM, **fields, member=member_id)
+    return [confirm_message(ctx.language, number, amount, used, txn, earned)]
+
+
+def _points_for(
+    ctx: Context, member_id: str | None, code: str, amount: int, used: int
+) -> int | None:
+    """The points a purchase will earn at the member's rank now (None: no such member)."""
+    svc = ctx.services
+    if member_id is None:  # a session from before the member id was kept
+        try:
+            member_id = resolve_card(svc, code)
+        except DomainError:
+            return None
+    standing = svc.ledger.maintain(member_id, svc.clock())
+    if standing is None:
+        return None
+    program = svc.settings.program
+    tier = program.ranks.for_spend(standing.spend)
+    return earned_points(program.earn, amount, used, tier.multiplier)
 
 
 def confirm(ctx: Context) -> list[MessageJson]:
@@ -260,13 +308,16 @@ def confirm(ctx: Context) -> list[MessageJson]:
         result = staff_grants.grant(ctx.services, desk.staff_id, desk.store, grant, first=first)
     except InsufficientPointsError as exc:
         sessions.clear(desk.staff_id)
-        return ctx.say("staff_too_many_points", balance=fmt.number(exc.balance))
+        reply = ctx.say("staff_too_many_points", balance=fmt.number(exc.balance))
+        return reply if _answers(ctx, token) else []
     except DomainError as exc:
         sessions.clear(desk.staff_id)
-        return ctx.say(_card_problem(exc))
+        return ctx.say(_card_problem(exc)) if _answers(ctx, token) else []
     if first:
         sessions.clear(desk.staff_id)
-        log.info("staff %s granted %d pt", user_ref(ctx.user_id), result.points_earned)
+    if not _answers(ctx, token):
+        return []  # another tap of this button answered (or is answering) already
+    log.info("staff %s granted %d pt", user_ref(ctx.user_id), result.points_earned)
     return ctx.say(
         "staff_granted",
         earned=fmt.number(result.points_earned),
@@ -274,6 +325,12 @@ def confirm(ctx: Context) -> list[MessageJson]:
         number=result.member_number,
         balance=fmt.number(result.balance),
     )
+
+
+def _answers(ctx: Context, token: str) -> bool:
+    """Whether this tap answers the confirm button ``token``: a double tap answers once."""
+    event = ctx.event_id or secrets.token_hex(8)  # no event id: never the same twice
+    return ctx.services.staff_sessions.claim_answer(token, event)
 
 
 # -- reward tickets ----------------------------------------------------------------------
@@ -364,6 +421,7 @@ def _give_back_ticket(ctx: Context) -> list[MessageJson]:
 # -- the conversation, as data -----------------------------------------------------------
 
 _CARD_CODE = Route(Input.TEXT, look_up_code, when=reads_as_card_code)
+_AMOUNT_TEXT = Route(Input.TEXT, take_amount, when=reads_as_amount)
 
 #: What staff can do at any step and between grants. Confirm is here too: a double tap on
 #: Grant comes after the grant ended the conversation, and must find the grant again.
@@ -372,6 +430,7 @@ ANYWHERE: tuple[Route, ...] = (
     Route(Action.STAFF_CODE, ask_for_code),
     Route(Input.IMAGE, read_photo),
     _CARD_CODE,
+    Route(Input.TEXT, amount_without_card, when=reads_as_amount),
     Route(Action.STAFF_CONFIRM, confirm),
     Route(Action.STAFF_TICKET_USE, use_ticket),
     Route(Action.STAFF_CANCEL, cancel),
@@ -389,7 +448,8 @@ CONVERSATION: Conversation[Step] = Conversation(
     states={
         Step.CODE: (_CARD_CODE, Route(Input.TEXT, repeat_code_prompt)),
         Step.AMOUNT: (Route(Input.TEXT, take_amount),),
-        Step.CONFIRM: (),
+        # A corrected amount while the Grant button waits: a new confirm replaces it.
+        Step.CONFIRM: (_AMOUNT_TEXT,),
         Step.TICKET: (),
     },
     fallbacks=ANYWHERE,

@@ -105,7 +105,8 @@ def design_digest(program: Program) -> str:
     logo = hashlib.sha256(design.logo.read_bytes()).hexdigest() if design.logo else ""
     parts = [
         RENDER_VERSION, WIDTH, HEIGHT, PNG_COMPRESS_LEVEL, DESIGN_COLOURS, GREY_LEVELS,
-        design.store_name, design.background, design.foreground, design.accent, logo,
+        design.store_name, design.store_name_en, design.background, design.foreground,
+        design.accent, logo,
         [[t.key, t.name, t.name_en, t.color] for t in program.ranks.tiers],
         str(program.timezone),
         {language: [texts[key] for key in _DRAWN_TEXTS] for language, texts in CATALOGUE.items()},
@@ -236,7 +237,7 @@ def _design_layer(
             centre = ((pill[0] + pill[2]) / 2, (pill[1] + pill[3]) / 2)
             draw.text(centre, label, fill=ink_rgb(rank.color), font=label_font, anchor="mm")
             right = int(pill[0] / s) - 20
-    store = drawable(design.store_name)
+    store = drawable(design.store_label(language))
     if store:
         store_font = fitted(store, 56 * s, (right - left) * s)
         draw.text((left * s, 100 * s), store, fill=foreground, font=store_font, anchor="ls")

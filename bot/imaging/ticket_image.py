@@ -40,7 +40,7 @@ MARGIN, RADIUS = 16, 40
 #: The white panel that carries the codes: (left, top, right, bottom).
 PANEL = (44, 196, WIDTH - 44, HEIGHT - 44)
 #: Change whenever this module draws differently (part of every image digest).
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ def image_digest(face: TicketFace, program: Program) -> str:
     reward = program.reward(face.reward)
     design = program.card
     parts = [
-        "ticket", RENDER_VERSION, design.store_name, design.background, design.foreground,
+        "ticket", RENDER_VERSION, design.store_label(face.language), design.background,
+        design.foreground,
         reward.label(face.language) if reward else face.reward, str(program.timezone),
         *face.fields(),
     ]  # fmt: skip
@@ -109,7 +110,8 @@ def render_ticket_png(face: TicketFace, program: Program) -> bytes:
         fill=rgb(design.background),
     )
     ink = ink_rgb(design.background)
-    title = drawable(f"{design.store_name}  {text(face.language, 'ticket_drawn_title')}")
+    store = design.store_label(face.language)
+    title = drawable(f"{store}  {text(face.language, 'ticket_drawn_title')}")
     draw.text((48, 72), title, fill=ink, font=fitted(title, 34, WIDTH - 96), anchor="ls")
     name = drawable(reward.label(face.language) if reward else face.reward) or face.reward
     draw.text((48, 150), name, fill=ink, font=fitted(name, 56, WIDTH - 96), anchor="ls")

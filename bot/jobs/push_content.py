@@ -11,11 +11,19 @@ from bot.domain.records import Member
 from bot.domain.schedule import last_day_of_use
 from bot.handlers.follow import welcome_messages
 from bot.handlers.rewards import ticket_view
-from bot.messages.flex import ReceiptView, receipt_message, text_message
-from bot.messages.notices import ExpiredView, ReminderView, expired_message, reminder_message
+from bot.messages.flex import ReceiptLine, ReceiptView, receipt_message, text_message
+from bot.messages.notices import (
+    ChangeView,
+    ExpiredView,
+    ReminderView,
+    change_message,
+    expired_message,
+    reminder_message,
+)
 from bot.messages.rewards_views import ticket_message, ticket_reminder_message
 from bot.messages.texts import text
 from bot.services import Services
+from bot.store import keys
 
 #: An expired-points notice older than this (seconds; held back by LINE's monthly limit, say)
 #: is news no more and is dropped.
@@ -40,16 +48,38 @@ class Kind:
 
 def receipt(svc: Services, member: Member, payload: dict, now: int) -> MessageJson:
     """The electronic receipt of a purchase (the payload holds what the till reported)."""
-    zone = svc.settings.program.timezone
+    program = svc.settings.program
+    items = tuple(ReceiptLine(str(n), int(q), int(p)) for n, q, p in payload.get("items", ()))
     view = ReceiptView(
         store_name=payload["store_name"],
-        occurred_at=datetime.fromisoformat(payload["occurred_at"]).astimezone(zone),
+        occurred_at=datetime.fromisoformat(payload["occurred_at"]).astimezone(program.timezone),
         amount=payload["amount"],
         points_earned=payload["points_earned"],
         points_used=payload["points_used"],
         balance=payload["balance"],
+        receipt_number=str(payload.get("transaction_id", "")),
+        items=items,
+        more_items=int(payload.get("more_items", 0)),
+        rank_up=_rank_up(svc, member, payload),
     )
-    return receipt_message(member.language, svc.settings.program.card, view)
+    return receipt_message(member.language, program.card, view)
+
+
+def _rank_up(svc: Services, member: Member, payload: dict) -> tuple[str, str] | None:
+    """The rank (name in the member's language, colour) the purchase took the member to, or
+    None: from the spend the sale's ledger record holds, after it and before it."""
+    if "store_id" not in payload or "transaction_id" not in payload:
+        return None  # queued by an earlier version
+    op_key = keys.purchase_op(payload["store_id"], payload["transaction_id"])
+    record = svc.ledger.operation(member.member_id, op_key)
+    if not record or "spend" not in record or "amount" not in record:
+        return None
+    ranks = svc.settings.program.ranks
+    after = ranks.for_spend(int(record["spend"]))
+    before = ranks.for_spend(int(record["spend"]) - int(record["amount"]))
+    if ranks.tiers.index(after) <= ranks.tiers.index(before):
+        return None
+    return (after.name_en if member.language == "en" else after.name), after.color
 
 
 def reminder(svc: Services, member: Member, payload: dict, now: int) -> MessageJson | None:
@@ -83,6 +113,22 @@ def expired(svc: Services, member: Member, payload: dict, now: int) -> MessageJs
         balance=standing.balance,
     )
     return expired_message(member.language, svc.settings.program.card, view)
+
+
+def points_change(svc: Services, member: Member, payload: dict, now: int) -> MessageJson:
+    """Points that changed without a purchase (refund, undo, adjustment), as the ledger step
+    that changed them counted them."""
+    view = ChangeView(
+        why=str(payload["why"]),
+        balance=int(payload["balance"]),
+        store_name=str(payload.get("store_name", "")),
+        receipt=str(payload.get("transaction_id", "")),
+        reason=str(payload.get("reason", "")),
+        adjusted=int(payload.get("points", 0)),
+        restored=int(payload.get("restored", 0)),
+        reversed=int(payload.get("reversed", 0)),
+    )
+    return change_message(member.language, svc.settings.program.card, view)
 
 
 def ticket(svc: Services, member: Member, payload: dict, now: int) -> MessageJson | None:
@@ -130,6 +176,7 @@ KINDS: dict[str, Kind] = {
     "welcome": Kind(welcome, optional=False),
     "reply": Kind(reply, optional=False, to_anyone=True),
     "receipt": Kind(receipt, optional=False),
+    "points_change": Kind(points_change, optional=False),
     "reminder": Kind(reminder, optional=True),
     "expired": Kind(expired, optional=True),
     "ticket": Kind(ticket, optional=False),

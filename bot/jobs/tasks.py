@@ -13,6 +13,7 @@ from rq import Retry, get_current_job
 from rq.timeouts import BaseTimeoutException
 
 from bot.domain.retry_keys import reply_retry_key
+from bot.handlers.groups import after_reply
 from bot.handlers.router import dispatch
 from bot.jobs.push import deliver
 from bot.jobs.queue import queue_push
@@ -65,22 +66,22 @@ def handle_event(event_json: str) -> None:
 
 
 def _reply_to(svc: Services, raw: dict) -> None:
-    """Route one webhook event and reply with what its handler returns."""
+    """Route one webhook event, reply with what its handler returns, then do what the event
+    needs after its reply (leave a group the bot was added to)."""
     event = parse_event(raw)
     if event is None:
         return
     messages = dispatch(svc, event)
     token = getattr(event, "reply_token", None)
-    if not messages or not token:
-        return
-    try:
-        svc.line.reply(token, [Message.from_dict(m) for m in messages[:5]])
-    except ApiException as exc:
-        if exc.status is not None and 400 <= exc.status < 500:
+    if messages and token:
+        try:
+            svc.line.reply(token, [Message.from_dict(m) for m in messages[:5]])
+        except ApiException as exc:
+            if exc.status is None or not 400 <= exc.status < 500:
+                raise
             # Expired or used token, or a message LINE refused: retrying the reply cannot help.
             _fall_back_to_push(svc, event, raw, messages[:5])
-            return
-        raise
+    after_reply(svc, event)
 
 
 #: Fields the SDK requires that LINE's older events (and its own older examples) leave out,

@@ -96,6 +96,18 @@ class LineClient:
                 _log_api_error("push", exc, to)
             raise
 
+    def leave(self, kind: str, chat_id: str) -> None:
+        """Leave a group (``kind`` "group") or a room ("room"); one the bot is no longer in
+        (404) counts as left. Raises ``ApiException`` on other error answers."""
+        call = self.api.leave_group if kind == "group" else self.api.leave_room
+        try:
+            call(chat_id, _request_timeout=self.timeout)
+        except ApiException as exc:
+            if exc.status == 404:
+                return
+            _log_api_error(f"leave {kind}", exc)
+            raise
+
     def multicast(
         self, to: list[str], messages: list[Message], retry_key: str, unit: str | None = None
     ) -> None:

@@ -34,6 +34,15 @@ class CardView:
 
 
 @dataclass(frozen=True)
+class ReceiptLine:
+    """One item of a receipt, as the till sent it."""
+
+    name: str
+    quantity: int
+    unit_price: int
+
+
+@dataclass(frozen=True)
 class ReceiptView:
     """What an electronic receipt shows."""
 
@@ -43,6 +52,13 @@ class ReceiptView:
     points_earned: int
     points_used: int
     balance: int
+    #: The till's transaction id, shown as the receipt number ("" for receipts without one).
+    receipt_number: str = ""
+    items: tuple[ReceiptLine, ...] = ()
+    #: Items the till sent beyond those listed.
+    more_items: int = 0
+    #: The rank reached by this purchase (name, colour), None when the rank stayed.
+    rank_up: tuple[str, str] | None = None
 
 
 def postback(label: str, data: Postback, display: str | None = None) -> dict[str, Any]:
@@ -182,7 +198,7 @@ def card_message(language: str, design: CardDesign, card: CardView) -> dict[str,
     alt = text(
         language,
         "card_alt",
-        store=design.store_name,
+        store=design.store_label(language),
         number=card.number,
         balance=fmt.number(card.balance),
         rank=card.rank_name,
@@ -244,25 +260,48 @@ def _card_footer(language: str, design: CardDesign) -> dict[str, Any]:
 
 
 def receipt_message(language: str, design: CardDesign, receipt: ReceiptView) -> dict[str, Any]:
-    """An electronic receipt: store, time, amount, points earned and used, new balance."""
+    """An electronic receipt: the store, time and receipt number, the items, the amount, the
+    points used and what was paid after them, the points earned, the new balance and a rank
+    reached."""
     amount = fmt.yen(language, receipt.amount)
     earned = fmt.points(language, receipt.points_earned, signed=True)
-    rows = [
+    rows: list[dict[str, Any]] = [
+        {
+            "type": "text",
+            "text": text(language, "receipt_thanks"),
+            "size": "xs",
+            "color": "#888888",
+            "wrap": True,
+        },
         row(text(language, "receipt_store"), receipt.store_name),
         row(text(language, "receipt_time"), fmt.date_time(receipt.occurred_at)),
-        row(text(language, "receipt_amount"), amount, bold=True),
-        row(text(language, "receipt_earned"), earned),
     ]
+    if receipt.receipt_number:
+        rows.append(row(text(language, "receipt_number"), receipt.receipt_number))
+    if receipt.items:
+        rows.append({"type": "separator", "margin": "md"})
+        rows += [_item_row(language, item) for item in receipt.items]
+        if receipt.more_items:
+            more = text(language, "receipt_more_items", count=fmt.number(receipt.more_items))
+            rows.append({"type": "text", "text": more, "size": "xs", "color": "#888888"})
+        rows.append({"type": "separator", "margin": "md"})
+    rows.append(row(text(language, "receipt_amount"), amount, bold=True))
     if receipt.points_used:
         used = fmt.points(language, -receipt.points_used, signed=True)
+        paid = fmt.yen(language, max(receipt.amount - receipt.points_used, 0))
         rows.append(row(text(language, "receipt_used"), used))
+        rows.append(row(text(language, "receipt_paid"), paid, bold=True))
     rows += [
+        row(text(language, "receipt_earned"), earned),
         {"type": "separator", "margin": "md"},
         row(text(language, "receipt_balance"), fmt.points(language, receipt.balance), bold=True),
     ]
+    if receipt.rank_up:
+        rows.append(_rank_up(language, *receipt.rank_up))
+    title = text(language, "receipt_title")
     bubble = {
         "type": "bubble",
-        "header": header(design, text(language, "receipt_title"), text(language, "receipt_thanks")),
+        "header": header(design, title, design.store_label(language), note_above=True),
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": rows},
     }
     alt = text(
@@ -273,4 +312,40 @@ def receipt_message(language: str, design: CardDesign, receipt: ReceiptView) -> 
         earned=fmt.number(receipt.points_earned),
         balance=fmt.number(receipt.balance),
     )
+    if receipt.rank_up:
+        alt += text(language, "receipt_alt_rank", rank=receipt.rank_up[0])
     return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+
+
+def _item_row(language: str, item: ReceiptLine) -> dict[str, Any]:
+    """``name ×2 ... ¥560``: the item, its quantity and its line total."""
+    label = text(language, "receipt_item", name=item.name, quantity=fmt.number(item.quantity))
+    total = fmt.yen(language, item.quantity * item.unit_price)
+    return {
+        "type": "box",
+        "layout": "horizontal",
+        "contents": [
+            {"type": "text", "text": label, "size": "sm", "wrap": True, "flex": 3},
+            {"type": "text", "text": total, "size": "sm", "align": "end", "flex": 1},
+        ],
+    }
+
+
+def _rank_up(language: str, name: str, color: str) -> dict[str, Any]:
+    """The rank a purchase reached, as the card's badge shows it."""
+    return {
+        "type": "box",
+        "layout": "horizontal",
+        "margin": "md",
+        "alignItems": "center",
+        "contents": [
+            {
+                "type": "text",
+                "text": text(language, "receipt_rank_up"),
+                "size": "sm",
+                "weight": "bold",
+                "wrap": True,
+            },
+            _rank_badge(name, color),
+        ],
+    }

@@ -51,12 +51,14 @@ def date_time(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M}"
 
 
-def short_date(language: str, moment: datetime) -> str:
-    """Month, day and time, as the language writes them: ``11月22日 10:05``, ``22/11 10:05``."""
+def short_date(language: str, moment: datetime, *, with_year: bool = False) -> str:
+    """Day, month and time, as the language writes them: ``11月22日 10:05``, ``22 Nov 10:05``;
+    ``with_year`` for a moment of another year than this one (``22 Nov 2025 10:05``)."""
     return text(
         language,
-        "date_format",
-        month=moment.month,
+        "date_format_year" if with_year else "date_format",
+        year=moment.year,
+        month_name=_month_name(language, moment.month),
         day=moment.day,
         hour=moment.hour,
         minute=moment.minute,
@@ -64,8 +66,19 @@ def short_date(language: str, moment: datetime) -> str:
 
 
 def long_date(language: str, day: date) -> str:
-    """A full date (of a ``date`` or a ``datetime``), as the language writes it."""
-    return text(language, "date_long", year=day.year, month=day.month, day=day.day)
+    """A full date (of a ``date`` or a ``datetime``), as the language writes it, with the
+    month by name where a number could be read as the day: ``2 Dec 2026``."""
+    return text(
+        language,
+        "date_long",
+        year=day.year,
+        month_name=_month_name(language, day.month),
+        day=day.day,
+    )
+
+
+def _month_name(language: str, month: int) -> str:
+    return text(language, "month_names").split(",")[month - 1]
 
 
 def span(language: str, duration: Duration) -> str:

@@ -1,4 +1,5 @@
-"""Pure builders of the pushed expiry messages: the reminder before, the notice after."""
+"""Pure builders of pushed notices: the expiry reminder before, the notice after, and the
+notice that points changed without a purchase (refund, undo, adjustment)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,91 @@ class ExpiredView:
     balance: int
 
 
+@dataclass(frozen=True)
+class ChangeView:
+    """Points that changed without a purchase: a refund (``refund``), a staff member's undo
+    (``undo``) or an admin's adjustment (``adjustment``)."""
+
+    why: str
+    balance: int
+    #: The store and receipt number of a refund or undo.
+    store_name: str = ""
+    receipt: str = ""
+    #: The reason of an adjustment, and its signed points.
+    reason: str = ""
+    adjusted: int = 0
+    #: What a refund gave back (points it used) and took back (points it earned).
+    restored: int = 0
+    reversed: int = 0
+
+    @property
+    def change(self) -> int:
+        """The points gained (positive) or lost (negative)."""
+        return self.adjusted + self.restored - self.reversed
+
+
+def change_message(language: str, design: CardDesign, view: ChangeView) -> dict[str, Any]:
+    """The notice that points changed without a purchase: why, by how much, the balance."""
+    lead = text(
+        language,
+        f"change_{view.why}",
+        store=view.store_name,
+        receipt=view.receipt,
+        reason=view.reason,
+    )
+    rows: list[dict[str, Any]] = []
+    for key, points in (
+        ("change_restored", view.restored),
+        ("change_reversed", -view.reversed),
+        ("change_adjusted", view.adjusted),
+    ):
+        if points:
+            rows.append(_line(text(language, key), fmt.points(language, points, signed=True)))
+    body: list[dict[str, Any]] = [
+        {"type": "text", "text": lead, "wrap": True, "size": "sm"},
+        *rows,
+        {"type": "separator", "margin": "md"},
+        _line(text(language, "balance_now"), fmt.points(language, view.balance), bold=True),
+    ]
+    store = design.store_label(language)
+    bubble = {
+        "type": "bubble",
+        "header": header(design, text(language, "change_title"), store, note_above=True),
+        "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+        "footer": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [button(text(language, "see_points"), postbacks.Points(), style="link")],
+        },
+    }
+    alt = text(
+        language,
+        "change_alt",
+        store=store,
+        points=fmt.points(language, view.change, signed=True),
+        balance=fmt.number(view.balance),
+    )
+    return {"type": "flex", "altText": alt[:MAX_ALT_TEXT], "contents": bubble}
+
+
+def _line(label: str, value: str, *, bold: bool = False) -> dict[str, Any]:
+    return {
+        "type": "box",
+        "layout": "horizontal",
+        "contents": [
+            {"type": "text", "text": label, "size": "sm", "wrap": True, "flex": 3},
+            {
+                "type": "text",
+                "text": value,
+                "size": "sm",
+                "align": "end",
+                "flex": 2,
+                "weight": "bold" if bold else "regular",
+            },
+        ],
+    }
+
+
 def reminder_message(language: str, design: CardDesign, view: ReminderView) -> dict[str, Any]:
     """The reminder: how many points expire after which day, and the balance."""
     day = fmt.long_date(language, view.last_day)
@@ -48,7 +134,11 @@ def reminder_message(language: str, design: CardDesign, view: ReminderView) -> d
         hint=text(language, "reminder_hint"),
     )
     alt = text(
-        language, "reminder_alt", store=design.store_name, points=fmt.number(view.points), date=day
+        language,
+        "reminder_alt",
+        store=design.store_label(language),
+        points=fmt.number(view.points),
+        date=day,
     )
     return {"type": "flex", "altText": alt[:MAX_ALT_TEXT], "contents": bubble}
 
@@ -69,7 +159,7 @@ def expired_message(language: str, design: CardDesign, view: ExpiredView) -> dic
     alt = text(
         language,
         "expired_alt",
-        store=design.store_name,
+        store=design.store_label(language),
         points=fmt.number(view.points),
         balance=fmt.number(view.balance),
     )
@@ -116,7 +206,7 @@ def _bubble(
         body.append({"type": "text", "text": hint, "size": "xs", "color": "#888888", "wrap": True})
     return {
         "type": "bubble",
-        "header": header(design, title, design.store_name, note_above=True),
+        "header": header(design, title, design.store_label(language), note_above=True),
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
         "footer": {
             "type": "box",

@@ -112,12 +112,15 @@ def points_message(language: str, design: CardDesign, view: PointsView) -> dict[
     return {"type": "flex", "altText": alt[:1500], "contents": bubble}
 
 
-def _history_bubble(language: str, design: CardDesign, lines: list[HistoryLine]) -> dict:
+def _history_bubble(
+    language: str, design: CardDesign, lines: list[HistoryLine], this_year: int | None
+) -> dict:
     rows: list[dict[str, Any]] = []
     for line in lines:
         sign_color = "#1B8F3A" if line.points > 0 else "#C0392B" if line.points else "#666666"
         change = fmt.points(language, line.points, signed=True)
-        balance = fmt.points(language, line.balance)
+        balance = text(language, "history_balance", balance=fmt.points(language, line.balance))
+        when = fmt.short_date(language, line.at, with_year=line.at.year != this_year)
         rows.append(
             {
                 "type": "box",
@@ -126,7 +129,7 @@ def _history_bubble(language: str, design: CardDesign, lines: list[HistoryLine])
                     _pair(line.label[:60], change, bold=True, color=sign_color),
                     {
                         "type": "text",
-                        "text": f"{fmt.short_date(language, line.at)}  ·  {balance}",
+                        "text": f"{when}  ·  {balance}",
                         "size": "xxs",
                         "color": "#999999",
                     },
@@ -141,13 +144,18 @@ def _history_bubble(language: str, design: CardDesign, lines: list[HistoryLine])
 
 
 def history_message(
-    language: str, design: CardDesign, lines: list[HistoryLine], older: postbacks.History | None
+    language: str,
+    design: CardDesign,
+    lines: list[HistoryLine],
+    older: postbacks.History | None,
+    this_year: int | None = None,
 ) -> dict[str, Any]:
-    """Up to ``MAX_BUBBLES`` pages of history; ``older`` is the postback for the rest."""
+    """Up to ``MAX_BUBBLES`` pages of history; ``older`` is the postback for the rest. Rows of
+    another year than ``this_year`` (the shopper's now) name their year."""
     if not lines:
         return {"type": "text", "text": text(language, "history_empty")}
     pages = [lines[i : i + ENTRIES_PER_BUBBLE] for i in range(0, len(lines), ENTRIES_PER_BUBBLE)]
-    bubbles = [_history_bubble(language, design, page) for page in pages[:MAX_BUBBLES]]
+    bubbles = [_history_bubble(language, design, page, this_year) for page in pages[:MAX_BUBBLES]]
     if older:
         bubbles[-1]["footer"] = {
             "type": "box",

@@ -41,7 +41,9 @@ def settings_message(
         },
         {
             "type": "text",
-            "text": text(language, "settings_reminders_help"),
+            "text": text(
+                language, "settings_reminders_help" if reminders else "settings_reminders_help_off"
+            ),
             "size": "xs",
             "color": "#888888",
             "wrap": True,

@@ -26,14 +26,18 @@ def scan_prompt(language: str) -> dict[str, Any]:
     return message
 
 
-def confirm_message(language: str, number: str, amount: int, used: int, txn: str) -> dict:
-    """The purchase to grant, with Grant / Cancel buttons bound to this pending grant."""
+def confirm_message(
+    language: str, number: str, amount: int, used: int, txn: str, earned: int
+) -> dict:
+    """The purchase to grant and the points it grants, with Grant / Cancel buttons bound to
+    this pending grant."""
     body = text(
         language,
         "staff_confirm",
         number=number,
         amount=fmt.number(amount),
         used=fmt.number(used),
+        earned=fmt.points(language, earned, signed=True),
     )
     grant = text(language, "staff_confirm_button")
     cancel = text(language, "staff_cancel_button")
@@ -56,5 +60,11 @@ def confirm_message(language: str, number: str, amount: int, used: int, txn: str
             ],
         },
     }
-    alt = text(language, "staff_confirm_alt", amount=fmt.number(amount), used=fmt.number(used))
+    alt = text(
+        language,
+        "staff_confirm_alt",
+        amount=fmt.number(amount),
+        used=fmt.number(used),
+        earned=fmt.points(language, earned, signed=True),
+    )
     return {"type": "flex", "altText": alt, "contents": bubble}

@@ -17,7 +17,7 @@ from bot.domain.errors import (
 )
 from bot.domain.purchase import Purchase
 from bot.domain.records import Outcome, PushIntent, Store
-from bot.domain.retry_keys import rank_up_retry_key, receipt_retry_key
+from bot.domain.retry_keys import rank_up_retry_key, receipt_retry_key, refund_notice_retry_key
 from bot.operations.rewards import after_spend
 from bot.services import Services
 from bot.store import keys
@@ -125,14 +125,26 @@ def _bound(binding: tuple[str, str], fingerprint: str, transaction_id: str) -> s
     return binding[0]
 
 
+#: Item lines a receipt lists (the rest are counted); LINE's bubble holds 30 KB.
+RECEIPT_ITEMS = 20
+
+
 def _receipt(store: Store, purchase: Purchase) -> PushIntent:
-    """The receipt push of a purchase; the ledger adds the points when it applies it."""
+    """The receipt push of a purchase; the ledger adds the points when it applies it. The
+    push reads the sale's rank change from the ledger when it is sent (store id and
+    transaction id), so the sale itself does no more work for it."""
     occurred = purchase.occurred_at or datetime.now(UTC)
     payload = {
         "store_name": store.name,
         "occurred_at": occurred.isoformat(),
         "amount": purchase.amount,
+        "store_id": store.store_id,
+        "transaction_id": purchase.transaction_id,
     }
+    if purchase.items:
+        shown = purchase.items[:RECEIPT_ITEMS]
+        payload["items"] = [[i.name, i.quantity, i.unit_price] for i in shown]
+        payload["more_items"] = len(purchase.items) - len(shown)
     key = receipt_retry_key(store.store_id, purchase.transaction_id)
     return PushIntent("receipt", key, payload, urgent=True)
 
@@ -165,6 +177,7 @@ def _apply(
         receipt=_receipt(store, purchase),
         replay_only=refused is not None,
         counter=counter,
+        occurred_at=int(purchase.occurred_at.timestamp()) if purchase.occurred_at else None,
     )
     if outcome.status is Outcome.UNVERIFIED and refused is not None:
         raise refused
@@ -204,11 +217,20 @@ def _apply(
     )
 
 
-def refund_purchase(services: Services, store: Store, transaction_id: str) -> RefundResult:
-    """Reverse a store's purchase once: take back what it earned, restore what it used."""
+def refund_purchase(
+    services: Services, store: Store, transaction_id: str, *, why: str = "refund"
+) -> RefundResult:
+    """Reverse a store's purchase once: take back what it earned, restore what it used. The
+    shopper is told in the same step (``why``: ``refund`` at the till, ``undo`` by staff)."""
     member_id = services.store.transaction_member(store.store_id, transaction_id)
     if member_id is None:
         raise UnknownTransactionError(transaction_id)
+    notice = PushIntent(
+        "points_change",
+        refund_notice_retry_key(store.store_id, transaction_id),
+        {"why": why, "store_name": store.name, "transaction_id": transaction_id},
+        urgent=True,
+    )
     outcome = services.ledger.refund(
         member_id=member_id,
         now=services.clock(),
@@ -216,6 +238,7 @@ def refund_purchase(services: Services, store: Store, transaction_id: str) -> Re
         purchase_key=keys.purchase_op(store.store_id, transaction_id),
         store_id=store.store_id,
         ref=transaction_id,
+        notice=notice,
     )
     member = services.store.member(member_id)
     if outcome.status in (Outcome.NOT_FOUND, Outcome.NO_MEMBER) or member is None:

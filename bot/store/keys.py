@@ -167,9 +167,27 @@ def staff_last_grant(staff_id: str) -> str:
     return f"{PREFIX}:staff:{{staff}}:{staff_id}:last"
 
 
-def staff_day(staff_id: str, day: str) -> str:
-    """List with a TTL: the grants a staff member made on one local day (JSON each)."""
-    return f"{PREFIX}:staff:{{staff}}:{staff_id}:day:{day}"
+def store_grants(store_id: str, day: str) -> str:
+    """Hash with a TTL: the grants staff made from LINE at a store on one local day,
+    transaction id -> JSON (staff member, amount, points; ``undone`` once undone)."""
+    return f"{PREFIX}:store:{{{store_id}}}:grants:{day}"
+
+
+def staff_answered(transaction_id: str) -> str:
+    """String with a TTL: the webhook event whose confirm tap answered a staff grant, so a
+    double tap answers once."""
+    return f"{PREFIX}:staff:{{staff}}:answered:{transaction_id}"
+
+
+def staff_invite(code_hash: str) -> str:
+    """String with a TTL: an unused staff invite (by the SHA-256 of its code) -> JSON of the
+    store and whether it may move staff of another store."""
+    return f"{PREFIX}:staff:{{staff}}:invite:{code_hash}"
+
+
+def staff_invite_failures(member_id: str) -> str:
+    """Counter with a TTL: invite codes a LINE user sent that were not valid, this hour."""
+    return f"{PREFIX}:staff:{{staff}}:{member_id}:invitefail"
 
 
 def member_reminder(member_id: str, identity: str) -> str:

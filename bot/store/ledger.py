@@ -150,6 +150,7 @@ class Ledger:
         receipt: PushIntent | None = None,
         replay_only: bool = False,
         counter: tuple[str, int] | None = None,
+        occurred_at: int | None = None,
     ) -> PurchaseOutcome:
         """Redeem ``points_used`` and earn on ``amount`` once per ``op_key`` (the transaction id
         of ``store_id``), all in one step: bind the id to this member and body (CONFLICT if it is
@@ -157,7 +158,8 @@ class Ledger:
         the member's outbox and its index (if the purchase is applied now and the member
         follows the account). ``replay_only``: give back an earlier application of ``op_key``,
         apply nothing (status UNVERIFIED). ``counter``: a request counter key and its TTL, to
-        count this request in the same step."""
+        count this request in the same step. ``occurred_at`` (unix s): when the till says the
+        sale happened, which the history shows."""
         expires = self.lot_expiry(now)
         ledger_keys = keys.member_ledger(member_id)
         earned = earned_by_tier(self.program.earn, self.program.ranks, amount, points_used)
@@ -199,6 +201,7 @@ class Ledger:
                 next(iter(self.due_entries(member_id, expires))),
                 index_entry(member_id, receipt.retry_key) if receipt else "",
                 member_id,
+                "" if occurred_at is None else occurred_at,
             ),
         )
         status, balance, points, used, spend, number, active, written = result
@@ -216,16 +219,29 @@ class Ledger:
         )
 
     def refund(
-        self, *, member_id: str, now: int, op_key: str, purchase_key: str, store_id: str, ref: str
+        self,
+        *,
+        member_id: str,
+        now: int,
+        op_key: str,
+        purchase_key: str,
+        store_id: str,
+        ref: str,
+        notice: PushIntent | None = None,
     ) -> RefundOutcome:
-        """Reverse a purchase once per ``op_key``."""
+        """Reverse a purchase once per ``op_key``; ``notice`` goes to the member's outbox in
+        the same step if the refund changed their points (the script adds the points)."""
         result = self._refund(
             keys=[
                 *keys.member_ledger(member_id),
                 keys.store_stats_day(store_id, self.local_day(now)),
-                self.stats_key(now),
+                keys.outbox(member_id),
+                keys.outbox_index(),
+                self.stats_key(now),  # the day's figures: always the last key
             ],
-            args=self._args(now, op_key, purchase_key, store_id, ref),
+            args=self._args(
+                now, op_key, purchase_key, store_id, ref, *_notice_args(member_id, notice)
+            ),
         )
         outcome = RefundOutcome(Outcome(_str(result[0])), *(int(v) for v in result[1:]))
         if outcome.status is Outcome.APPLIED and outcome.restored:
@@ -236,16 +252,31 @@ class Ledger:
         return outcome
 
     def adjust(
-        self, *, member_id: str, now: int, op_key: str, amount: int, reason: str
+        self,
+        *,
+        member_id: str,
+        now: int,
+        op_key: str,
+        amount: int,
+        reason: str,
+        notice: PushIntent | None = None,
     ) -> tuple[Outcome, int]:
-        """Add (positive) or remove (negative) points once per ``op_key``; never below zero."""
+        """Add (positive) or remove (negative) points once per ``op_key``; never below zero.
+        ``notice`` goes to the member's outbox in the same step (the script adds the points)."""
         expires = self.lot_expiry(now)
         if amount > 0:
             self._mark_due(member_id, expires)
         fingerprint = json.dumps([amount, reason], ensure_ascii=False)
         status, balance = self._adjust(
-            keys=self.keys_for(member_id, now),
-            args=self._args(now, op_key, fingerprint, amount, expires, reason),
+            keys=[
+                *keys.member_ledger(member_id),
+                keys.outbox(member_id),
+                keys.outbox_index(),
+                self.stats_key(now),  # the day's figures: always the last key
+            ],
+            args=self._args(
+                now, op_key, fingerprint, amount, expires, reason, *_notice_args(member_id, notice)
+            ),
         )
         if _str(status) in _WRITTEN:
             self._replicated(member_id)
@@ -257,6 +288,11 @@ class Ledger:
             keys=self.keys_for(member_id, now), args=self._args(now)
         )
         return Standing(int(balance), int(spend)) if found else None
+
+    def operation(self, member_id: str, op_key: str) -> dict | None:
+        """What an applied operation recorded (its idempotency record), or None."""
+        raw = self.redis.hget(keys.member_ledger(member_id).ops, op_key)
+        return json.loads(raw) if raw else None
 
     def lots(self, member_id: str) -> list[Lot]:
         """The member's live lots, the one expiring first first (as stored; call maintain first)."""
@@ -332,6 +368,15 @@ class Ledger:
         """Remove processed index entries."""
         if entries:
             self.redis.zrem(keys.due_index(), *entries)
+
+
+def _notice_args(member_id: str, notice: PushIntent | None) -> tuple[str, str, str]:
+    """A script's notice arguments: retry key, open job JSON, outbox index entry ('' each
+    for none)."""
+    if notice is None:
+        return "", "", ""
+    entry = index_entry(member_id, notice.retry_key)
+    return notice.retry_key, open_job_json(notice), entry
 
 
 def _entry(index: int, item: str) -> Entry:

@@ -136,7 +136,11 @@ DOCUMENT: dict[str, Any] = {
                 "properties": {
                     "transaction_id": {"$ref": "#/components/schemas/TransactionId"},
                     "card_code": {"$ref": "#/components/schemas/CardCode"},
-                    "amount": {**_integer(0, 100_000_000), "description": "JPY, tax included"},
+                    "amount": {
+                        **_integer(1, 100_000_000),
+                        "description": "JPY, tax included, points paid with included; a sale "
+                        "of ¥0 is refused",
+                    },
                     "points_used": {
                         **_integer(0, 100_000_000),
                         "description": "Points paid with, at most amount",

@@ -8,7 +8,8 @@ import pytest
 
 from bot import create_app
 from bot.cli.jobs import _summary
-from bot.config import SettingsError
+from bot.config import DEFAULT_PROGRAM, SettingsError
+from bot.domain.program import load_program
 from bot.jobs.sweep import SweepReport, sweep
 from bot.operations import rewards
 from bot.store import keys
@@ -87,6 +88,46 @@ def test_program_check(runner, tmp_path: Path):
     result = runner.invoke(args=["program", "check", str(bad)])
     assert result.exit_code == 1
     assert "earn.per_yen = 0" in result.output
+
+
+def test_program_check_refuses_typos_that_would_run_on_defaults(runner, tmp_path: Path):
+    typo = tmp_path / "p.toml"
+    typo.write_text('[program]\nname = "x"\n[points]\nlife_time = "90d"\n[earning]\nper_jpy = 2\n')
+    result = runner.invoke(args=["program", "check", str(typo)])
+    assert result.exit_code == 1
+    assert "unknown key 'points.life_time': did you mean 'points.lifetime'?" in result.output
+    assert "unknown section 'earning': did you mean 'earn'?" in result.output
+    assert ": ok" not in result.output
+
+
+def test_program_check_prints_the_effective_program(runner, tmp_path: Path):
+    program = tmp_path / "p.toml"
+    program.write_text(
+        '[program]\nname = "店"\n[points]\nlifetime = "90d"\n[reminders]\noffsets = ["7d"]\n'
+        'quiet_hours = "off"\n[card]\ncode_mode = "static"\nstore_name_en = "Shop"\n'
+    )
+    output = runner.invoke(args=["program", "check", str(program)]).output
+    for line in (
+        "points: each grant lives 90 days",
+        "reminders: 7 days before points expire; daily sweep at 10:00",
+        "quiet hours: off",
+        "card code: static",
+        "in English 'Shop'",
+        "earn: 1 pt per 100 JPY of the part paid in money, rounded down (floor)",  # a default
+        "rank regular (レギュラー / Regular, #9E9E9E): from 0 JPY, earns x1",
+        "rewards: none",
+    ):
+        assert line in output, output
+
+
+def test_program_check_prints_the_bundled_programs_ranks_rewards_and_goals(runner):
+    output = runner.invoke(args=["program", "check"]).output
+    assert "rank silver (シルバー / Silver, #A8A9AD): from 30,000 JPY, earns x1.5" in output
+    assert "reward eco-bag (オリジナルエコバッグ / Our eco bag): 200 pt" in output
+    assert "goal: a gold-welcome ticket at rank gold" in output
+    assert "quiet hours: 21:00-09:00" in output
+    if hasattr(bundled := load_program(DEFAULT_PROGRAM), "visits"):
+        assert f"visits: {bundled.visits.points} pt per check-in" in output
 
 
 def test_jobs_expiry_dry_run_then_real(runner, member, services):

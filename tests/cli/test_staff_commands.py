@@ -158,7 +158,8 @@ def test_bad_input_gets_a_clear_error(runner, args, message) -> None:
 
 
 def test_every_command_has_help(runner) -> None:
-    for args in (["staff", "--help"], *(["staff", c, "--help"] for c in ("add", "remove", "list"))):
+    commands = ("add", "invite", "remove", "list")
+    for args in (["staff", "--help"], *(["staff", c, "--help"] for c in commands)):
         result = runner.invoke(args=args)
         assert result.exit_code == 0
         assert "Usage" in result.output
@@ -176,6 +177,26 @@ def test_registry_keeps_no_raw_user_id_in_key_names(redis_client) -> None:
     assert registry.remove(USER) is False
     assert registry.list() == []
     assert redis_client.keys("*") == []
+
+
+@pytest.mark.usefixtures("stores")
+def test_adding_staff_of_another_store_says_so_and_moves_only_when_asked(runner, services) -> None:
+    runner.invoke(args=["staff", "add", USER, "--store", "S001"])
+
+    refused = runner.invoke(args=["staff", "add", USER, "--store", "S002"])
+    assert refused.exit_code == 1
+    assert "is already staff of store S001" in refused.output
+    assert "Add --move to move them to S002" in refused.output
+    assert services.staff.is_staff(USER) == "S001"
+
+    moved = runner.invoke(args=["staff", "add", USER, "--store", "S002", "--move"])
+    assert moved.exit_code == 0, moved.output
+    assert f"Staff {user_ref(USER)} moved from store S001 to store S002." in moved.output
+    assert services.staff.is_staff(USER) == "S002"
+
+    again = runner.invoke(args=["staff", "add", USER, "--store", "S002"])
+    assert again.exit_code == 0
+    assert "is already registered at store S002" in again.output
 
 
 @pytest.mark.usefixtures("stores")

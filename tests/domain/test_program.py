@@ -156,3 +156,58 @@ def test_bad_rewards_and_goals_name_the_key(rewards, goals, expected):
     with pytest.raises(ProgramError) as raised:
         parse_program(_with(rewards=rewards, goals=goals))
     assert any(expected in problem for problem in raised.value.problems), raised.value.problems
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"earn": {"per_jpy": 200}}, "unknown key 'earn.per_jpy': did you mean 'earn.per_yen'?"),
+        (
+            {"points": {"life_time": "90d"}},
+            "unknown key 'points.life_time': did you mean 'points.lifetime'?",
+        ),
+        ({"earning": {"points": 2}}, "unknown section 'earning': did you mean 'earn'?"),
+        ({"earn": {"bonus": 5}}, "unknown key 'earn.bonus'; known here: points, per_yen"),
+        ({"card": {"Accent": "#111111"}}, "did you mean 'card.accent'?"),
+        (
+            {"card": {"lifetime": "90d"}},
+            "unknown key 'card.lifetime': lifetime belongs in [points]",
+        ),
+        ({"reminders": {"offset": ["7d"]}}, "did you mean 'reminders.offsets'?"),
+        ({"visits": {"point": 2}}, "did you mean 'visits.points'?"),
+        ({"messages": {"optin": True}}, "did you mean 'messages.opt_in'?"),
+        (
+            {"ranks": {"tiers": [{"key": "r", "name": "R", "colour": "#111111"}]}},
+            "unknown key 'ranks.tiers[0].colour': did you mean 'ranks.tiers[0].color'?",
+        ),
+        (
+            {"rewards": [{**_REWARD, "costs": 50}]},
+            "unknown key 'rewards[0].costs': did you mean 'rewards[0].cost'?",
+        ),
+        (
+            {"rewards": [_REWARD], "goals": [{"reward": "coffee", "visit": 3}]},
+            "unknown key 'goals[0].visit': did you mean 'goals[0].visits'?",
+        ),
+        ({"earn": [{"points": 1}]}, "earn must be a table ([earn])"),
+    ],
+)
+def test_unknown_sections_and_keys_name_the_nearest_known_key(raw, expected):
+    with pytest.raises(ProgramError) as caught:
+        parse_program(_with(**raw))
+    assert any(expected in p for p in caught.value.problems), caught.value.problems
+
+
+def test_every_known_key_is_accepted_including_visits_and_the_english_store_name():
+    program = parse_program(
+        _with(
+            card={"store_name": "さくらマート", "store_name_en": "Sakura Mart"},
+            visits={"points": 2, "monthly_cap": 8, "code_window": "30s"},
+            rewards=[{**_REWARD, "name_en": "Coffee", "stock": 3}],
+            goals=[{"reward": "coffee", "visits": 5}],
+        )
+    )
+    assert program.card.store_label("en") == "Sakura Mart"
+    assert program.card.store_label("ja") == "さくらマート"
+    # Without store_name_en, English profiles read the store name as it is.
+    plain = parse_program(_with(card={"store_name": "さくらマート"}))
+    assert plain.card.store_label("en") == "さくらマート"

@@ -16,6 +16,7 @@ from bot.domain.colours import DARK_INK, LIGHT_INK, rgb
 from bot.domain.program import Program, load_program
 from bot.imaging.card_image import HEIGHT, WIDTH, CardFace, ink_rgb, render_card_png
 from bot.messages.flex import CARD_ASPECT_RATIO, CardView, card_message
+from richmenu.render import palette
 
 PROGRAM = load_program(DEFAULT_PROGRAM)
 KEY = card_codes.derive_key("k" * 48)
@@ -123,11 +124,16 @@ def _badge_ink(colour: str) -> str:
     return rank_row["contents"][1]["contents"][0]["color"]
 
 
-def test_the_card_and_the_flex_badge_put_the_sameink_rgb_every_colour():
+def _tab_ink(colour: str) -> tuple[int, int, int]:
+    return palette(dataclasses.replace(PROGRAM.card, background=colour)).tab_text
+
+
+def test_the_card_the_flex_badge_and_the_rich_menu_put_the_same_ink_on_every_colour():
     grid = [f"#{r:02X}{g:02X}{b:02X}" for r in GRID_STEPS for g in GRID_STEPS for b in GRID_STEPS]
     assert len(grid) == 5832
     disagree = [colour for colour in grid if rgb(_badge_ink(colour)) != ink_rgb(colour)]
     assert disagree == []
+    assert [colour for colour in grid if _tab_ink(colour) != ink_rgb(colour)] == []
 
 
 def _with_silver(colour: str) -> Program:

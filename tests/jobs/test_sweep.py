@@ -36,7 +36,7 @@ def test_reminders_at_each_offset_with_total_and_date_once(
     [ja] = alt_texts(fake_line, member)
     assert "50ポイント" in ja
     assert "2027年4月10日まで" in ja  # granted 1 March 10:00, lives 40 days: to 10 April 10:00
-    assert alt_texts(fake_line, english) == ["テスト店: 7 points can be used until 10/4/2027"]
+    assert alt_texts(fake_line, english) == ["テスト店: 7 points can be used until 10 Apr 2027"]
     # The same day again, and every day until the 7-day reminder: nothing new.
     for day in range(0, 23):
         clock(REMIND_30 + day * DAY)

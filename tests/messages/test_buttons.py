@@ -34,7 +34,9 @@ def _messages(language: str) -> dict[str, dict[str, Any]]:
         "settings-off": settings_message(language, DESIGN, reminders=False),
         "reminder": reminder_message(language, DESIGN, ReminderView(10, date(2027, 3, 31), 10)),
         "expired": expired_message(language, DESIGN, ExpiredView(10, (date(2027, 3, 1),), 0)),
-        "confirm": confirm_message(language, "2912345678903", 1280, 100, "L0123abcd0123456789ab"),
+        "confirm": confirm_message(
+            language, "2912345678903", 1280, 100, "L0123abcd0123456789ab", 11
+        ),
         "scan": scan_prompt(language),
     }
 

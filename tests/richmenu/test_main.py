@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.config import DEFAULT_PROGRAM
 from bot.store.staff import StaffRegistry
 from richmenu.__main__ import main
 from richmenu.build import DesiredMenu
@@ -126,12 +127,35 @@ def test_a_typo_in_an_action_stops_preview_naming_the_button(capsys, tmp_path: P
     assert main(["--definitions", str(tmp_path), "preview", "--out", str(tmp_path)]) == 2
 
     err = capsys.readouterr().err
-    assert "the rich menus break LINE's rules:" in err
+    assert "the rich menus fail their checks (nothing was sent to LINE):" in err
     assert (
         "staff-main: button '取り消し': data 'action=staff_udno' is not a postback the bot "
         "serves: action 'staff_udno' is not one the bot knows"
     ) in err
     assert not list(tmp_path.glob("*.png"))
+
+
+@pytest.mark.usefixtures("env")
+@pytest.mark.parametrize("command", [["preview", "--out", "OUT"], ["deploy"]])
+def test_a_pale_accent_stops_preview_and_deploy_naming_the_colour(
+    capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_line: FakeLine, command
+) -> None:
+    example = DEFAULT_PROGRAM.read_text(encoding="utf-8")
+    program = tmp_path / "program.toml"
+    program.write_text(example.replace('accent = "#1E1E1E"', 'accent = "#F2C94C"'))
+    shutil.copy(DEFAULT_PROGRAM.parent / "logo.png", tmp_path)
+    monkeypatch.setenv("LOYALTY_PROGRAM", str(program))
+    out = tmp_path / "out"
+
+    assert main([str(out) if arg == "OUT" else arg for arg in command]) == 2
+
+    err = capsys.readouterr().err
+    assert (
+        "button labels: card.accent #F2C94C on card.foreground #FFFFFF has a contrast of "
+        "1.58:1; WCAG AA needs 4.5:1"
+    ) in err
+    assert not out.exists()
+    assert fake_line.recorded() == []
 
 
 def test_bad_usage_exits_2(capsys) -> None:

@@ -9,9 +9,17 @@ import os
 import pytest
 from PIL import Image
 
+from bot.domain.colours import AA_CONTRAST, contrast_ratio, ink_on, rgb
 from richmenu.build import build_menus
 from richmenu.model import Bounds, Button, Page
-from richmenu.validate import MAX_IMAGE_BYTES, InvalidMenuError, check_image, check_pages
+from richmenu.render import palette, text_colours
+from richmenu.validate import (
+    MAX_IMAGE_BYTES,
+    InvalidMenuError,
+    check_colours,
+    check_image,
+    check_pages,
+)
 
 
 def _staff(pages: tuple[Page, ...]) -> Page:
@@ -185,3 +193,58 @@ def test_build_reports_every_problem_at_once(pages, design) -> None:
         build_menus([*pages[:2], staff], design)
 
     assert len(excinfo.value.problems) == 2
+
+
+def test_the_bundled_colours_read(pages, design) -> None:
+    assert check_colours(pages, design) == []
+    for pair in text_colours(design):
+        assert contrast_ratio(pair.ink, pair.background) >= AA_CONTRAST
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"accent": "#F2C94C"},
+            "button labels: card.accent #F2C94C on card.foreground #FFFFFF has a contrast of "
+            "1.58:1; WCAG AA needs 4.5:1",
+        ),
+        (
+            {"foreground": "#FFE9A8", "accent": "#FFFFFF"},
+            "button labels: card.accent #FFFFFF on card.foreground #FFE9A8",
+        ),
+        (
+            {"background": "#777777"},
+            "the open tab's label: neither black nor white text reaches 4.5:1 on "
+            "card.background #777777 (at best 4.47:1)",
+        ),
+    ],
+)
+def test_labels_that_would_not_read_are_refused_naming_the_colour(
+    pages, design, change: dict, expected: str
+) -> None:
+    pale = dataclasses.replace(design, **change)
+    assert any(expected in p for p in check_colours(pages, pale)), check_colours(pages, pale)
+    with pytest.raises(InvalidMenuError) as excinfo:
+        build_menus(pages, pale)
+    assert any(expected in p for p in excinfo.value.problems)
+
+
+def test_tabs_only_count_where_there_are_tabs(pages, design) -> None:
+    # A grey brand colour fails only the tab label drawn on it; a menu without tabs is fine.
+    grey = dataclasses.replace(design, background="#777777")
+    assert check_colours([_staff(pages)], grey) == []
+
+
+@pytest.mark.parametrize("background", ["#06C755", "#D4AF37", "#1E3A5F", "#C0392B", "#F2C94C"])
+def test_tabs_use_the_one_ink_rule(design, background: str) -> None:
+    colours = palette(dataclasses.replace(design, background=background, accent=background))
+    assert colours.tab_text == rgb(ink_on(background))
+    assert colours.tab_bar_text == rgb(ink_on(background))
+
+
+def test_english_labels_are_softer_but_still_read(design) -> None:
+    colours = palette(design)
+    subtext = "#{:02X}{:02X}{:02X}".format(*colours.subtext)
+    assert colours.subtext != colours.text
+    assert contrast_ratio(subtext, design.foreground) >= AA_CONTRAST

@@ -55,6 +55,14 @@ def text(user: str, body: str) -> dict[str, Any]:
     return _event("message", user, message=message)
 
 
+def join(chat_id: str) -> dict[str, Any]:
+    """The bot was added to a group (``C...``) or a room (``R...``)."""
+    event = _event("join", "U" + "0" * 32)
+    kind = "group" if chat_id.startswith("C") else "room"
+    event["source"] = {"type": kind, f"{kind}Id": chat_id}
+    return event
+
+
 def redelivered(event: dict[str, Any]) -> dict[str, Any]:
     """The same event as LINE redelivers it."""
     return {**event, "deliveryContext": {"isRedelivery": True}}

@@ -69,6 +69,8 @@ def test_a_key_revoked_while_a_process_remembers_it_is_not_valid(
         ({**SALE, "amount": "100", "points_used": 50}, ["amount"]),
         ({**SALE, "amount": 10**12, "points_used": 5}, ["amount"]),
         ({**SALE, "amount": 5, "points_used": 6}, ["points_used"]),
+        ({**SALE, "amount": 0}, ["amount"]),
+        ({**SALE, "amount": 0, "points_used": 0}, ["amount"]),
         ({**SALE, "points_used": 10**12}, ["points_used"]),
         ({**SALE, "amount": -1, "points_used": 10**12}, ["amount", "points_used"]),
         ({"card_code": CODE, "amount": 1}, ["transaction_id"]),
@@ -108,6 +110,22 @@ def test_a_lookup_422_names_only_the_fields_that_are_wrong(client, store_key, bo
     response = _post(client, "/api/v1/members/lookup", store_key, json=body)
     assert response.status_code == 422
     assert [e["field"] for e in response.json["errors"]] == fields
+
+
+def test_a_sale_of_zero_yen_is_refused_and_says_why(client, store_key, member, card_code, services):
+    body = {"transaction_id": "Z-1", "card_code": card_code(member), "amount": 0}
+    response = _post(client, "/api/v1/transactions", store_key, json=body)
+    assert response.status_code == 422
+    [error] = response.json["errors"]
+    assert error["field"] == "amount"
+    assert "¥0 is refused" in error["message"]
+    assert services.ledger.history(member.member_id) == []
+    # Paid wholly with points is a sale: its amount is what the points paid.
+    services.ledger.adjust(member_id=member.member_id, now=services.clock(), op_key="seed",
+                           amount=100, reason="seed")  # fmt: skip
+    paid = {"transaction_id": "Z-2", "card_code": card_code(member), "amount": 100,
+            "points_used": 100}  # fmt: skip
+    assert _post(client, "/api/v1/transactions", store_key, json=paid).status_code == 201
 
 
 def test_a_lookup_ignores_fields_it_does_not_need(client, store_key, member, card_code):

@@ -23,7 +23,8 @@
 -- of this key may be given back), ARGV[17] the binding ("<member id> <fingerprint>"),
 -- ARGV[18] the request counter's TTL (s; 0: not counted here), ARGV[19] the due index
 -- entry of the new lot ("<member id>|<expiry>"), ARGV[20] the outbox index entry of the
--- receipt ("<member id>|<retry key>"), ARGV[21] member id
+-- receipt ("<member id>|<retry key>"), ARGV[21] member id, ARGV[22] when the till says the
+-- sale happened (unix s, '' when it did not say), kept in its history entries as 'o'
 -- Returns {status, balance, earned, used, spend, member number, active (1/0), receipt written
 -- to the outbox (1/0)}; status: applied | replayed | conflict | insufficient | no_member |
 -- code_used | unverified
@@ -62,18 +63,25 @@ if claim ~= '' then
 end
 redis.call('SET', KEYS[9], ARGV[17])
 local store, txn = ARGV[10], ARGV[11]
+local function sale_fields(fields)
+  if ARGV[22] ~= '' then
+    fields[#fields + 1] = 'o'
+    fields[#fields + 1] = ARGV[22]
+  end
+  return fields
+end
 local earned_by_tier = {}
 for points in string.gmatch(ARGV[8], '%d+') do earned_by_tier[#earned_by_tier + 1] = points end
 local earned = tonumber(earned_by_tier[tier_for(get_int('spend'))])
 local taken = {}
 if used > 0 then
   taken = consume(used)
-  record('redeem', -used, balance - used, {'s', store, 'ref', txn})
+  record('redeem', -used, balance - used, sale_fields({'s', store, 'ref', txn}))
 end
 local lot = ''
 if earned > 0 then
   lot = add_lot(earned, tonumber(ARGV[9]), 'purchase', txn)
-  record('earn', earned, get_int('balance'), {'s', store, 'ref', txn, 'x', ARGV[9]})
+  record('earn', earned, get_int('balance'), sale_fields({'s', store, 'ref', txn, 'x', ARGV[9]}))
   redis.call('ZADD', KEYS[10], ARGV[9], ARGV[19])
 end
 local spend = get_int('spend') + amount

@@ -8,9 +8,16 @@
 -- from other lots go back where they came from. So refunding every sale leaves what was
 -- there before, in any order and whatever expired in between. Its spend leaves the rank
 -- window.
--- KEYS: the ledger keys (see ledger_common.lua), KEYS[7] the store's figures of the day,
--- KEYS[8] the day's figures
--- ARGV[4] refund op key, ARGV[5] purchase op key, ARGV[6] store id, ARGV[7] transaction id
+-- The shopper is told in the same step: a notice goes to the member's outbox when the refund
+-- changed their points (and they follow the account), as a sale's receipt does.
+-- A Redis Cluster cannot run this script as it is (the outbox index is not in the member's
+-- slot); it needs a single Redis, as purchase.lua does.
+-- KEYS[1..6]: the ledger keys (see ledger_common.lua), KEYS[7] the store's figures of the
+-- day, KEYS[8] the member's outbox, KEYS[9] the outbox index, KEYS[10] the day's figures
+-- ARGV[4] refund op key, ARGV[5] purchase op key, ARGV[6] store id, ARGV[7] transaction id,
+-- ARGV[8] the notice's retry key ('' for none), ARGV[9] the notice job as JSON without the
+-- closing braces of payload and job (the script adds the points and closes both), ARGV[10]
+-- the outbox index entry ("<member id>|<retry key>")
 -- Returns {status, balance, reversed, restored, shortfall, spend}; status: applied | replayed |
 -- not_found | no_member
 local key, purchase_key = ARGV[4], ARGV[5]
@@ -146,4 +153,11 @@ count('restored', restored, KEYS[7])
 redis.call('HSET', OPS, key, cjson.encode({bal = balance, reversed = reversed,
   restored = restored, shortfall = shortfall, lost = lost, forgiven = forgiven, settled = paid,
   spend = spend, at = NOW}))
+if ARGV[8] ~= '' and (reversed + restored + shortfall) > 0
+    and redis.call('HGET', MEMBER, 'status') == 'active' then
+  redis.call('HSET', KEYS[8], ARGV[8], ARGV[9] .. string.format(
+    ',"reversed":%d,"restored":%d,"shortfall":%d,"balance":%d}}',
+    reversed, restored, shortfall, balance))
+  redis.call('ZADD', KEYS[9], NOW, ARGV[10])
+end
 return {'applied', balance, reversed, restored, shortfall, spend}
