@@ -80,10 +80,26 @@ def welcome_messages(services: Services, member: Member, *, created: bool) -> li
     greeting = "welcome" if created else "welcome_back"
     if not member.display_name.strip():
         greeting += "_unnamed"  # never "さん、..." with nothing before it
-    return [
-        text_message(text(member.language, greeting, name=member.display_name)),
-        build_card(services, member),
-    ]
+    lines = text(member.language, greeting, name=member.display_name)
+    if created:
+        lines += "\n" + text(member.language, "welcome_records")
+    messages = [text_message(lines), build_card(services, member)]
+    if created and services.settings.program.messages.opt_in:
+        messages.append(_opt_in_question(member.language))
+    return messages
+
+
+def _opt_in_question(language: str) -> MessageJson:
+    """Where the program asks shoppers to opt in to offers: the question, two quick replies."""
+    message = text_message(text(language, "opt_in_ask"))
+    yes, no = text(language, "opt_in_yes"), text(language, "opt_in_no")
+    message["quickReply"] = {
+        "items": [
+            {"type": "action", "action": postback(yes, postbacks.Settings(promotions=True), yes)},
+            {"type": "action", "action": postback(no, postbacks.Settings(promotions=False), no)},
+        ]
+    }
+    return message
 
 
 def no_card(ctx: Context) -> list[MessageJson]:

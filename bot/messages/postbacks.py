@@ -193,9 +193,11 @@ class Tab(Postback, action=Action.TAB):
 
 @dataclass(frozen=True)
 class Settings(Postback, action=Action.SETTINGS):
-    """Show the settings; ``reminders`` first turns expiry reminders on or off."""
+    """Show the settings; ``reminders`` first turns expiry reminders on or off, ``promotions``
+    promotional notices (on also says yes where the program asks shoppers to opt in)."""
 
     reminders: bool | None = wire(OnOff())
+    promotions: bool | None = wire(OnOff())
 
 
 @dataclass(frozen=True)

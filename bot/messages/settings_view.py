@@ -1,4 +1,4 @@
-"""Pure builder of the shopper's settings: expiry reminders on or off, and the toggle."""
+"""Pure builder of the shopper's settings: expiry reminders and offers, on or off."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ OFF_COLOR = "#999999"
 
 
 def settings_message(
-    language: str, design: CardDesign, *, reminders: bool, note: str | None = None
+    language: str,
+    design: CardDesign,
+    *,
+    reminders: bool,
+    promotions: bool = True,
+    note: str | None = None,
 ) -> dict[str, Any]:
     """The reminder setting's state with a button that flips it; ``note`` says what changed."""
     state = text(language, "setting_on" if reminders else "setting_off")
@@ -49,6 +54,35 @@ def settings_message(
             "wrap": True,
         },
     ]
+    body += [
+        {"type": "separator", "margin": "md"},
+        {
+            "type": "box",
+            "layout": "horizontal",
+            "contents": [
+                {"type": "text", "text": text(language, "settings_promotions"), "wrap": True},
+                {
+                    "type": "text",
+                    "text": text(language, "setting_on" if promotions else "setting_off"),
+                    "align": "end",
+                    "weight": "bold",
+                    "flex": 0,
+                    "color": design.background if promotions else OFF_COLOR,
+                },
+            ],
+        },
+        {
+            "type": "text",
+            "text": text(
+                language,
+                "settings_promotions_help" if promotions else "settings_promotions_help_off",
+            ),
+            "size": "xs",
+            "color": "#888888",
+            "wrap": True,
+        },
+    ]
+    promotions_label = text(language, f"settings_promotions_{'off' if promotions else 'on'}")
     bubble = {
         "type": "bubble",
         "header": header(design, text(language, "settings_title")),
@@ -56,13 +90,20 @@ def settings_message(
         "footer": {
             "type": "box",
             "layout": "vertical",
+            "spacing": "sm",
             "contents": [
                 button(
                     label,
                     postbacks.Settings(reminders=not reminders),
                     style="secondary" if reminders else "primary",
                     echo=True,
-                )
+                ),
+                button(
+                    promotions_label,
+                    postbacks.Settings(promotions=not promotions),
+                    style="secondary" if promotions else "primary",
+                    echo=True,
+                ),
             ],
         },
     }

@@ -76,8 +76,14 @@ def test_the_buttons_carry_their_fields():
     messages = _messages("ja")
     datas = {name: [a.get("data") for a in _actions(m)] for name, m in messages.items()}
     assert datas["history"][-1] == "action=history&before=1700000000000-0"
-    assert datas["settings-on"] == ["action=settings&reminders=off"]
-    assert datas["settings-off"] == ["action=settings&reminders=on"]
+    assert datas["settings-on"] == [
+        "action=settings&reminders=off",
+        "action=settings&promotions=off",
+    ]
+    assert datas["settings-off"] == [
+        "action=settings&reminders=on",
+        "action=settings&promotions=off",
+    ]
     assert datas["confirm"] == [
         "action=staff_confirm&t=L0123abcd0123456789ab",
         "action=staff_cancel",
