@@ -22,6 +22,7 @@ from bot.services import Services
 from sandbox.embedded_redis import EmbeddedRedis
 from sandbox.fake_line import FakeLine
 from tests.support import events
+from tests.support.moments import T0
 from tests.support.openapi import MessagingApiValidator, messaging_spec_path, validate_recorded
 
 CHANNEL_SECRET = "test-channel-secret"
@@ -185,3 +186,30 @@ def spec_validator() -> MessagingApiValidator:
     from tests.support.openapi import require_validator
 
     return require_validator()
+
+
+@pytest.fixture
+def say(post_webhook, run_jobs, fake_line):
+    """Send one event as a user and return the messages of the bot's reply ([] for none)."""
+
+    def send(event) -> list[dict]:
+        before = len(fake_line.replies())
+        assert post_webhook(event).status_code == 200
+        run_jobs()
+        replies = fake_line.replies()[before:]
+        assert len(replies) <= 1
+        return replies[0]["messages"] if replies else []
+
+    return send
+
+
+@pytest.fixture
+def clock(services: Services):
+    """Set the services' clock: ``clock(t)``; at T0 (tests/support/moments.py) to start."""
+
+    def set_to(moment: int) -> int:
+        services.clock = lambda: moment
+        return moment
+
+    set_to(T0)
+    return set_to

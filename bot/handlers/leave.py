@@ -9,7 +9,7 @@ from bot.handlers.base import Context, MessageJson
 from bot.log import user_ref
 from bot.messages import format as fmt
 from bot.messages import postbacks
-from bot.messages.flex import button
+from bot.messages.flex import button, confirm_message
 from bot.messages.texts import text
 
 log = logging.getLogger(__name__)
@@ -39,33 +39,18 @@ def leave(ctx: Context) -> list[MessageJson]:
 
 
 def _confirm(language: str, balance: str, now: int) -> MessageJson:
-    return {
-        "type": "flex",
-        "altText": text(language, "leave_confirm_alt"),
-        "contents": {
-            "type": "bubble",
-            "body": {
-                "type": "box",
-                "layout": "vertical",
-                "contents": [
-                    {
-                        "type": "text",
-                        "text": text(language, "leave_confirm", balance=balance),
-                        "wrap": True,
-                    }
-                ],
-            },
-            "footer": {
-                "type": "box",
-                "layout": "horizontal",
-                "spacing": "sm",
-                "contents": [
-                    button(text(language, "leave_button"),
-                           postbacks.Leave(confirm=True, at=str(now)),
-                           style="primary", color="#D32F2F", height=None, echo=True),
-                    button(text(language, "leave_keep"), postbacks.Leave(confirm=False),
-                           height=None, echo=True),
-                ],
-            },
-        },
-    }  # fmt: skip
+    return confirm_message(
+        text(language, "leave_confirm", balance=balance),
+        button(
+            text(language, "leave_button"),
+            postbacks.Leave(confirm=True, at=str(now)),
+            style="primary",
+            color="#D32F2F",
+            height=None,
+            echo=True,
+        ),
+        button(
+            text(language, "leave_keep"), postbacks.Leave(confirm=False), height=None, echo=True
+        ),
+        text(language, "leave_confirm_alt"),
+    )

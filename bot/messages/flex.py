@@ -109,6 +109,20 @@ def button(
     return made
 
 
+def confirm_message(body: str, yes: dict[str, Any], no: dict[str, Any], alt: str) -> dict[str, Any]:
+    """A question to confirm: ``body`` above two buttons side by side (``yes``, then ``no``)."""
+    bubble = {
+        "type": "bubble",
+        "body": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [{"type": "text", "text": body, "wrap": True}],
+        },
+        "footer": {"type": "box", "layout": "horizontal", "spacing": "sm", "contents": [yes, no]},
+    }
+    return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+
+
 def text_message(body: str) -> dict[str, Any]:
     """A plain text message."""
     return {"type": "text", "text": body}

@@ -10,7 +10,7 @@ from bot.domain import ticket_codes
 from bot.domain.program import CardDesign
 from bot.messages import format as fmt
 from bot.messages import postbacks
-from bot.messages.flex import button, header, row
+from bot.messages.flex import button, confirm_message, header, row
 from bot.messages.texts import text
 
 #: Most bubbles in a carousel (LINE's limit).
@@ -140,37 +140,19 @@ def exchange_confirm(
         after=after,
     )
     exchange = postbacks.Exchange(r=offer.key, c=offer.cost, n=nonce)
-    bubble = {
-        "type": "bubble",
-        "body": {
-            "type": "box",
-            "layout": "vertical",
-            "contents": [{"type": "text", "text": body, "wrap": True}],
-        },
-        "footer": {
-            "type": "box",
-            "layout": "horizontal",
-            "spacing": "sm",
-            "contents": [
-                button(
-                    text(language, "reward_confirm_button"),
-                    exchange,
-                    style="primary",
-                    color=design.background,
-                    height=None,
-                    echo=True,
-                ),
-                button(
-                    text(language, "reward_cancel_button"),
-                    postbacks.Rewards(),
-                    height=None,
-                    echo=True,
-                ),
-            ],
-        },
-    }
-    alt = text(language, "reward_confirm_alt", reward=offer.name, cost=cost)
-    return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+    return confirm_message(
+        body,
+        button(
+            text(language, "reward_confirm_button"),
+            exchange,
+            style="primary",
+            color=design.background,
+            height=None,
+            echo=True,
+        ),
+        button(text(language, "reward_cancel_button"), postbacks.Rewards(), height=None, echo=True),
+        text(language, "reward_confirm_alt", reward=offer.name, cost=cost),
+    )
 
 
 def ticket_bubble(language: str, design: CardDesign, ticket: TicketView) -> dict[str, Any]:
@@ -266,33 +248,17 @@ def staff_ticket_confirm(
         number=fmt.member_number(number),
         date=fmt.long_date(language, last_day),
     )
-    bubble = {
-        "type": "bubble",
-        "body": {
-            "type": "box",
-            "layout": "vertical",
-            "contents": [{"type": "text", "text": body, "wrap": True}],
-        },
-        "footer": {
-            "type": "box",
-            "layout": "horizontal",
-            "spacing": "sm",
-            "contents": [
-                button(
-                    text(language, "staff_ticket_use_button"),
-                    postbacks.StaffTicketUse(t=txn),
-                    style="primary",
-                    height=None,
-                    echo=True,
-                ),
-                button(
-                    text(language, "staff_cancel_button"),
-                    postbacks.StaffCancel(),
-                    height=None,
-                    echo=True,
-                ),
-            ],
-        },
-    }
-    alt = text(language, "staff_ticket_alt", reward=reward)
-    return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+    return confirm_message(
+        body,
+        button(
+            text(language, "staff_ticket_use_button"),
+            postbacks.StaffTicketUse(t=txn),
+            style="primary",
+            height=None,
+            echo=True,
+        ),
+        button(
+            text(language, "staff_cancel_button"), postbacks.StaffCancel(), height=None, echo=True
+        ),
+        text(language, "staff_ticket_alt", reward=reward),
+    )

@@ -7,6 +7,7 @@ from typing import Any
 from bot.messages import format as fmt
 from bot.messages import postbacks
 from bot.messages.flex import button, text_message
+from bot.messages.flex import confirm_message as confirm
 from bot.messages.texts import text
 
 
@@ -41,25 +42,6 @@ def confirm_message(
     )
     grant = text(language, "staff_confirm_button")
     cancel = text(language, "staff_cancel_button")
-    bubble = {
-        "type": "bubble",
-        "body": {
-            "type": "box",
-            "layout": "vertical",
-            "contents": [{"type": "text", "text": body, "wrap": True}],
-        },
-        "footer": {
-            "type": "box",
-            "layout": "horizontal",
-            "spacing": "sm",
-            "contents": [
-                button(
-                    grant, postbacks.StaffConfirm(t=txn), style="primary", height=None, echo=True
-                ),
-                button(cancel, postbacks.StaffCancel(), height=None, echo=True),
-            ],
-        },
-    }
     alt = text(
         language,
         "staff_confirm_alt",
@@ -67,4 +49,9 @@ def confirm_message(
         used=fmt.number(used),
         earned=fmt.points(language, earned, signed=True),
     )
-    return {"type": "flex", "altText": alt, "contents": bubble}
+    return confirm(
+        body,
+        button(grant, postbacks.StaffConfirm(t=txn), style="primary", height=None, echo=True),
+        button(cancel, postbacks.StaffCancel(), height=None, echo=True),
+        alt,
+    )

@@ -29,18 +29,3 @@ def staff_user(services, store_key):
     user = events.user_id()
     StaffRegistry(services.store.redis).add(user, "S001")
     return user
-
-
-@pytest.fixture
-def say(post_webhook, run_jobs, fake_line):
-    """Send one event as a user and return the texts of the bot's reply (or [] for none)."""
-
-    def send(event) -> list[dict]:
-        before = len(fake_line.replies())
-        post_webhook(event)
-        run_jobs()
-        replies = fake_line.replies()[before:]
-        assert len(replies) <= 1
-        return replies[0]["messages"] if replies else []
-
-    return send

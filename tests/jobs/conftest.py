@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from rq import SimpleWorker
@@ -19,11 +17,8 @@ from bot.jobs.queue import queue
 from bot.services import Services
 from tests.conftest import make_settings
 from tests.support.events import user_id
+from tests.support.moments import DAY, T0, TOKYO  # noqa: F401 - the tests import them from here
 
-TOKYO = ZoneInfo("Asia/Tokyo")
-#: A Monday at 10:00 in Tokyo: the sweep's hour, outside quiet hours.
-T0 = int(datetime(2027, 3, 1, 10, 0, tzinfo=TOKYO).timestamp())
-DAY = 86400
 #: Points live 40 days, so a grant at T0 is due for its 30-day reminder at T0 + 10 days.
 LIFETIME_DAYS = 40
 
@@ -63,18 +58,6 @@ def settings(redis_server, fake_line, redis_client, program_file) -> Settings:
 def no_backoff(monkeypatch) -> None:
     """Retries run at once: the tests stay fast and the order of attempts deterministic."""
     monkeypatch.setattr(push, "BACKOFF", Backoff(first=0, cap=0))
-
-
-@pytest.fixture
-def clock(services: Services):
-    """Set the services' clock: ``clock(t)``."""
-
-    def set_to(moment: int) -> int:
-        services.clock = lambda: moment
-        return moment
-
-    set_to(T0)
-    return set_to
 
 
 @pytest.fixture

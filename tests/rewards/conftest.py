@@ -3,9 +3,7 @@ given by a rank goal), members with points, and a clock."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,11 +12,7 @@ from bot.domain.records import Member
 from bot.services import Services
 from tests.conftest import make_settings
 from tests.support.events import user_id
-
-TOKYO = ZoneInfo("Asia/Tokyo")
-#: A Monday at 10:00 in Tokyo: the sweep's hour, outside quiet hours.
-T0 = int(datetime(2027, 3, 1, 10, 0, tzinfo=TOKYO).timestamp())
-DAY = 86400
+from tests.support.moments import DAY, T0, TOKYO  # noqa: F401 - the tests import them from here
 
 PROGRAM = """
 [program]
@@ -98,18 +92,6 @@ def program_file(tmp_path: Path) -> Path:
 def settings(redis_server, fake_line, redis_client, program_file) -> Settings:
     """The suite's settings with the rewards program."""
     return make_settings(redis_server.url, fake_line.url, LOYALTY_PROGRAM=str(program_file))
-
-
-@pytest.fixture
-def clock(services: Services):
-    """Set the services' clock: ``clock(t)``."""
-
-    def set_to(moment: int) -> int:
-        services.clock = lambda: moment
-        return moment
-
-    set_to(T0)
-    return set_to
 
 
 @pytest.fixture

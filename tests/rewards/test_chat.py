@@ -27,21 +27,6 @@ from tests.support import events
 from tests.support.flex import texts_in
 
 
-@pytest.fixture
-def say(post_webhook, run_jobs, fake_line):
-    """Send one event as a user and return the messages of the bot's reply ([] for none)."""
-
-    def send(event) -> list[dict]:
-        before = len(fake_line.replies())
-        post_webhook(event)
-        run_jobs()
-        replies = fake_line.replies()[before:]
-        assert len(replies) <= 1
-        return replies[0]["messages"] if replies else []
-
-    return send
-
-
 def _buttons(message: dict) -> list[dict]:
     found = []
 

@@ -55,7 +55,9 @@ def _builders(language: str) -> dict[str, dict[str, Any]]:
         "settings": settings_message(language, DESIGN, reminders=True, note="ok"),
         "reminder": reminder_message(language, DESIGN, ReminderView(10, date(2027, 3, 31), 10)),
         "expired": expired_message(language, DESIGN, ExpiredView(10, (date(2027, 3, 1),), 0)),
-        "confirm": confirm_message(language, "2912345678903", 1280, 100, "L0123abcd0123456789ab"),
+        "confirm": confirm_message(
+            language, "2912345678903", 1280, 100, "L0123abcd0123456789ab", 11
+        ),
         "scan": scan_prompt(language),
         "rewards": rewards_message(language, DESIGN, 120, offers),
         "exchange": exchange_confirm(language, DESIGN, offers[0], 120, "0f" * 8),
