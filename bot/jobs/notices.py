@@ -119,7 +119,7 @@ def _remind(
         )
         # Marked after queueing: a crash in between queues it again on the rerun, under the
         # same retry key, which LINE answers with 409 instead of a second message.
-        state.mark_reminded(member_id, identity, max(expiries) - now + MARKER_MARGIN)
+        state.mark_reminded(member_id, identity, max(expiries) - now + MARKER_MARGIN, now)
     return queued
 
 

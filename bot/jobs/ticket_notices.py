@@ -109,5 +109,5 @@ def _remind(
         urgent=False,
         delay=stagger.next(),
     )
-    services.notices.mark_reminded(member_id, identity, expires_at - now + MARKER_MARGIN)
+    services.notices.mark_reminded(member_id, identity, expires_at - now + MARKER_MARGIN, now)
     return 1

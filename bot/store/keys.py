@@ -190,6 +190,12 @@ def staff_invite_failures(member_id: str) -> str:
     return f"{PREFIX}:staff:{{staff}}:{member_id}:invitefail"
 
 
+def member_reminders(member_id: str) -> str:
+    """Hash: reminders queued for the member, identity (``<offset>:<last day>``, or a ticket's)
+    -> until when the marker is kept (unix s); older fields are dropped as new ones come."""
+    return f"{member(member_id)}:reminded"
+
+
 def member_reminder(member_id: str, identity: str) -> str:
     """String with a TTL: a reminder (``<offset>:<last day>``) was queued for this member."""
     return f"{PREFIX}:m:{{{member_id}}}:remind:{identity}"

@@ -19,12 +19,24 @@ class NoticeState:
         self._set_field = script(client, "set_preference")
 
     def reminded(self, member_id: str, identity: str) -> bool:
-        """True once the reminder ``identity`` was queued for the member."""
-        return bool(self.redis.exists(keys.member_reminder(member_id, identity)))
+        """True once the reminder ``identity`` was queued for the member (also by a version
+        that kept one key per reminder: those expire by themselves)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hexists(keys.member_reminders(member_id), identity)
+            pipe.exists(keys.member_reminder(member_id, identity))
+            kept, legacy = pipe.execute()
+        return bool(kept or legacy)
 
-    def mark_reminded(self, member_id: str, identity: str, ttl: int) -> None:
-        """Remember for ``ttl`` seconds (past the expiry it is about) that it was queued."""
-        self.redis.set(keys.member_reminder(member_id, identity), 1, ex=max(ttl, 1))
+    def mark_reminded(self, member_id: str, identity: str, ttl: int, now: int) -> None:
+        """Remember for ``ttl`` seconds from ``now`` (past the expiry it is about) that it was
+        queued; markers past their time are dropped here, so the hash stays small."""
+        key = keys.member_reminders(member_id)
+        stale = [name for name, until in self.redis.hgetall(key).items() if int(until) < now]
+        with self.redis.pipeline(transaction=True) as pipe:
+            if stale:
+                pipe.hdel(key, *stale)
+            pipe.hset(key, identity, now + max(ttl, 1))
+            pipe.execute()
 
     def watermark(self, offset: str) -> int | None:
         """The due-index score up to which reminders for ``offset`` were queued, if any."""

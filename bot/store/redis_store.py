@@ -283,9 +283,17 @@ class LoyaltyStore:
         numbers = self.redis.hkeys(keys.tickets(member_id))
         if numbers:
             self.redis.zrem(keys.ticket_due_index(), *(f"{member_id}|{n}" for n in numbers))
-        # Reminder markers, code uses and tickets share the member's hash tag; SCAN finds them.
-        extra = list(self.redis.scan_iter(match=f"{keys.member(member_id)}:*", count=1000))
-        self.redis.delete(*keys.member_ledger(member_id)[1:], *extra)
+        # Every key of the member by its name, no scan of the keyspace. Left to expire: a card
+        # code's use record (minutes; a store, a transaction id and a body's digest) and
+        # reminder markers of an older version (one key each).
+        self.redis.delete(
+            *keys.member_ledger(member_id)[1:],
+            keys.tickets(member_id),
+            keys.member_visits(member_id),
+            keys.outbox(member_id),
+            keys.member_reminders(member_id),
+            keys.replication_mark(member_id),
+        )
         self.redis.delete(keys.member(member_id))  # last: a half-done delete can be rerun
         return True
 
