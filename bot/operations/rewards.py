@@ -268,10 +268,14 @@ def give_back(services: Services, store: Store, transaction_id: str, code: str) 
         member_id = _holder(services, code)
     except UnknownTicketError:
         return False
+    ticket = services.tickets.ticket(member_id, ticket_codes.parts(code)[1])
+    if ticket is None or not ticket.used_at:
+        return False
     outcome = services.tickets.give_back(
         member_id=member_id,
         now=services.clock(),
         store_id=store.store_id,
         transaction_id=transaction_id,
+        used_at=ticket.used_at,
     )
     return outcome.status is Outcome.APPLIED

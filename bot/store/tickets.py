@@ -129,25 +129,34 @@ class TicketBook:
         )
 
     def give_back(
-        self, *, member_id: str, now: int, store_id: str, transaction_id: str
+        self, *, member_id: str, now: int, store_id: str, transaction_id: str, used_at: int
     ) -> TicketUseOutcome:
-        """Make the ticket a store's transaction used usable again, once (NOT_FOUND if that
-        transaction used no ticket of this member, or the ticket changed since)."""
+        """Make the ticket a store's transaction used (at ``used_at``) usable again, once
+        (NOT_FOUND if that transaction used no ticket of this member, or the ticket changed
+        since); the use leaves the figures of the day it was counted on."""
         undo_key = "un" + keys.ticket_use_op(store_id, transaction_id)
-        return self._step(member_id, now, store_id, transaction_id, [undo_key, "", "", "", "undo"])
+        rest = [undo_key, "", "", "", "undo"]
+        return self._step(member_id, now, store_id, transaction_id, rest, figures_at=used_at)
 
     def _step(
-        self, member_id: str, now: int, store_id: str, transaction_id: str, rest: list[str]
+        self,
+        member_id: str,
+        now: int,
+        store_id: str,
+        transaction_id: str,
+        rest: list[str],
+        figures_at: int | None = None,
     ) -> TicketUseOutcome:
         fingerprint, number, code, binding, mode = rest
+        day_of = now if figures_at is None else figures_at
         result = self._use(
             keys=[
                 *keys.member_ledger(member_id),
                 keys.tickets(member_id),
                 keys.ticket_use(store_id, transaction_id),
                 keys.ticket_due_index(),
-                keys.store_stats_day(store_id, self.ledger.local_day(now)),
-                self.ledger.stats_key(now),
+                keys.store_stats_day(store_id, self.ledger.local_day(day_of)),
+                self.ledger.stats_key(day_of),
             ],
             args=self.ledger._args(
                 now,

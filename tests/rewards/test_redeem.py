@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.domain.records import TicketState
+from bot.domain.records import Store, TicketState
 from bot.domain.ticket_codes import grouped
 from bot.jobs.sweep import sweep
 from bot.operations import rewards
@@ -183,3 +183,19 @@ def test_a_ticket_shorter_lived_than_the_offset_gets_no_reminder(services, new_m
     member = new_member(points=100)
     rewards.exchange(services, member.member_id, "quick", 10, "abcd0004")
     assert sweep(services, clock(T0 + 1)).ticket_reminders == 0
+
+
+def test_an_undo_after_midnight_takes_the_use_off_the_day_it_was_counted(
+    services, new_member, clock, store_key
+):
+    member = new_member(points=100)
+    ticket = rewards.exchange(services, member.member_id, "coffee", 50, "d1d1d1d1").ticket
+    store = Store("S001", "Shibuya")
+    clock(T0 + 13 * 3600 + 58 * 60)  # 23:58 in Tokyo
+    rewards.redeem(services, store, "M1", ticket.code)
+    clock(T0 + 14 * 3600 + 60)  # 00:01 the next day
+    assert rewards.give_back(services, store, "M1", ticket.code)
+    redis = services.store.redis
+    assert redis.hget(keys.stats_day("2027-03-01"), "tickets_used") == "0"
+    assert redis.hget(keys.stats_day("2027-03-02"), "tickets_used") is None
+    assert redis.hget(keys.store_stats_day("S001", "2027-03-01"), "tickets_used") == "0"
