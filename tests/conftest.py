@@ -85,9 +85,29 @@ def make_settings(redis_url: str, line_url: str, **overrides: str) -> Settings:
 
 
 @pytest.fixture
-def settings(redis_server: EmbeddedRedis, fake_line: FakeLine, redis_client) -> Settings:
+def program_text() -> str | None:
+    """The program file a folder's tests run on (a conftest overrides it); None: the bundled
+    example."""
+    return None
+
+
+@pytest.fixture
+def program_file(tmp_path: Path, program_text: str | None) -> Path | None:
+    """``program_text`` written to a file, or None for the bundled example."""
+    if program_text is None:
+        return None
+    path = tmp_path / "program.toml"
+    path.write_text(program_text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(
+    redis_server: EmbeddedRedis, fake_line: FakeLine, redis_client, program_file: Path | None
+) -> Settings:
     """Production-shaped settings against the suite's Redis and the fake LINE."""
-    return make_settings(redis_server.url, fake_line.url)
+    program = {"LOYALTY_PROGRAM": str(program_file)} if program_file else {}
+    return make_settings(redis_server.url, fake_line.url, **program)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ only between the offset's watermark and now + offset, so the cost follows what i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from bot.domain.durations import Duration
@@ -53,19 +54,29 @@ def offset_label(offset: Duration) -> str:
     return f"{offset.months}mo" if offset.months else f"{offset.seconds}s"
 
 
+def reminder_windows(
+    services: Services, offsets: tuple[Duration, ...], now: int, prefix: str = ""
+) -> Iterator[tuple[str, int, int]]:
+    """For each reminder offset with something newly due: its label and the due-index span
+    ``(after, upto]`` to read, from its watermark (a day back for a new offset) to now +
+    offset. Things due by now are the expiry pass's; the caller moves the watermark to
+    ``upto`` once it has read the whole span (an interrupted pass reads it again)."""
+    zone = services.settings.program.timezone
+    for offset in offsets:
+        label = prefix + offset_label(offset)
+        upto = int(offset.after(datetime.fromtimestamp(now, zone)).timestamp())
+        mark = services.notices.watermark(label)
+        after = max(mark if mark is not None else upto - SWEEP_PERIOD, now)
+        if after < upto:
+            yield label, after, upto
+
+
 def queue_reminders(services: Services, now: int, stagger: Stagger, *, dry_run: bool) -> int:
     """Queue the reminders due at ``now`` for every offset; returns how many (would be) queued."""
     program = services.settings.program
     state = services.notices
     queued = 0
-    for offset in program.reminders.offsets:
-        label = offset_label(offset)
-        upto = int(offset.after(datetime.fromtimestamp(now, program.timezone)).timestamp())
-        mark = state.watermark(label)
-        # Lots expiring by now are the expiry pass's; a lot reminded of is still live.
-        after = max(mark if mark is not None else upto - SWEEP_PERIOD, now)
-        if after >= upto:
-            continue
+    for label, after, upto in reminder_windows(services, program.reminders.offsets, now):
         position = 0
         # Paging by position is safe: while it is read the window can only gain entries (new
         # lots), which shows an entry twice (the marker catches it) but never skips one.

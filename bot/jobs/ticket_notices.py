@@ -9,11 +9,9 @@ and a watermark per offset so each pass reads only what became due since the las
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.domain.records import TicketState
 from bot.domain.retry_keys import ticket_reminder_retry_key
-from bot.jobs.notices import MARKER_MARGIN, SWEEP_PERIOD, Stagger, offset_label
+from bot.jobs.notices import MARKER_MARGIN, Stagger, reminder_windows
 from bot.jobs.queue import queue_push
 from bot.services import Services
 from bot.store import keys
@@ -56,15 +54,8 @@ def queue_ticket_reminders(services: Services, now: int, stagger: Stagger, *, dr
     program = services.settings.program
     state = services.notices
     queued = 0
-    for offset in program.ticket_reminders:
-        label = "ticket:" + offset_label(offset)
-        start = datetime.fromtimestamp(now, program.timezone)
-        upto = int(offset.after(start).timestamp())
+    for label, after, upto in reminder_windows(services, program.ticket_reminders, now, "ticket:"):
         span = upto - now
-        mark = state.watermark(label)
-        after = max(mark if mark is not None else upto - SWEEP_PERIOD, now)
-        if after >= upto:
-            continue
         position = 0
         while page := services.tickets.due_between(after, upto, limit=BATCH, offset=position):
             position += len(page)

@@ -73,7 +73,8 @@ class Ledger:
             ";".join(str(t.threshold) for t in ranks.tiers),
         ]
 
-    def _args(self, now: int, *rest: object) -> list[object]:
+    def script_args(self, now: int, *rest: object) -> list[object]:
+        """ARGV of a ledger script: now, the rank window and thresholds, then ``rest``."""
         return [now, *self._common, *rest]
 
     def local_day(self, now: int) -> str:
@@ -93,7 +94,7 @@ class Ledger:
         """The ledger keys and the day's figures: what refund, adjust and maintain take."""
         return [*keys.member_ledger(member_id), self.stats_key(now)]
 
-    def _replicated(self, member_id: str) -> None:
+    def replicated(self, member_id: str) -> None:
         """Wait until ``wait`` replicas have every write so far; raise NotReplicated if not.
 
         Redis ``WAIT`` covers the writes of the connection it is sent on, and a pool may have
@@ -181,7 +182,7 @@ class Ledger:
                 keys.store_stats_day(store_id, self.local_day(now)),
                 self.stats_key(now),
             ],
-            args=self._args(
+            args=self.script_args(
                 now,
                 op_key,
                 fingerprint,
@@ -206,7 +207,7 @@ class Ledger:
         )
         status, balance, points, used, spend, number, active, written = result
         if _str(status) in _WRITTEN:
-            self._replicated(member_id)
+            self.replicated(member_id)
         return PurchaseOutcome(
             status=Outcome(_str(status)),
             balance=int(balance),
@@ -239,7 +240,7 @@ class Ledger:
                 keys.outbox_index(),
                 self.stats_key(now),  # the day's figures: always the last key
             ],
-            args=self._args(
+            args=self.script_args(
                 now, op_key, purchase_key, store_id, ref, *_notice_args(member_id, notice)
             ),
         )
@@ -248,7 +249,7 @@ class Ledger:
             # Restored lots keep their old expiry, whose index entry may already be gone.
             self._mark_due(member_id, *(lot.expires_at for lot in self.lots(member_id)))
         if outcome.status in _WRITTEN:
-            self._replicated(member_id)
+            self.replicated(member_id)
         return outcome
 
     def adjust(
@@ -274,18 +275,18 @@ class Ledger:
                 keys.outbox_index(),
                 self.stats_key(now),  # the day's figures: always the last key
             ],
-            args=self._args(
+            args=self.script_args(
                 now, op_key, fingerprint, amount, expires, reason, *_notice_args(member_id, notice)
             ),
         )
         if _str(status) in _WRITTEN:
-            self._replicated(member_id)
+            self.replicated(member_id)
         return Outcome(_str(status)), int(balance)
 
     def maintain(self, member_id: str, now: int) -> Standing | None:
         """Expire due lots and age the rank window; None if there is no such member."""
         found, balance, spend = self._maintain(
-            keys=self.keys_for(member_id, now), args=self._args(now)
+            keys=self.keys_for(member_id, now), args=self.script_args(now)
         )
         return Standing(int(balance), int(spend)) if found else None
 

@@ -68,7 +68,7 @@ class TicketBook:
                 keys.outbox_index(),
                 self.ledger.stats_key(now),
             ],
-            args=self.ledger._args(
+            args=self.ledger.script_args(
                 now,
                 op_key,
                 reward,
@@ -95,7 +95,7 @@ class TicketBook:
             bool(int(written)),
         )
         if outcome.status in _WRITTEN:
-            self.ledger._replicated(member_id)
+            self.ledger.replicated(member_id)
         return outcome
 
     def replay(self, member_id: str, op_key: str) -> IssueOutcome | None:
@@ -158,7 +158,7 @@ class TicketBook:
                 keys.store_stats_day(store_id, self.ledger.local_day(day_of)),
                 self.ledger.stats_key(day_of),
             ],
-            args=self.ledger._args(
+            args=self.ledger.script_args(
                 now,
                 keys.ticket_use_op(store_id, transaction_id),
                 fingerprint,
@@ -180,7 +180,7 @@ class TicketBook:
             int(expires),
         )
         if outcome.status in _WRITTEN:
-            self.ledger._replicated(member_id)
+            self.ledger.replicated(member_id)
         return outcome
 
     def expire(self, member_id: str, now: int, numbers: list[str]) -> int:
@@ -194,7 +194,7 @@ class TicketBook:
                     keys.ticket_due_index(),
                     self.ledger.stats_key(now),
                 ],
-                args=self.ledger._args(now, member_id, *numbers),
+                args=self.ledger.script_args(now, member_id, *numbers),
             )
         )
 

@@ -47,7 +47,7 @@ class Visits:
                 keys.store_stats_day(store_id, day),
                 self.ledger.stats_key(now),
             ],
-            args=self.ledger._args(
+            args=self.ledger.script_args(
                 now,
                 keys.visit_op(store_id, day),
                 store_id,
@@ -66,7 +66,7 @@ class Visits:
             Outcome(_str(status)), int(balance), int(granted), int(total), int(month_count)
         )
         if outcome.status is Outcome.APPLIED:
-            self.ledger._replicated(member_id)
+            self.ledger.replicated(member_id)
         return outcome
 
     def total(self, member_id: str) -> int:

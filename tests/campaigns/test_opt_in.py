@@ -3,31 +3,22 @@ notices reach them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.config import DEFAULT_PROGRAM
 from bot.operations import campaigns
 from bot.operations.campaigns import Segment
 from tests.campaigns.test_consent import _reply
-from tests.conftest import make_settings
 from tests.support import events
 
 
 @pytest.fixture
-def opt_in_program(tmp_path: Path) -> Path:
-    path = tmp_path / "program.toml"
+def program_text() -> str:
+    """The example program, asking shoppers to opt in to offers."""
     text = DEFAULT_PROGRAM.read_text(encoding="utf-8").replace(
         'logo = "logo.png"', f'logo = "{DEFAULT_PROGRAM.parent / "logo.png"}"'
     )
-    path.write_text(text + '\n[messages]\nopt_in = true\nhours = "off"\n', encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def settings(redis_server, fake_line, redis_client, opt_in_program):
-    return make_settings(redis_server.url, fake_line.url, LOYALTY_PROGRAM=str(opt_in_program))
+    return text + '\n[messages]\nopt_in = true\nhours = "off"\n'
 
 
 def test_where_opt_in_is_asked_only_a_yes_lets_notices_in(post_webhook, run_jobs, fake_line,

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
-from bot.config import Settings
 from bot.domain.records import Member
 from bot.jobs import push
 from bot.jobs.backoff import Backoff
 from bot.jobs.queue import queue
 from bot.services import Services
-from tests.conftest import make_settings
 from tests.support.events import user_id
 from tests.support.moments import DAY, T0, TOKYO  # noqa: F401 - the tests import them from here
 
@@ -42,16 +39,9 @@ code_mode = "static"
 
 
 @pytest.fixture
-def program_file(tmp_path: Path) -> Path:
-    path = tmp_path / "program.toml"
-    path.write_text(PROGRAM, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def settings(redis_server, fake_line, redis_client, program_file) -> Settings:
-    """The suite's settings with the short-lived program."""
-    return make_settings(redis_server.url, fake_line.url, LOYALTY_PROGRAM=str(program_file))
+def program_text() -> str:
+    """The short-lived program."""
+    return PROGRAM
 
 
 @pytest.fixture(autouse=True)

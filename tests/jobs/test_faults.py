@@ -29,11 +29,9 @@ SLOW_PUSH = 0.5
 
 
 @pytest.fixture
-def program_file(tmp_path: Path) -> Path:
+def program_text() -> str:
     """The tests' program without quiet hours: the worker process runs on the real clock."""
-    path = tmp_path / "program.toml"
-    path.write_text(PROGRAM.replace('"21:00-09:00"', '"off"'), encoding="utf-8")
-    return path
+    return PROGRAM.replace('"21:00-09:00"', '"off"')
 
 
 def _start_worker(redis_url: str, line_url: str, program: Path, log: Path) -> subprocess.Popen:

@@ -3,14 +3,10 @@ given by a rank goal), members with points, and a clock."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.config import Settings
 from bot.domain.records import Member
 from bot.services import Services
-from tests.conftest import make_settings
 from tests.support.events import user_id
 from tests.support.moments import DAY, T0, TOKYO  # noqa: F401 - the tests import them from here
 
@@ -82,16 +78,9 @@ reward = "gold-gift"
 
 
 @pytest.fixture
-def program_file(tmp_path: Path) -> Path:
-    path = tmp_path / "program.toml"
-    path.write_text(PROGRAM, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def settings(redis_server, fake_line, redis_client, program_file) -> Settings:
-    """The suite's settings with the rewards program."""
-    return make_settings(redis_server.url, fake_line.url, LOYALTY_PROGRAM=str(program_file))
+def program_text() -> str:
+    """The rewards program."""
+    return PROGRAM
 
 
 @pytest.fixture

@@ -3,13 +3,9 @@ two stores with a beacon each, members, and a clock."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.config import Settings
 from bot.services import Services
-from tests.conftest import make_settings
 from tests.support.browser import browser, chrome  # noqa: F401 - fixtures for the screen test
 from tests.support.moments import DAY, T0, TOKYO  # noqa: F401 - the tests import them from here
 
@@ -43,15 +39,9 @@ reward = "visit-gift"
 
 
 @pytest.fixture
-def program_file(tmp_path: Path) -> Path:
-    path = tmp_path / "program.toml"
-    path.write_text(PROGRAM, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def settings(redis_server, fake_line, redis_client, program_file) -> Settings:
-    return make_settings(redis_server.url, fake_line.url, LOYALTY_PROGRAM=str(program_file))
+def program_text() -> str:
+    """The visits program."""
+    return PROGRAM
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -25,10 +24,8 @@ WINDOW = 10
 
 
 @pytest.fixture
-def program_file(tmp_path: Path) -> Path:
-    path = tmp_path / "program.toml"
-    path.write_text(PROGRAM.replace('code_window = "30s"', f'code_window = "{WINDOW}s"'), "utf-8")
-    return path
+def program_text() -> str:
+    return PROGRAM.replace('code_window = "30s"', f'code_window = "{WINDOW}s"')
 
 
 class LiveServer:
