@@ -192,19 +192,16 @@ def _apply(
     program = services.settings.program
     before = program.ranks.for_spend(outcome.spend - purchase.amount)
     reached = program.ranks.for_spend(outcome.spend)
-    if (
-        reached.threshold > before.threshold
-        and outcome.active
-        and services.store.mark_once(member_id, f"ru:{reached.key}:{outcome.spend}")
-    ):
-        # Marked first: a POS retry days later (LINE forgets retry keys in 24 h) says nothing.
+    if reached.threshold > before.threshold and outcome.active:
+        # Once per rank and spend: a POS retry days later (LINE forgets retry keys in 24 h)
+        # says nothing.
         push = PushIntent(
             "rank_up",
             rank_up_retry_key(member_id, reached.key, outcome.spend),
             {"rank": reached.key},
             urgent=True,
         )
-        services.outbox.put(member_id, push, now)
+        services.outbox.put_once(member_id, push, f"ru:{reached.key}:{outcome.spend}", now)
     if program.goals:
         after_spend(services, member_id, outcome.spend - purchase.amount, outcome.spend)
     return PurchaseResult(

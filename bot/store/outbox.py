@@ -16,6 +16,7 @@ import redis
 
 from bot.domain.records import PushIntent
 from bot.store import keys
+from bot.store.scripts import script
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,18 @@ class Outbox:
         never leaves a push the relay cannot find); the same retry key again changes nothing."""
         self.redis.zadd(keys.outbox_index(), {index_entry(member_id, push.retry_key): now})
         self.redis.hsetnx(keys.outbox(member_id), push.retry_key, job_json(push))
+
+    def put_once(self, member_id: str, push: PushIntent, marker: str, now: int) -> bool:
+        """``put`` unless ``marker`` is already in the member's operations hash (a push that
+        no retry key can dedupe: LINE forgets them in 24 h); the marker and the push go in
+        together. True when the push was put."""
+        self.redis.zadd(keys.outbox_index(), {index_entry(member_id, push.retry_key): now})
+        ledger = keys.member_ledger(member_id)
+        put = script(self.redis, "put_once")(
+            keys=[ledger.ops, keys.outbox(member_id)],
+            args=[marker, push.retry_key, job_json(push)],
+        )
+        return bool(put)
 
     def waiting(self, start: int, count: int, now: int) -> Page:
         """Index entries ``start`` to ``start + count`` in time order, read with their pushes."""

@@ -243,10 +243,6 @@ class LoyaltyStore:
         self.redis.set(keys.member_index_complete(), 1)
         return added
 
-    def mark_once(self, member_id: str, marker: str) -> bool:
-        """Record ``marker`` in the member's operations hash; True only the first time."""
-        return bool(self.redis.hsetnx(keys.member_ledger(member_id).ops, marker, 1))
-
     def set_promotions(self, member_id: str, enabled: bool, *, opt_in: bool = False) -> bool:
         """Turn the member's promotional notices on or off (``opt_in``: and record that they
         said yes); False if no such member."""

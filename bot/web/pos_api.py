@@ -205,11 +205,8 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
 def _json_body() -> tuple[object | None, Response | None]:
     """The body as JSON, or the 422 to answer: not JSON, absurdly nested, or a key twice
     (``{"amount": 100, "amount": 10000000}`` must not grant on either)."""
-    invalid = problem(
-        422, "Invalid body", "The body must be JSON (Content-Type: application/json)."
-    )
     if not request.is_json:
-        return None, invalid
+        return None, _not_json()
     try:
         return json.loads(request.get_data(), object_pairs_hook=_unique_keys), None
     except _DuplicateKeyError as exc:
@@ -219,7 +216,11 @@ def _json_body() -> tuple[object | None, Response | None]:
             f"A JSON object in the body names the same key twice ({exc.key[:64]!r}); send it once.",
         )
     except (ValueError, RecursionError):
-        return None, invalid
+        return None, _not_json()
+
+
+def _not_json() -> Response:
+    return problem(422, "Invalid body", "The body must be JSON (Content-Type: application/json).")
 
 
 def _invalid_fields(errors: list[FieldError]) -> Response:

@@ -3,6 +3,9 @@ LINE's custom aggregation unit."""
 
 from __future__ import annotations
 
+from bot.domain.records import PushIntent
+from bot.store import keys
+
 PUSH = "/v2/bot/message/push"
 
 
@@ -22,3 +25,16 @@ def test_a_rank_up_is_pushed_once_with_its_benefit(client, store_key, member, ca
     ]
     units = sorted(r.json["customAggregationUnits"][0] for r in fake_line.recorded(PUSH))
     assert units == ["rank_up", "receipt", "receipt"]
+
+
+def test_a_once_only_push_and_its_marker_are_written_together(services, member):
+    push = PushIntent("rank_up", "k-1", {"rank": "silver"}, urgent=True)
+    ops, outbox = keys.member_ledger(member.member_id).ops, keys.outbox(member.member_id)
+    redis = services.store.redis
+    assert services.outbox.put_once(member.member_id, push, "ru:silver:30000", 0) is True
+    assert redis.hget(ops, "ru:silver:30000") == "1"
+    assert redis.hexists(outbox, "k-1")
+    redis.hdel(outbox, "k-1")  # the relay queued it and forgot it
+    again = PushIntent("rank_up", "k-2", {"rank": "silver"}, urgent=True)
+    assert services.outbox.put_once(member.member_id, again, "ru:silver:30000", 0) is False
+    assert redis.hlen(outbox) == 0  # said once, even under another retry key
