@@ -28,6 +28,8 @@ _ROWS = (
     ("tickets expired unused", "tickets_expired", ""),
     ("check-ins", "checkins", ""),
     ("points issued on check-ins", "visit_points", " pt"),
+    ("expiry reminders sent", "reminders", ""),
+    ("  points then used, not lost", "saved", " pt"),
 )
 
 

@@ -112,7 +112,8 @@ def _remind(
     lots = [lot for lot in services.ledger.lots(member_id) if lot.expires_at > now]
     queued = 0
     for day in sorted({last_day_of_use(at, zone) for at in expiries}):
-        points = sum(lot.remaining for lot in lots if last_day_of_use(lot.expires_at, zone) == day)
+        named = [lot for lot in lots if last_day_of_use(lot.expires_at, zone) == day]
+        points = sum(lot.remaining for lot in named)
         identity = f"{label}:{day.isoformat()}"
         if points <= 0 or state.reminded(member_id, identity):
             continue  # spent lots leave index entries behind; reruns find the marker
@@ -130,7 +131,14 @@ def _remind(
         )
         # Marked after queueing: a crash in between queues it again on the rerun, under the
         # same retry key, which LINE answers with 409 instead of a second message.
-        state.mark_reminded(member_id, identity, max(expiries) - now + MARKER_MARGIN, now)
+        state.mark_reminded(
+            member_id,
+            identity,
+            max(expiries) - now + MARKER_MARGIN,
+            now,
+            named={lot.lot_id: lot.remaining for lot in named},
+            figures=services.ledger.stats_key(now),
+        )
     return queued
 
 

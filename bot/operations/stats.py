@@ -18,7 +18,7 @@ FOLLOW_UP = 7 * 86400
 FIELDS = (
     "purchases", "amount", "earned", "used", "refunds", "reversed", "restored", "expired",
     "adjusted", "exchanged", "tickets_issued", "tickets_used", "tickets_expired", "checkins",
-    "visit_points",
+    "visit_points", "reminders", "saved",
 )  # fmt: skip
 
 

@@ -7,6 +7,8 @@ import redis
 from bot.store import keys
 from bot.store.scripts import script
 
+#: Seconds the day's figures are kept (as the ledger scripts keep them: ledger_common.lua).
+STATS_TTL = 400 * 86400
 #: Member hash field: the ledger index up to which expired points were notified.
 NOTIFIED_FIELD = "expiry_notified"
 
@@ -27,15 +29,35 @@ class NoticeState:
             kept, legacy = pipe.execute()
         return bool(kept or legacy)
 
-    def mark_reminded(self, member_id: str, identity: str, ttl: int, now: int) -> None:
+    def mark_reminded(
+        self,
+        member_id: str,
+        identity: str,
+        ttl: int,
+        now: int,
+        *,
+        named: dict[str, int] | None = None,
+        figures: str | None = None,
+    ) -> None:
         """Remember for ``ttl`` seconds from ``now`` (past the expiry it is about) that it was
-        queued; markers past their time are dropped here, so the hash stays small."""
+        queued; markers past their time are dropped here, so the hash stays small.
+
+        In the same transaction: the reminder counts in the day's ``figures`` hash, and the
+        points it ``named`` (lot id -> points) are watched, so the ledger counts what the
+        member spends of them before they expire as saved (ledger_common.lua). A lot named by
+        an earlier reminder keeps that one's figure."""
         key = keys.member_reminders(member_id)
         stale = [name for name, until in self.redis.hgetall(key).items() if int(until) < now]
+        ops = keys.member_ledger(member_id).ops
         with self.redis.pipeline(transaction=True) as pipe:
             if stale:
                 pipe.hdel(key, *stale)
             pipe.hset(key, identity, now + max(ttl, 1))
+            for lot_id, points in (named or {}).items():
+                pipe.hsetnx(ops, f"w:{lot_id}", points)
+            if figures is not None:
+                pipe.hincrby(figures, "reminders", 1)
+                pipe.expire(figures, STATS_TTL)
             pipe.execute()
 
     def watermark(self, offset: str) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.jobs.sweep import sweep
 from bot.operations import campaigns, rewards, visits
 from bot.operations.campaigns import Segment
 from bot.operations.stats import figures
@@ -63,3 +64,34 @@ def test_the_figures_match_a_hand_computed_day(app, client, services, card_code,
     table = app.test_cli_runner().invoke(args=["stats", "--store", "s001"])
     assert "purchases" in table.output
     assert "notice n1" in table.output
+
+
+def test_reminders_count_and_the_points_then_spent_count_as_saved_once(
+    client, services, card_code, fake_line
+):
+    services.clock = lambda: T0
+    key = services.store.add_store("S001", "渋谷店")
+    headers = {"Authorization": f"Bearer {key}"}
+    member = services.store.register_member(user_id(), "a", "ja", now=T0)[0]
+    body = {"transaction_id": "T1", "card_code": card_code(member), "amount": 12_800}
+    assert client.post("/api/v1/transactions", json=body, headers=headers).status_code == 201
+    [lot] = services.ledger.lots(member.member_id)  # 128 points
+    remind = lot.expires_at - 30 * DAY
+    services.clock = lambda: remind
+    assert sweep(services, remind).reminders == 1
+    # An admin taking points back saves nothing; the shopper spending them does, up to the
+    # 128 the reminder named, however the spend is split.
+    services.ledger.adjust(member_id=member.member_id, now=remind + 1, op_key="a1", amount=-8,
+                           reason="correction")  # fmt: skip
+    for txn, used in (("T2", 100), ("T3", 20)):
+        body = {"transaction_id": txn, "card_code": card_code(member), "amount": 1_000,
+                "points_used": used}  # fmt: skip
+        assert client.post("/api/v1/transactions", json=body, headers=headers).status_code == 201
+    assert client.post("/api/v1/transactions", json=body, headers=headers).status_code == 201
+    later = remind + 23 * DAY  # the 7-day reminder: nothing of that lot is left to name
+    services.clock = lambda: later
+    sweep(services, later)
+    found = figures(services, 40 * DAY)
+    assert (found.totals["reminders"], found.totals["saved"]) == (1, 120)
+    table = client.application.test_cli_runner().invoke(args=["stats", "--since", "40d"])
+    assert "expiry reminders sent" in table.output

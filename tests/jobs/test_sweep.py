@@ -89,7 +89,7 @@ def test_crash_between_queueing_and_marking_is_caught_by_the_retry_key(
     member = new_member(points=5)
     clock(REMIND_30)
 
-    def crash(*args):
+    def crash(*args, **kwargs):
         raise ConnectionError("died after queueing, before the marker")
 
     real = notices.NoticeState.mark_reminded

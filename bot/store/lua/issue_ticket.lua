@@ -37,7 +37,7 @@ redis.call('HSET', MEMBER, 'next_ticket', n)
 local no = string.format('%04d', n)
 local code = ARGV[9] .. no .. ARGV[10]
 local expires = tonumber(ARGV[8])
-if cost > 0 then consume(cost) end
+if cost > 0 then consume(cost, nil, true) end
 balance = get_int('balance')
 local goal = ARGV[11] == 'goal'
 record(goal and 'ticket' or 'exchange', -cost, balance, {'rw', ARGV[5], 'tk', no})

@@ -8,7 +8,8 @@
 --                               after a refund gave them back; 'o:<lot id>' -> the purchase
 --                               lot a restored lot's points came from; 'xs:<lot id>' -> what
 --                               the purchase's refund recovered for its points spent
---                               elsewhere, see refund.lua)
+--                               elsewhere, see refund.lua; 'w:<lot id>' -> points of the
+--                               lot a reminder told the member about, not spent since)
 -- KEYS[6] spend sorted set     ("<op key>|<amount>" -> time, unix s)
 -- KEYS[#KEYS] (the last key of every ledger script) the day's figures hash (bot/store/stats.py)
 -- ARGV[1] now (unix s), ARGV[2] rank window (s), ARGV[3] rank thresholds "t1;t2;..." (rising, JPY)
@@ -66,6 +67,19 @@ end
 local function drop_lot(id)
   redis.call('ZREM', LOTS, id)
   redis.call('HDEL', LOTDATA, id)
+  redis.call('HDEL', OPS, 'w:' .. id)
+end
+
+-- Points spent from a lot that a reminder told the member about were saved from expiry:
+-- counted once (up to what the reminder named), as 'saved' in the day's figures.
+local function count_saved(lot, n)
+  local field = 'w:' .. lot.id
+  local watched = tonumber(redis.call('HGET', OPS, field) or '0')
+  if watched <= 0 then return end
+  local saved = math.min(n, watched)
+  count('saved', saved)
+  if watched > saved then redis.call('HSET', OPS, field, watched - saved) else
+    redis.call('HDEL', OPS, field) end
 end
 
 -- Append a history entry; `fields` is a flat list of extra name, value pairs.
@@ -114,13 +128,15 @@ end
 
 -- Take `amount` from live lots, the one expiring first first; with `first_id` (a purchase
 -- lot), its own points first: that lot and lots of its points a refund restored. The caller
--- checked the balance. Returns the portions taken as
+-- checked the balance. `spent`: the member spends them (a purchase, an exchange), not a
+-- refund or an adjustment taking them back. Returns the portions taken as
 -- {{expires, taken, origin purchase lot or false}, ...}.
-local function consume(amount, first_id)
+local function consume(amount, first_id, spent)
   local taken = {}
   local function take(lot)
     local n = math.min(lot.rem, amount)
     if n <= 0 then return end
+    if spent then count_saved(lot, n) end
     lot.rem = lot.rem - n
     amount = amount - n
     if lot.rem == 0 then drop_lot(lot.id) else write_lot(lot) end

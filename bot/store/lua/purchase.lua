@@ -75,7 +75,7 @@ for points in string.gmatch(ARGV[8], '%d+') do earned_by_tier[#earned_by_tier + 
 local earned = tonumber(earned_by_tier[tier_for(get_int('spend'))])
 local taken = {}
 if used > 0 then
-  taken = consume(used)
+  taken = consume(used, nil, true)
   record('redeem', -used, balance - used, sale_fields({'s', store, 'ref', txn}))
 end
 local lot = ''
