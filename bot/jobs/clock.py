@@ -52,6 +52,7 @@ def tick(svc: Services, now: int, owner: str) -> SweepReport | None:
         return None
     state = svc.notices
     if not state.claim_run(day, owner, RUN_LOCK_TTL):
+        log.debug("clock: the sweep of %s is running or done in another clock", day)
         return None
     try:
         report = sweep(svc, now)

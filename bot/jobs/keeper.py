@@ -195,6 +195,8 @@ class Keeper:
         if self.holding:
             self.fresh_since = self.clock()
             log.info("keeper: this process keeps the queues")
+        else:
+            log.debug("keeper: another process keeps the queues")
         return self.holding
 
     def interrupted(self) -> None:

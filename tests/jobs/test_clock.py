@@ -1,8 +1,10 @@
-"""The clock process: when the sweep is due, once a day however many clocks, lost jobs found."""
+"""The clock process: when the sweep is due, once a day however many clocks, lost jobs found;
+two clock processes started at once (as on two hosts) sweep once and keep the queues once."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,8 +16,15 @@ import pytest
 
 from bot.jobs import clock as clock_process
 from bot.jobs.clock import due_day, tick
-from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL
-from tests.jobs.conftest import T0, TOKYO
+from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL, env_for_doubles
+from tests.jobs.conftest import DAY, LIFETIME_DAYS, PROGRAM, T0, TOKYO, grant
+
+ROOT = Path(__file__).resolve().parents[2]
+#: What the processes log (bot/jobs/sweep.py, bot/jobs/clock.py, bot/jobs/keeper.py).
+SWEPT = re.compile(r"sweep: (\d+) members, (\d+) lots")
+SWEPT_ELSEWHERE = "is running or done in another clock"
+KEEPING = "keeper: this process keeps the queues"
+KEPT_ELSEWHERE = "keeper: another process keeps the queues"
 
 
 def at(hour: int, minute: int = 0, day: int = 1) -> int:
@@ -97,3 +106,70 @@ def test_clock_process_starts_ticks_and_stops_on_sigterm(redis_server, fake_line
     _, errors = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "Traceback" not in errors
+
+
+def _wait(condition, seconds: float, what: str) -> None:
+    began = time.monotonic()
+    while not condition():
+        if time.monotonic() - began > seconds:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.1)
+
+
+def test_two_clock_processes_started_at_once_sweep_once_and_keep_the_queues_once(
+    services, redis_server, fake_line, new_member, tmp_path
+):
+    # Due from midnight: whenever the test runs, today's sweep is due as the clocks start.
+    program = tmp_path / "always-due.toml"
+    program.write_text(PROGRAM.replace("send_hour = 10", "send_hour = 0"), encoding="utf-8")
+    now = int(time.time())
+    member = new_member()
+    grant(services, member, 5, at=now - LIFETIME_DAYS * DAY - 60)  # expired a minute ago
+    today = datetime.fromtimestamp(now, TOKYO).date()
+    doubles = env_for_doubles(
+        redis_server.url, fake_line.url, LOYALTY_PROGRAM=str(program), LOG_LEVEL="DEBUG"
+    )
+    env = {**os.environ, **doubles}
+    logs = [tmp_path / "clock-a.log", tmp_path / "clock-b.log"]
+    clocks = []
+    for log in logs:
+        with log.open("wb") as out:
+            clocks.append(subprocess.Popen(
+                [sys.executable, "-m", "bot.jobs.clock"], cwd=ROOT, env=env,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            ))  # fmt: skip
+
+    def texts() -> list[str]:
+        return [log.read_text(errors="replace") for log in logs]
+
+    def both_have_looked() -> bool:
+        # Each clock has tried the day's sweep and the keeper's lock, and found them or not.
+        return all(
+            (SWEPT.search(t) or SWEPT_ELSEWHERE in t) and (KEEPING in t or KEPT_ELSEWHERE in t)
+            for t in texts()
+        )
+
+    try:
+        _wait(both_have_looked, 30, "both clocks at the sweep and the keeper's lock")
+        _wait(lambda: services.notices.run_state(today.isoformat()) == "done", 30, "the sweep")
+        for process in clocks:
+            os.killpg(process.pid, signal.SIGTERM)
+        codes = [process.wait(timeout=15) for process in clocks]
+    finally:
+        for process in clocks:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    seen = texts()
+    assert codes == [0, 0], seen
+    if datetime.now(TOKYO).date() != today:
+        pytest.skip("the local day changed while the clocks ran: each day has its own sweep")
+    sweeps = [m.groups() for t in seen for m in SWEPT.finditer(t)]
+    assert sweeps == [("1", "1")], seen  # one sweep, which expired the member's lot
+    assert sum(KEEPING in t for t in seen) == 1, seen
+    swept_by = next(n for n, t in enumerate(seen) if SWEPT.search(t))
+    assert SWEPT_ELSEWHERE in seen[1 - swept_by]
+    kept_by = next(n for n, t in enumerate(seen) if KEEPING in t)
+    assert KEPT_ELSEWHERE in seen[1 - kept_by]
+    assert services.store.member(member.member_id).balance == 0
+    assert all("Traceback" not in t for t in seen), seen
