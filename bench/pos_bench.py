@@ -57,6 +57,15 @@ class Till:
         return bodies
 
 
+def registered_till(env: dict, redis_url: str, members: int) -> tuple[Till, str]:
+    """Store B1 with ``members`` registered members, the till that sells to them, and its
+    API key."""
+    store = LoyaltyStore(connect(redis_url))
+    api_key = store.add_store("B1", "Bench")
+    registered = [store.register_member(f"U{i:032x}", "b", "ja")[0] for i in range(members)]
+    return Till(Settings.from_env(env), store, registered), api_key
+
+
 def _requests(bodies: list[dict], path: str, api_key: str) -> list[wrk.Request]:
     headers = (("Content-Type", "application/json"), ("Authorization", f"Bearer {api_key}"))
     return [wrk.Request("POST", path, json.dumps(b, ensure_ascii=False), headers) for b in bodies]
@@ -165,12 +174,7 @@ def main() -> None:
         server = EmbeddedRedis(Path(tmp)).start()
         try:
             env = bench_env(server, fake, POS_RATE_LIMIT_PER_MINUTE="1000000")
-            settings = Settings.from_env(env)
-            store = LoyaltyStore(connect(server.url))
-            api_key = store.add_store("B1", "Bench")
-            members = [store.register_member(f"U{i:032x}", "b", "ja")[0]
-                       for i in range(args.members)]  # fmt: skip
-            till = Till(settings, store, members)
+            till, api_key = registered_till(env, server.url, args.members)
             print(
                 f"POS sale vs one INCR, wrk {wrk.THREADS} threads x {wrk.CONNECTIONS} "
                 f"connections, {args.rounds} interleaved rounds of {args.seconds:g} s:"

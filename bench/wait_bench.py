@@ -23,9 +23,7 @@ import redis
 
 from bench import wrk
 from bench.common import bench_env, free_port, gunicorn
-from bench.pos_bench import SALE_PATH, Till, _requests
-from bot.config import Settings
-from bot.store.redis_store import LoyaltyStore, connect
+from bench.pos_bench import SALE_PATH, Till, _requests, registered_till
 from sandbox.embedded_redis import EmbeddedRedis
 from sandbox.fake_line import FakeLine
 
@@ -80,12 +78,7 @@ def main() -> None:
         primary, replica = _pair(Path(tmp))
         try:
             env = bench_env(primary, fake, POS_RATE_LIMIT_PER_MINUTE="1000000")
-            settings = Settings.from_env(env)
-            store = LoyaltyStore(connect(primary.url))
-            key = store.add_store("B1", "Bench")
-            members = [store.register_member(f"U{i:032x}", "b", "ja")[0]
-                       for i in range(args.members)]  # fmt: skip
-            till = Till(settings, store, members)
+            till, key = registered_till(env, primary.url, args.members)
             print(f"POS sale with REDIS_WAIT_REPLICAS=1 vs without, one local replica, "
                   f"{args.rounds} interleaved rounds of {args.seconds:g} s:")  # fmt: skip
             for workers in (int(w) for w in args.workers.split(",")):

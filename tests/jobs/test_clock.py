@@ -18,6 +18,7 @@ from bot.jobs import clock as clock_process
 from bot.jobs.clock import due_day, tick
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL, env_for_doubles
 from tests.jobs.conftest import DAY, LIFETIME_DAYS, PROGRAM, T0, TOKYO, grant
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What the processes log (bot/jobs/sweep.py, bot/jobs/clock.py, bot/jobs/keeper.py).
@@ -108,14 +109,6 @@ def test_clock_process_starts_ticks_and_stops_on_sigterm(redis_server, fake_line
     assert "Traceback" not in errors
 
 
-def _wait(condition, seconds: float, what: str) -> None:
-    began = time.monotonic()
-    while not condition():
-        if time.monotonic() - began > seconds:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        time.sleep(0.1)
-
-
 def test_two_clock_processes_started_at_once_sweep_once_and_keep_the_queues_once(
     services, redis_server, fake_line, new_member, tmp_path
 ):
@@ -150,8 +143,8 @@ def test_two_clock_processes_started_at_once_sweep_once_and_keep_the_queues_once
         )
 
     try:
-        _wait(both_have_looked, 30, "both clocks at the sweep and the keeper's lock")
-        _wait(lambda: services.notices.run_state(today.isoformat()) == "done", 30, "the sweep")
+        wait_for(both_have_looked, 30, "both clocks at the sweep and the keeper's lock")
+        wait_for(lambda: services.notices.run_state(today.isoformat()) == "done", 30, "the sweep")
         for process in clocks:
             os.killpg(process.pid, signal.SIGTERM)
         codes = [process.wait(timeout=15) for process in clocks]

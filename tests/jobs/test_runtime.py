@@ -19,6 +19,7 @@ from bot.jobs.keeper import reap_abandoned
 from bot.jobs.queue import enqueue_receipt, event_queue, queue
 from tests.conftest import CHANNEL_SECRET, env_for_doubles
 from tests.support import events
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PUSH, REPLY = "/v2/bot/message/push", "/v2/bot/message/reply"
@@ -57,15 +58,6 @@ def _receipts(services, members, start: int = 0) -> list[str]:
     return keys
 
 
-def _wait(condition, seconds: float, what: str) -> float:
-    began = time.monotonic()
-    while not condition():
-        if time.monotonic() - began > seconds:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        time.sleep(0.1)
-    return time.monotonic() - began
-
-
 def test_a_worker_process_runs_worker_threads_jobs_at_once(
     services, redis_server, fake_line, program_file, new_member, tmp_path
 ):
@@ -75,7 +67,7 @@ def test_a_worker_process_runs_worker_threads_jobs_at_once(
     pusher = _pusher(redis_server.url, fake_line.url, program_file, log, WORKER_THREADS="8")
     try:
         keys = _receipts(services, members)
-        _wait(lambda: len(fake_line.deliveries_by_retry_key()) == len(keys), 30, log.name)
+        wait_for(lambda: len(fake_line.deliveries_by_retry_key()) == len(keys), 30, log.name)
     finally:
         _stop(pusher)
     assert fake_line.peak_in_flight(PUSH) == 8  # as many as threads, never more
@@ -96,20 +88,20 @@ def test_killing_the_process_that_keeps_the_queues_loses_and_repeats_nothing(
         for log in logs
     ]
     try:
-        _wait(lambda: any(KEEPING in log.read_text() for log in logs), 20, "a keeper")
+        wait_for(lambda: any(KEEPING in log.read_text() for log in logs), 20, "a keeper")
         keeper = next(n for n, log in enumerate(logs) if KEEPING in log.read_text())
         other = 1 - keeper
         keys = _receipts(services, members)
-        _wait(lambda: len(fake_line.recorded(PUSH)) >= 20, 30, "the burst under way")
+        wait_for(lambda: len(fake_line.recorded(PUSH)) >= 20, 30, "the burst under way")
         os.killpg(pushers[keeper].pid, signal.SIGKILL)
         pushers[keeper].wait()
         killed = time.monotonic()
-        _wait(lambda: set(fake_line.deliveries_by_retry_key()) == set(keys), 60, "delivery")
+        wait_for(lambda: set(fake_line.deliveries_by_retry_key()) == set(keys), 60, "delivery")
         took = time.monotonic() - killed
         # LINE may have taken every push the dead process had under way before it died, so
         # delivery can be complete before its jobs are found (their heartbeat lapses, then the
         # next clean-up round): wait for them, since a retry sent twice would come from there.
-        _wait(lambda: REAPED.search(logs[other].read_text()), 60 - took, "the dead jobs found")
+        wait_for(lambda: REAPED.search(logs[other].read_text()), 60 - took, "the dead jobs found")
         time.sleep(2)  # anything sent twice would arrive now
         survivor = logs[other].read_text()
         assert pushers[other].poll() is None, survivor
@@ -146,14 +138,14 @@ def test_a_job_finishing_after_sigterm_is_still_beaten_and_runs_once(
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
-        _wait(lambda: "thread(s) on loyalty-events" in log.read_text(), 20, "the worker")
+        wait_for(lambda: "thread(s) on loyalty-events" in log.read_text(), 20, "the worker")
         raw = events.body(*(events.text(user, "会員証") for user in users))
         signature = events.sign(raw, CHANNEL_SECRET)
         answer = app.test_client().post("/callback", data=raw,
                                         headers={"X-Line-Signature": signature})  # fmt: skip
         assert answer.status_code == 200
         started = event_queue(services).started_job_registry
-        _wait(lambda: started.count == 1, 10, "the job under way")
+        wait_for(lambda: started.count == 1, 10, "the job under way")
         time.sleep(1.0)
         os.killpg(worker.pid, signal.SIGTERM)
         reaped = 0
