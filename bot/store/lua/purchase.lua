@@ -45,7 +45,11 @@ end
 local bound = redis.call('GET', KEYS[9])
 if bound and bound ~= ARGV[17] then return {'conflict', 0, 0, 0, 0, '', 0, 0} end
 local done = redis.call('GET', KEYS[16]) or redis.call('HGET', OPS, key)
-if bound and not done then return {'forgotten', 0, 0, 0, 0, '', 0, 0} end
+-- A binding this script made (it has a TTL) outlives its record only once the record expired;
+-- one without (an earlier version bound before applying) may be of a sale never applied.
+if bound and not done and redis.call('TTL', KEYS[9]) >= 0 then
+  return {'forgotten', 0, 0, 0, 0, '', 0, 0}
+end
 if done then
   local rec = cjson.decode(done)
   if rec.fp ~= fingerprint then return answer('conflict', 0, 0, 0, 0) end
