@@ -73,6 +73,9 @@ class Settings:
     #: Replicas that must have each ledger write, and how long to wait for them in ms
     #: (REDIS_WAIT_REPLICAS); None: no waiting.
     wait_replicas: tuple[int, int] | None = None
+    #: Where the daily sweep archives history entries older than the program's retention,
+    #: and ``export transactions`` reads them (HISTORY_ARCHIVE_DIR).
+    history_archive: Path = PROJECT_ROOT / "var" / "archive"
 
     @property
     def queues_url(self) -> str:
@@ -104,6 +107,9 @@ class Settings:
             f"a whole number of jobs a worker process runs at once, 1 to {MAX_WORKER_THREADS}",
         )  # fmt: skip
         program = read.program()
+        archive = Path(read.get("HISTORY_ARCHIVE_DIR") or PROJECT_ROOT / "var" / "archive")
+        if archive.exists() and not archive.is_dir():
+            read.problems.append(f"HISTORY_ARCHIVE_DIR: {archive} is not a directory")
         if read.problems or program is None:
             raise SettingsError(read.problems)
         return cls(
@@ -120,6 +126,7 @@ class Settings:
             worker_threads=worker_threads,
             queue_redis_url=queue_redis_url,
             wait_replicas=wait_replicas,
+            history_archive=archive,
         )
 
 

@@ -66,9 +66,15 @@ def fake_line(_fake_line_server: FakeLine) -> Iterator[FakeLine]:
         validate_recorded(_fake_line_server.recorded())
 
 
+#: Where archived history goes when a test does not say (the settings fixture gives each test
+#: its own folder).
+_ARCHIVE = tempfile.mkdtemp(prefix="history-archive-")
+
+
 def env_for_doubles(redis_url: str, line_url: str, **overrides: str) -> dict[str, str]:
     """A production-shaped environment pointed at the test doubles."""
     return {
+        "HISTORY_ARCHIVE_DIR": _ARCHIVE,
         "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
         "LINE_API_BASE_URL": line_url,
@@ -103,11 +109,16 @@ def program_file(tmp_path: Path, program_text: str | None) -> Path | None:
 
 @pytest.fixture
 def settings(
-    redis_server: EmbeddedRedis, fake_line: FakeLine, redis_client, program_file: Path | None
+    redis_server: EmbeddedRedis,
+    fake_line: FakeLine,
+    redis_client,
+    program_file: Path | None,
+    tmp_path: Path,
 ) -> Settings:
     """Production-shaped settings against the suite's Redis and the fake LINE."""
     program = {"LOYALTY_PROGRAM": str(program_file)} if program_file else {}
-    return make_settings(redis_server.url, fake_line.url, **program)
+    archive = str(tmp_path / "history-archive")
+    return make_settings(redis_server.url, fake_line.url, HISTORY_ARCHIVE_DIR=archive, **program)
 
 
 @pytest.fixture

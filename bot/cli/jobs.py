@@ -52,6 +52,10 @@ def _summary(report: SweepReport, dry_run: bool) -> str:
             f"{'would queue' if dry_run else 'queued'} "
             f"{count(report.ticket_reminders, 'ticket reminder')}"
         )
+    if report.history_archived:
+        tickets += (
+            f"; archived {count(report.history_archived, 'history entry', 'history entries')}"
+        )
     headline = "Dry run, nothing changed" if dry_run else "Sweep done"
     return f"{headline}: {expiry}; {queued}{tickets}."
 

@@ -42,6 +42,10 @@ def describe(program: Program) -> Iterator[str]:
     yield f"earn: {earn.points} pt per {earn.per_yen} JPY of {paid}, {rounded} ({earn.rounding})"
     until = ", then to the end of that month" if points.end_of_month else ""
     yield f"points: each grant lives {span(points.lifetime)}{until}"
+    yield (
+        f"history: kept {span(points.history_retention)} in Redis, older entries archived "
+        "by the daily sweep (still in `export transactions`)"
+    )
     yield f"ranks: by spend over the last {span(program.ranks.window)}"
     for tier in program.ranks.tiers:
         yield (

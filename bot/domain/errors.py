@@ -24,6 +24,10 @@ class InsufficientPointsError(DomainError):
         self.requested = requested
 
 
+class ExpiredTransactionError(DomainError):
+    """The transaction id was applied longer ago than its idempotency record is kept."""
+
+
 class UnknownTransactionError(DomainError):
     """The store has no applied transaction with this id."""
 

@@ -75,12 +75,17 @@ class CardDesign:
         return self.store_name_en if language == "en" and self.store_name_en else self.store_name
 
 
+_TWO_YEARS = Duration(months=24)
+
+
 @dataclass(frozen=True)
 class PointsPolicy:
     """How long granted points live: per-grant lots, optionally to the end of the month."""
 
     lifetime: Duration
     end_of_month: bool
+    #: How long history entries stay in Redis; the daily sweep archives older ones.
+    history_retention: Duration = _TWO_YEARS
 
     def expiry_for(self, earned_at: datetime, zone: ZoneInfo) -> datetime:
         """When a lot earned at ``earned_at`` expires (it is live while now < expiry)."""
@@ -297,7 +302,16 @@ def parse_program(
     points = PointsPolicy(
         lifetime=reader.duration("points.lifetime", default="365d"),
         end_of_month=reader.boolean("points.end_of_month", default=False),
+        history_retention=reader.duration("points.history_retention", default="24mo"),
     )
+    if points.history_retention.approx_seconds() < points.lifetime.approx_seconds():
+        # The sweep visits a member when a lot expires: a shorter retention would leave
+        # history older than it until then, and archive the earn entry of a live lot.
+        reader._bad(
+            "points.history_retention",
+            reader._get("points.history_retention", "24mo"),
+            f"at least points.lifetime ({reader._get('points.lifetime', '365d')!r})",
+        )
     ranks = Ranks(tiers=_tiers(reader), window=reader.duration("ranks.window", default="365d"))
     reminders = Reminders(
         offsets=tuple(
@@ -523,7 +537,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "program": ("name", "timezone"),
     "earn": ("points", "per_yen", "rounding", "exclude_points_used"),
-    "points": ("lifetime", "end_of_month"),
+    "points": ("lifetime", "end_of_month", "history_retention"),
     "ranks": ("window", "tiers"),
     "ranks.tiers": ("key", "name", "name_en", "color", "threshold", "multiplier"),
     "reminders": ("offsets", "send_hour", "quiet_hours", "ticket_offsets"),

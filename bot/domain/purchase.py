@@ -17,9 +17,15 @@ TRANSACTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")
 _CARD_CODE = re.compile(r"^[0-9]{1,64}\Z")
 FIELDS = {"transaction_id", "card_code", "amount", "points_used", "items", "occurred_at"}
 ITEM = {"name", "quantity", "unit_price"}
+#: How long a sale's idempotency record is kept (bot/store/ledger.py RECORD_TTL): a retry of
+#: the same transaction within it gets the first answer.
+RECORD_WINDOW = timedelta(days=90)
 #: How far back and ahead of now ``occurred_at`` may be: a till that uploads offline sales late
 #: is fine, a year-1 or year-9999 date is a bug (and would overflow the receipt's time zone).
-OCCURRED_PAST = timedelta(days=366)
+#: No further back than the record window: a retry of a sale whose record has expired (it is
+#: older than the window) is then refused, since its ``occurred_at`` is too, and never applied
+#: a second time.
+OCCURRED_PAST = RECORD_WINDOW
 OCCURRED_FUTURE = timedelta(days=1)
 
 
@@ -114,7 +120,7 @@ def parse_purchase(
         and not (now - OCCURRED_PAST <= occurred_at <= now + OCCURRED_FUTURE)
     ):
         errors.append(
-            FieldError("occurred_at", "must be within the last 366 days and at most 1 day ahead")
+            FieldError("occurred_at", "must be within the last 90 days and at most 1 day ahead")
         )
     if errors:
         return None, errors

@@ -27,6 +27,8 @@ class Outcome(StrEnum):
     CODE_USED = "code_used"
     #: Asked to replay only (the card code did not check out), and nothing was applied before.
     UNVERIFIED = "unverified"
+    #: The transaction was applied once, but its idempotency record has expired: nothing changed.
+    FORGOTTEN = "forgotten"
     #: The reward's stock is all exchanged; nothing changed.
     SOLD_OUT = "sold_out"
     #: The member holds as many tickets as a member may; nothing changed.

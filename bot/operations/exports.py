@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from bot.operations.history_archive import archived_entries
 from bot.services import Services
 from bot.store import keys
 
@@ -99,9 +100,13 @@ def _all_members(services: Services) -> Iterator[str]:
 
 def transaction_rows(services: Services, since: int, store_id: str | None) -> Iterator[list[str]]:
     """One row per ledger step of the period (purchases, points used, refunds, expiry,
-    adjustments, exchanges, tickets, check-ins), each member's oldest first; with
-    ``store_id``, the steps at that store. Every member's history is read back to the
-    period's start (a refund or an expiry today may be of a member who bought long ago)."""
+    adjustments, exchanges, tickets, check-ins); with ``store_id``, the steps at that store.
+    First the steps the sweep archived (older than the history retention, oldest first),
+    then each member's history in Redis, oldest first, read back to the period's start (a
+    refund or an expiry today may be of a member who bought long ago)."""
+    for _, number, entry in archived_entries(services, since):
+        if store_id is None or entry.get("s") == store_id:
+            yield _row(services, number, entry, entry.get("a", ""))
     redis = services.store.redis
     for member_id in _all_members(services):
         number = redis.hget(keys.member(member_id), "number")
@@ -112,9 +117,13 @@ def transaction_rows(services: Services, since: int, store_id: str | None) -> It
             entries = [e for e in entries if e.get("s") == store_id]
         amounts = _amounts(services, member_id, entries)
         for entry, amount in zip(entries, amounts, strict=True):
-            yield [_local(services, entry["t"]), number, entry.get("s", ""), entry["k"],
-                   entry.get("ref", ""), str(entry["p"]), str(entry["b"]), amount,
-                   entry.get("rw", "")]  # fmt: skip
+            yield _row(services, number, entry, amount)
+
+
+def _row(services: Services, number: str, entry: dict, amount: str) -> list[str]:
+    return [_local(services, entry["t"]), number, entry.get("s", ""), entry["k"],
+            entry.get("ref", ""), str(entry["p"]), str(entry["b"]), str(amount),
+            entry.get("rw", "")]  # fmt: skip
 
 
 def _entries_since(services: Services, member_id: str, since: int) -> list[dict]:
@@ -134,9 +143,12 @@ def _entries_since(services: Services, member_id: str, since: int) -> list[dict]
 
 
 def _amounts(services: Services, member_id: str, entries: list[dict]) -> list[str]:
-    """The purchase amount of each ``earn`` entry (from its operation record), else ''."""
+    """The purchase amount of each ``earn`` entry (the entry's own, or for entries from before
+    it had one, its operation record's while that is kept), else ''."""
     wanted = [
-        keys.purchase_op(e["s"], e["ref"]) if e["k"] == "earn" and "s" in e else None
+        keys.purchase_op(e["s"], e["ref"])
+        if e["k"] == "earn" and "s" in e and "a" not in e
+        else None
         for e in entries
     ]
     ops = keys.member_ledger(member_id).ops
@@ -144,5 +156,14 @@ def _amounts(services: Services, member_id: str, entries: list[dict]) -> list[st
     found = (
         dict(zip(fields, services.store.redis.hmget(ops, fields), strict=True)) if fields else {}
     )
-    return [str(json.loads(found[w]).get("amount", "")) if w and found.get(w) else ""
-            for w in wanted]  # fmt: skip
+    if fields:
+        with services.store.redis.pipeline(transaction=False) as pipe:
+            for field in fields:
+                pipe.get(keys.operation_record(member_id, field))
+            for field, raw in zip(fields, pipe.execute(), strict=True):
+                found[field] = raw or found.get(field)
+    own = [str(e["a"]) if "a" in e else "" for e in entries]
+    if not fields:
+        return own
+    return [str(json.loads(found[w]).get("amount", "")) if w and found.get(w) else mine
+            for w, mine in zip(wanted, own, strict=True)]  # fmt: skip

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from bot.domain import card_codes
 from bot.domain.errors import (
     DomainError,
+    ExpiredTransactionError,
     InsufficientPointsError,
     TransactionConflictError,
     UnknownCardError,
@@ -183,6 +184,8 @@ def _apply(
         raise refused
     if outcome.status is Outcome.CONFLICT:
         raise TransactionConflictError(purchase.transaction_id)
+    if outcome.status is Outcome.FORGOTTEN:
+        raise ExpiredTransactionError(purchase.transaction_id)
     if outcome.status is Outcome.INSUFFICIENT:
         raise InsufficientPointsError(outcome.balance, outcome.points_used)
     if outcome.status is Outcome.CODE_USED:

@@ -18,7 +18,8 @@ def member_id_for(line_user_id: str) -> str:
 
 
 def member(member_id: str) -> str:
-    """Hash: the member's profile, card number and balance."""
+    """Hash: the member's profile, card number and balance; ``h0``: how many of the oldest
+    history entries the sweep has archived and dropped (entry ids are ``h0`` + list position)."""
     return f"{PREFIX}:m:{{{member_id}}}"
 
 
@@ -38,7 +39,8 @@ class LedgerKeys(NamedTuple):
     lot_data: str
     #: List: the append-only history, oldest first (JSON entries).
     history: str
-    #: Hash: operation key -> JSON outcome (idempotency), and receipt markers ``q:<op key>``.
+    #: Hash: operation key -> JSON outcome (idempotency; purchases and refunds have their own
+    #: keys with a TTL, ``operation_record``), and receipt markers ``q:<op key>``.
     ops: str
     #: Sorted set: "<op key>|<amount>" -> time of purchases inside the rank window.
     spend: str
@@ -55,6 +57,12 @@ def member_ledger(member_id: str) -> LedgerKeys:
 def purchase_op(store_id: str, transaction_id: str) -> str:
     """The ledger operation key of a POS purchase (a field of ``LedgerKeys.ops``)."""
     return f"p:{store_id}:{transaction_id}"
+
+
+def operation_record(member_id: str, op_key: str) -> str:
+    """String with a TTL (bot/store/ledger.py RECORD_TTL): the JSON outcome of a purchase or
+    refund (``purchase_op``, ``refund_op``), for replays and refunds; under the member's tag."""
+    return f"{PREFIX}:m:{{{member_id}}}:op:{op_key}"
 
 
 def refund_op(store_id: str, transaction_id: str) -> str:
@@ -129,7 +137,8 @@ def store_pattern() -> str:
 
 
 def store_transaction(store_id: str, transaction_id: str) -> str:
-    """String: ``<member id> <fingerprint>`` claiming a POS transaction id for one body."""
+    """String with a TTL (a day longer than the purchase's record): ``<member id>
+    <fingerprint>`` claiming a POS transaction id for one body."""
     return f"{PREFIX}:store:{{{store_id}}}:txn:{transaction_id}"
 
 

@@ -16,6 +16,7 @@ import redis
 
 from bot.domain.points import earned_by_tier
 from bot.domain.program import Program
+from bot.domain.purchase import RECORD_WINDOW
 from bot.domain.records import (
     Entry,
     Lot,
@@ -31,6 +32,12 @@ from bot.store.scripts import script
 
 #: How many history entries one page holds.
 HISTORY_PAGE = 10
+#: How long a purchase's and a refund's idempotency records are kept (s): 90 days
+#: (bot/domain/purchase.py RECORD_WINDOW). Longer than any till retry (seconds to days: an
+#: offline till uploads within days) and than a store's return period, since a refund at the
+#: till needs the sale's record. A sale's transaction binding is kept a day longer, so a retry
+#: between the two is refused (409), never granted again.
+RECORD_TTL = int(RECORD_WINDOW.total_seconds())
 #: Outcomes that stand for a write (now or earlier): with REDIS_WAIT_REPLICAS, only once the
 #: replicas have it.
 _WRITTEN = frozenset({Outcome.APPLIED, Outcome.REPLAYED})
@@ -65,6 +72,8 @@ class Ledger:
         self._refund = script(client, "refund")
         self._adjust = script(client, "adjust")
         self._maintain = script(client, "maintain")
+        self._trim = script(client, "history_trim")
+        self.record_ttl = RECORD_TTL
         self._last_expiry = (-1, 0)
         self._last_day = (-1, "")
         ranks = program.ranks
@@ -180,7 +189,8 @@ class Ledger:
                 keys.active_index(),
                 keys.store_active_index(store_id),
                 keys.store_stats_day(store_id, self.local_day(now)),
-                self.stats_key(now),
+                keys.operation_record(member_id, op_key),
+                self.stats_key(now),  # the day's figures: always the last key
             ],
             args=self.script_args(
                 now,
@@ -203,6 +213,7 @@ class Ledger:
                 index_entry(member_id, receipt.retry_key) if receipt else "",
                 member_id,
                 "" if occurred_at is None else occurred_at,
+                self.record_ttl,
             ),
         )
         status, balance, points, used, spend, number, active, written = result
@@ -238,10 +249,18 @@ class Ledger:
                 keys.store_stats_day(store_id, self.local_day(now)),
                 keys.outbox(member_id),
                 keys.outbox_index(),
+                keys.operation_record(member_id, purchase_key),
+                keys.operation_record(member_id, op_key),
                 self.stats_key(now),  # the day's figures: always the last key
             ],
             args=self.script_args(
-                now, op_key, purchase_key, store_id, ref, *_notice_args(member_id, notice)
+                now,
+                op_key,
+                purchase_key,
+                store_id,
+                ref,
+                *_notice_args(member_id, notice),
+                self.record_ttl,
             ),
         )
         outcome = RefundOutcome(Outcome(_str(result[0])), *(int(v) for v in result[1:]))
@@ -291,8 +310,11 @@ class Ledger:
         return Standing(int(balance), int(spend)) if found else None
 
     def operation(self, member_id: str, op_key: str) -> dict | None:
-        """What an applied operation recorded (its idempotency record), or None."""
-        raw = self.redis.hget(keys.member_ledger(member_id).ops, op_key)
+        """What an applied operation recorded (its idempotency record), or None (never
+        applied, or its record expired)."""
+        raw = self.redis.get(keys.operation_record(member_id, op_key))
+        if raw is None:  # recorded before records had keys of their own
+            raw = self.redis.hget(keys.member_ledger(member_id).ops, op_key)
         return json.loads(raw) if raw else None
 
     def lots(self, member_id: str) -> list[Lot]:
@@ -322,26 +344,72 @@ class Ledger:
         self, member_id: str, before: str | None = None, count: int = HISTORY_PAGE
     ) -> list[Entry]:
         """History entries, newest first; ``before`` (an entry id) pages to older ones."""
-        ledger_key = keys.member_ledger(member_id).history
-        # Entry ids are list positions: the list only ever grows at its tail.
-        end = int(before) - 1 if before and before.isdigit() else -1
-        if end == -1 and before:
+        if before is not None and not before.isdigit():
             return []
-        if end < 0:
-            end = self.redis.llen(ledger_key) - 1
-        start = max(end - count + 1, 0)
-        if end < 0:
-            return []
-        raw = self.redis.lrange(ledger_key, start, end)
-        return [_entry(start + offset, item) for offset, item in enumerate(raw)][::-1]
+        upto = int(before) if before else None  # ids below this one
+        while True:
+            base, length = self._history_span(member_id)
+            end = (base + length if upto is None else min(upto, base + length)) - 1
+            start = max(end - count + 1, base)
+            if end < start:
+                return []
+            found = self._read_history(member_id, base, start, end)
+            if found is not None:
+                return found[::-1]
 
     def entries_from(self, member_id: str, start: int) -> list[Entry]:
-        """History entries from list index ``start`` (negative: from the end), oldest first."""
-        ledger_key = keys.member_ledger(member_id).history
-        length = self.redis.llen(ledger_key)
-        first = max(start if start >= 0 else length + start, 0)
-        raw = self.redis.lrange(ledger_key, first, length - 1)
+        """History entries from entry id ``start`` (negative: that many from the end), oldest
+        first; entries already archived are not in Redis and are left out."""
+        while True:
+            base, length = self._history_span(member_id)
+            first = max(start if start >= 0 else base + length + start, base)
+            if first > base + length - 1:
+                return []
+            found = self._read_history(member_id, base, first, base + length - 1)
+            if found is not None:
+                return found
+
+    def _history_span(self, member_id: str) -> tuple[int, int]:
+        """The id of the member's oldest history entry in Redis (``h0``) and how many there are."""
+        ledger_keys = keys.member_ledger(member_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hget(ledger_keys.member, "h0")
+            pipe.llen(ledger_keys.history)
+            base, length = pipe.execute()
+        return int(base or 0), int(length)
+
+    def _read_history(self, member_id: str, base: int, first: int, last: int) -> list[Entry] | None:
+        """Entries with ids ``first..last`` read as of ``base``; None if the sweep archived
+        entries in between (ids are list positions from ``base``: read again)."""
+        ledger_keys = keys.member_ledger(member_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hget(ledger_keys.member, "h0")
+            pipe.lrange(ledger_keys.history, first - base, last - base)
+            now_base, raw = pipe.execute()
+        if int(now_base or 0) != base:
+            return None
         return [_entry(first + offset, item) for offset, item in enumerate(raw)]
+
+    def history_head(self, member_id: str, limit: int) -> tuple[int, list[str]]:
+        """``h0`` and up to ``limit`` of the member's oldest history entries in Redis, as JSON
+        (entry ids ``h0``, ``h0`` + 1, ...)."""
+        ledger_keys = keys.member_ledger(member_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hget(ledger_keys.member, "h0")
+            pipe.lrange(ledger_keys.history, 0, limit - 1)
+            base, raw = pipe.execute()
+        return int(base or 0), [_str(item) for item in raw]
+
+    def drop_history(self, member_id: str, base: int, count: int) -> bool:
+        """Drop the ``count`` oldest history entries (archived already), if ``h0`` is still
+        ``base``; False if it moved (another sweep dropped them first)."""
+        ledger_keys = keys.member_ledger(member_id)
+        result = self._trim(keys=[ledger_keys.member, ledger_keys.history], args=[base, count])
+        return int(result) >= 0
+
+    def mark_due(self, member_id: str, at: int) -> None:
+        """Index the member under ``at`` so the sweep visits them then (to archive history)."""
+        self._mark_due(member_id, at)
 
     def due_between(
         self, after: int, upto: int, limit: int, offset: int = 0

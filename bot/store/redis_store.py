@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -64,6 +65,10 @@ def check_eviction_policy(client: redis.Redis) -> None:
             f"Redis maxmemory-policy is {policy!r}, which can evict points data; "
             "set it to 'noeviction' (see README, Production Redis)"
         )
+
+
+#: History entries that a sale or its refund wrote (naming the store and transaction).
+_SALE_KINDS = frozenset({"earn", "redeem", "restore", "reverse"})
 
 
 class LoyaltyStore:
@@ -280,9 +285,11 @@ class LoyaltyStore:
         if numbers:
             self.redis.zrem(keys.ticket_due_index(), *(f"{member_id}|{n}" for n in numbers))
         # Every key of the member by its name, no scan of the keyspace. Left to expire: a card
-        # code's use record (minutes; a store, a transaction id and a body's digest) and
-        # reminder markers of an older version (one key each).
+        # code's use record (minutes; a store, a transaction id and a body's digest), reminder
+        # markers of an older version (one key each), and the records (90 days) of sales whose
+        # history entries were archived already.
         self.redis.delete(
+            *self._operation_records(member_id),
             *keys.member_ledger(member_id)[1:],
             keys.tickets(member_id),
             keys.member_visits(member_id),
@@ -292,6 +299,19 @@ class LoyaltyStore:
         )
         self.redis.delete(keys.member(member_id))  # last: a half-done delete can be rerun
         return True
+
+    def _operation_records(self, member_id: str) -> list[str]:
+        """The idempotency record keys of the sales and refunds the member's history names."""
+        found = set()
+        for raw in self.redis.lrange(keys.member_ledger(member_id).history, 0, -1):
+            entry = json.loads(raw)
+            if "s" in entry and "ref" in entry and entry["k"] in _SALE_KINDS:
+                for op_key in (
+                    keys.purchase_op(entry["s"], entry["ref"]),
+                    keys.refund_op(entry["s"], entry["ref"]),
+                ):
+                    found.add(keys.operation_record(member_id, op_key))
+        return sorted(found)
 
     def deactivate(self, line_user_id: str) -> bool:
         """Mark a member inactive (no pushes); points are kept. True if the member exists."""

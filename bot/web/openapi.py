@@ -162,7 +162,7 @@ DOCUMENT: dict[str, Any] = {
                     "occurred_at": {
                         "type": "string",
                         "format": "date-time",
-                        "description": "Within the last 366 days and at most 1 day ahead.",
+                        "description": "Within the last 90 days and at most 1 day ahead.",
                     },
                 },
             },

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from bot.domain.errors import (
     ExpiredCardCodeError,
     ExpiredTicketError,
+    ExpiredTransactionError,
     InsufficientPointsError,
     MemberNumberNotAcceptedError,
     TransactionConflictError,
@@ -274,6 +275,13 @@ def create_transaction() -> Response | tuple[Response, int]:
             "This transaction_id was already recorded with a different body; "
             "use a new transaction_id for a new purchase.",
         )
+    except ExpiredTransactionError:
+        return problem(
+            409,
+            "Transaction too old to replay",
+            "This transaction_id was recorded more than 90 days ago and its answer is no longer "
+            "kept; nothing was changed. Use a new transaction_id for a new purchase.",
+        )
     except InsufficientPointsError as exc:
         return problem(
             409,
@@ -287,7 +295,9 @@ def create_transaction() -> Response | tuple[Response, int]:
 @bp.post("/transactions/<transaction_id>/refund")
 def refund_transaction(transaction_id: str) -> Response | tuple[Response, int]:
     """Refund a purchase: take back its points, give back the points it used; idempotent."""
-    unknown = problem(404, "Unknown transaction", "No purchase of this store has this id.")
+    unknown = problem(
+        404, "Unknown transaction", "No purchase of this store has this id in the last 90 days."
+    )
     if not TRANSACTION_ID.match(transaction_id):
         return unknown
     try:

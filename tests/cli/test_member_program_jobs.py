@@ -109,6 +109,7 @@ def test_program_check_prints_the_effective_program(runner, tmp_path: Path):
     output = runner.invoke(args=["program", "check", str(program)]).output
     for line in (
         "points: each grant lives 90 days",
+        "history: kept 24 months in Redis, older entries archived by the daily sweep",
         "reminders: 7 days before points expire; daily sweep at 10:00",
         "quiet hours: off",
         "card code: static",

@@ -211,3 +211,29 @@ def test_every_known_key_is_accepted_including_visits_and_the_english_store_name
     # Without store_name_en, English profiles read the store name as it is.
     plain = parse_program(_with(card={"store_name": "さくらマート"}))
     assert plain.card.store_label("en") == "さくらマート"
+
+
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        ({"history_retention": "2y"}, "points.history_retention = '2y' must be a positive"),
+        ({"history_retention": 730}, "points.history_retention = 730 must be a positive"),
+        ({"history_retention": "30d"}, "points.history_retention = '30d' must be at least "
+                                       "points.lifetime ('365d')"),
+        ({"lifetime": "36mo"}, "points.history_retention = '24mo' must be at least "
+                               "points.lifetime ('36mo')"),
+        ({"history_rentention": "24mo"}, "did you mean 'points.history_retention'?"),
+    ],
+)  # fmt: skip
+def test_history_retention_errors_name_the_key(points, expected):
+    with pytest.raises(ProgramError) as caught:
+        parse_program({"program": {"name": "x"}, "points": points})
+    assert any(expected in p for p in caught.value.problems), caught.value.problems
+
+
+def test_history_is_kept_two_years_by_default_and_as_long_as_the_file_says():
+    assert parse_program({"program": {"name": "x"}}).points.history_retention.months == 24
+    tuned = parse_program(
+        {"program": {"name": "x"}, "points": {"lifetime": "30s", "history_retention": "90s"}}
+    )
+    assert tuned.points.history_retention.seconds == 90

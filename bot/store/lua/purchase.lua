@@ -12,7 +12,8 @@
 -- KEYS[8] the member's outbox, KEYS[9] the store's transaction binding, KEYS[10] the due
 -- index, KEYS[11] the outbox index, KEYS[12] the API key's request counter of this minute,
 -- KEYS[13] the activity index, KEYS[14] the store's activity index, KEYS[15] the store's
--- figures of the day, KEYS[16] the day's figures
+-- figures of the day, KEYS[16] the purchase's idempotency record (a string with a TTL under
+-- the member's hash tag; records from before it are fields of OPS), KEYS[17] the day's figures
 -- ARGV[4] op key, ARGV[5] body fingerprint, ARGV[6] amount, ARGV[7] points used,
 -- ARGV[8] points earned per tier "e1;e2;...", ARGV[9] new lot expiry (unix s), ARGV[10] store
 -- id, ARGV[11] transaction id, ARGV[12] code claim ('' when the code is not claimed: a static
@@ -24,10 +25,12 @@
 -- ARGV[18] the request counter's TTL (s; 0: not counted here), ARGV[19] the due index
 -- entry of the new lot ("<member id>|<expiry>"), ARGV[20] the outbox index entry of the
 -- receipt ("<member id>|<retry key>"), ARGV[21] member id, ARGV[22] when the till says the
--- sale happened (unix s, '' when it did not say), kept in its history entries as 'o'
+-- sale happened (unix s, '' when it did not say), kept in its history entries as 'o',
+-- ARGV[23] how long the idempotency record is kept (s); the binding is kept a day longer, so
+-- a retry that finds the binding but no record is refused ('forgotten'), never applied again
 -- Returns {status, balance, earned, used, spend, member number, active (1/0), receipt written
 -- to the outbox (1/0)}; status: applied | replayed | conflict | insufficient | no_member |
--- code_used | unverified
+-- code_used | unverified | forgotten
 local key, fingerprint = ARGV[4], ARGV[5]
 local amount, used = tonumber(ARGV[6]), tonumber(ARGV[7])
 if tonumber(ARGV[18]) > 0 then
@@ -41,7 +44,12 @@ local function answer(status, balance, earned, spent, spend, written)
 end
 local bound = redis.call('GET', KEYS[9])
 if bound and bound ~= ARGV[17] then return {'conflict', 0, 0, 0, 0, '', 0, 0} end
-local done = redis.call('HGET', OPS, key)
+local done = redis.call('GET', KEYS[16]) or redis.call('HGET', OPS, key)
+-- A binding this script made (it has a TTL) outlives its record only once the record expired;
+-- one without (an earlier version bound before applying) may be of a sale never applied.
+if bound and not done and redis.call('TTL', KEYS[9]) >= 0 then
+  return {'forgotten', 0, 0, 0, 0, '', 0, 0}
+end
 if done then
   local rec = cjson.decode(done)
   if rec.fp ~= fingerprint then return answer('conflict', 0, 0, 0, 0) end
@@ -61,7 +69,8 @@ if claim ~= '' then
     return answer('code_used', balance, 0, 0, get_int('spend'))
   end
 end
-redis.call('SET', KEYS[9], ARGV[17])
+local record_ttl = tonumber(ARGV[23])
+redis.call('SET', KEYS[9], ARGV[17], 'EX', record_ttl + 86400)
 local store, txn = ARGV[10], ARGV[11]
 local function sale_fields(fields)
   if ARGV[22] ~= '' then
@@ -81,7 +90,9 @@ end
 local lot = ''
 if earned > 0 then
   lot = add_lot(earned, tonumber(ARGV[9]), 'purchase', txn)
-  record('earn', earned, get_int('balance'), sale_fields({'s', store, 'ref', txn, 'x', ARGV[9]}))
+  -- The amount too ('a'): the export reads it once the idempotency record has expired.
+  record('earn', earned, get_int('balance'),
+    sale_fields({'s', store, 'ref', txn, 'x', ARGV[9], 'a', amount}))
   redis.call('ZADD', KEYS[10], ARGV[9], ARGV[19])
 end
 local spend = get_int('spend') + amount
@@ -94,8 +105,9 @@ count('used', used, KEYS[15])
 redis.call('ZADD', KEYS[13], NOW, ARGV[21])
 redis.call('ZADD', KEYS[14], NOW, ARGV[21])
 balance = get_int('balance')
-redis.call('HSET', OPS, key, cjson.encode({fp = fingerprint, bal = balance, earned = earned,
-  used = used, spend = spend, amount = amount, taken = taken, lot = lot, at = NOW}))
+redis.call('SET', KEYS[16], cjson.encode({fp = fingerprint, bal = balance, earned = earned,
+  used = used, spend = spend, amount = amount, taken = taken, lot = lot, at = NOW}),
+  'EX', record_ttl)
 -- The receipt, in the same step as the sale: whatever crashes later, it is not lost.
 local written = 0
 if ARGV[14] ~= '' and redis.call('HGET', MEMBER, 'status') == 'active' then

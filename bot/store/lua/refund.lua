@@ -13,20 +13,23 @@
 -- A Redis Cluster cannot run this script as it is (the outbox index is not in the member's
 -- slot); it needs a single Redis, as purchase.lua does.
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua), KEYS[7] the store's figures of the
--- day, KEYS[8] the member's outbox, KEYS[9] the outbox index, KEYS[10] the day's figures
+-- day, KEYS[8] the member's outbox, KEYS[9] the outbox index, KEYS[10] the purchase's
+-- idempotency record, KEYS[11] the refund's (strings with a TTL; records from before them are
+-- fields of OPS), KEYS[12] the day's figures
 -- ARGV[4] refund op key, ARGV[5] purchase op key, ARGV[6] store id, ARGV[7] transaction id,
 -- ARGV[8] the notice's retry key ('' for none), ARGV[9] the notice job as JSON without the
 -- closing braces of payload and job (the script adds the points and closes both), ARGV[10]
--- the outbox index entry ("<member id>|<retry key>")
+-- the outbox index entry ("<member id>|<retry key>"), ARGV[11] how long the refund's record is
+-- kept (s): as long as a purchase's, so it outlives the record of the purchase it refunds
 -- Returns {status, balance, reversed, restored, shortfall, spend}; status: applied | replayed |
 -- not_found | no_member
 local key, purchase_key = ARGV[4], ARGV[5]
-local done = redis.call('HGET', OPS, key)
+local done = redis.call('GET', KEYS[11]) or redis.call('HGET', OPS, key)
 if done then
   local rec = cjson.decode(done)
   return {'replayed', rec.bal, rec.reversed, rec.restored, rec.shortfall, rec.spend}
 end
-local raw = redis.call('HGET', OPS, purchase_key)
+local raw = redis.call('GET', KEYS[10]) or redis.call('HGET', OPS, purchase_key)
 if not raw then return {'not_found', 0, 0, 0, 0, 0} end
 if not maintain() then return {'no_member', 0, 0, 0, 0, 0} end
 local purchase = cjson.decode(raw)
@@ -150,9 +153,9 @@ local balance = get_int('balance')
 count('refunds', 1, KEYS[7])
 count('reversed', reversed, KEYS[7])
 count('restored', restored, KEYS[7])
-redis.call('HSET', OPS, key, cjson.encode({bal = balance, reversed = reversed,
+redis.call('SET', KEYS[11], cjson.encode({bal = balance, reversed = reversed,
   restored = restored, shortfall = shortfall, lost = lost, forgiven = forgiven, settled = paid,
-  spend = spend, at = NOW}))
+  spend = spend, at = NOW}), 'EX', ARGV[11])
 if ARGV[8] ~= '' and (reversed + restored + shortfall) > 0
     and redis.call('HGET', MEMBER, 'status') == 'active' then
   redis.call('HSET', KEYS[8], ARGV[8], ARGV[9] .. string.format(
