@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.jobs.notices import Stagger, queue_expired_notice, queue_reminders
 from bot.jobs.ticket_notices import expire_tickets, queue_ticket_reminders
-from bot.operations.history_archive import trim_histories
+from bot.operations.history_archive import purge_deleted, trim_histories
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,10 @@ def sweep(services: Services, now: int, *, dry_run: bool = False) -> SweepReport
             archived += trim_histories(services, fresh, now).entries
             # Last: a crash before it finds these members again on the rerun.
             ledger.clear_due([entry for entries in due.values() for entry in entries])
+    if not dry_run:
+        purged = purge_deleted(services)
+        if purged:
+            log.info("sweep: %d archived history lines of deleted members removed", purged)
     reminders = queue_reminders(services, now, stagger, dry_run=dry_run)
     tickets_expired = expire_tickets(services, now, dry_run=dry_run)
     ticket_reminders = queue_ticket_reminders(services, now, stagger, dry_run=dry_run)

@@ -122,6 +122,46 @@ def trim_histories(services: Services, member_ids: Iterable[str], now: int) -> T
     return Trimmed(members, entries)
 
 
+def purge_deleted(services: Services) -> int:
+    """Remove the archived lines of members deleted since the last purge (``member delete``,
+    leaving from the chat) from every archive file; returns how many lines went.
+
+    Each file is rewritten beside itself, fsynced and renamed over the old one, so a crash
+    leaves either file whole; the deleted ids are forgotten only after every file was done,
+    so a rerun finishes the job."""
+    redis = services.store.redis
+    deleted = redis.smembers(keys.archive_forget())
+    if not deleted:
+        return 0
+    removed = 0
+    for path in sorted(services.settings.history_archive.glob("history-*.jsonl")):
+        removed += _rewrite_without(path, deleted)
+    redis.srem(keys.archive_forget(), *deleted)
+    return removed
+
+
+def _rewrite_without(path: Path, deleted: set[str]) -> int:
+    kept = path.with_name(path.name + ".purge")
+    removed = 0
+    with path.open(encoding="utf-8") as lines, kept.open("w", encoding="utf-8") as out:
+        for line in lines:
+            try:
+                member_id = json.loads(line)["m"]
+            except (ValueError, KeyError, TypeError):
+                member_id = None  # a line a crash cut short: nothing to read back anyway
+            if member_id in deleted:
+                removed += 1
+            elif member_id is not None:
+                out.write(line if line.endswith("\n") else line + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    if removed:
+        os.replace(kept, path)
+    else:
+        kept.unlink()
+    return removed
+
+
 def _passes(retention: Duration, at: int) -> int:
     """When an entry made at ``at`` becomes older than ``retention``: a second after the
     cutoff reaches it."""

@@ -356,3 +356,9 @@ def language_index(language: str) -> str:
 def member_index_complete() -> str:
     """String: set once the members registered before the member indexes were added to them."""
     return f"{PREFIX}:idx:members:complete"
+
+
+def archive_forget() -> str:
+    """Set: ids of deleted members whose archived history lines the next daily sweep removes
+    from the archive files (bot/operations/history_archive.py)."""
+    return f"{PREFIX}:archive:forget"

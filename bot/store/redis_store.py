@@ -297,6 +297,8 @@ class LoyaltyStore:
             keys.member_reminders(member_id),
             keys.replication_mark(member_id),
         )
+        # Their archived history leaves the archive files at the next daily sweep.
+        self.redis.sadd(keys.archive_forget(), member_id)
         self.redis.delete(keys.member(member_id))  # last: a half-done delete can be rerun
         return True
 

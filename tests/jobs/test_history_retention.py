@@ -197,6 +197,28 @@ def test_a_deleted_member_leaves_the_export_and_their_records_go(
     assert _export(app, tmp_path) == []
 
 
+def test_the_next_sweep_removes_a_deleted_members_archived_lines_and_keeps_the_others(
+    services, shop, clock
+):
+    gone, staying = _bought_long_ago(services, shop, clock), _member(services)
+    shop(staying, "S1", 700)
+    clock(T0 + 61 * DAY)
+    sweep(services, T0 + 61 * DAY)
+    archived = {line["m"] for line in _archive_lines(services)}
+    assert archived == {gone.member_id}
+    for day in (85, 110):  # the staying member's lot expires (day 81), then its sale is old
+        clock(T0 + day * DAY)
+        sweep(services, T0 + day * DAY)
+    assert {line["m"] for line in _archive_lines(services)} == {gone.member_id, staying.member_id}
+    assert services.store.delete_member(gone.member_id)  # or 退会 from the chat
+    clock(T0 + 111 * DAY)
+    sweep(services, T0 + 111 * DAY)
+    lines = _archive_lines(services)
+    assert {line["m"] for line in lines} == {staying.member_id}
+    assert not services.store.redis.exists(keys.archive_forget())  # done: nothing left to do
+    assert not list(services.settings.history_archive.glob("*.purge"))
+
+
 def test_a_two_year_retention_cuts_by_calendar_months():
     march = 1_772_323_200  # 2026-03-01 00:00 UTC
     assert history_archive.cutoff(Duration(months=24), march) == 1_709_251_200  # 2024-03-01
