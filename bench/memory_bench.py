@@ -27,6 +27,7 @@ from pathlib import Path
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
+from bench.common import bench_env
 from bot import create_app
 from bot.config import DEFAULT_PROGRAM, Settings
 from bot.jobs.outbox import relay
@@ -60,17 +61,13 @@ def _line(label: str, value: float, goal: int | None = None) -> str:
 def run(count: int, folder: Path, fake: FakeLine) -> None:
     server = EmbeddedRedis(folder / "redis").start()
     try:
-        env = {
-            "REDIS_URL": server.url,
-            "LINE_CHANNEL_SECRET": "bench",
-            "LINE_CHANNEL_ACCESS_TOKEN": "bench",
-            "LINE_API_BASE_URL": fake.url,
-            "PUBLIC_BASE_URL": "https://bench.example",
-            "SECRET_KEY": "b" * 48,
-            "LOYALTY_PROGRAM": str(_program(folder)),
-            "HISTORY_ARCHIVE_DIR": str(folder / "archive"),
-            "POS_RATE_LIMIT_PER_MINUTE": "1000000",
-        }
+        env = bench_env(
+            server,
+            fake,
+            LOYALTY_PROGRAM=str(_program(folder)),
+            HISTORY_ARCHIVE_DIR=str(folder / "archive"),
+            POS_RATE_LIMIT_PER_MINUTE="1000000",
+        )
         app = create_app({"SETTINGS": Settings.from_env(env)})
         svc = app.extensions["loyalty"]
         _measure(app, svc, count, folder)
