@@ -13,6 +13,7 @@ id once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -21,14 +22,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from redis.exceptions import LockError
+from redis.lock import Lock
+
 from bot.domain.durations import Duration, add_months
 from bot.services import Services
 from bot.store import keys
+from bot.store.redis_store import StoreError
 
 #: History entries read from a member's oldest per round trip.
 HEAD = 200
 #: Archive lines whose members are looked up per pipeline.
 BATCH = 500
+#: Seconds the archive lock lasts (and a trim waits for it): longer than a day's trim or purge.
+ARCHIVE_LOCK_SECONDS = 1800
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,9 @@ def trim_histories(services: Services, member_ids: Iterable[str], now: int) -> T
     writer = _Writer(services.settings.history_archive, now)
     members = entries = 0
     pending = list(member_ids)
+    lock = _archive_lock(services)
+    if not lock.acquire():  # waits for a purge (or another sweep's trim) to finish
+        raise StoreError("the history archive stayed locked; the next sweep archives")
     try:
         while pending:
             drops: list[tuple[str, int, int]] = []
@@ -119,7 +129,14 @@ def trim_histories(services: Services, member_ids: Iterable[str], now: int) -> T
             pending = again
     finally:
         writer.close()
+        _release(lock)
     return Trimmed(members, entries)
+
+
+def _archive_lock(services: Services, wait: float | None = ARCHIVE_LOCK_SECONDS) -> Lock:
+    return services.store.redis.lock(
+        keys.archive_lock(), timeout=ARCHIVE_LOCK_SECONDS, blocking_timeout=wait
+    )
 
 
 def purge_deleted(services: Services) -> int:
@@ -133,11 +150,23 @@ def purge_deleted(services: Services) -> int:
     deleted = redis.smembers(keys.archive_forget())
     if not deleted:
         return 0
-    removed = 0
-    for path in sorted(services.settings.history_archive.glob("history-*.jsonl")):
-        removed += _rewrite_without(path, deleted)
-    redis.srem(keys.archive_forget(), *deleted)
+    lock = _archive_lock(services, wait=0)
+    if not lock.acquire():
+        return 0  # a trim is appending: the next sweep purges
+    try:
+        removed = 0
+        for path in sorted(services.settings.history_archive.glob("history-*.jsonl")):
+            removed += _rewrite_without(path, deleted)
+        redis.srem(keys.archive_forget(), *deleted)
+    finally:
+        _release(lock)
     return removed
+
+
+def _release(lock: Lock) -> None:
+    # A lock that outlived its time is left to whoever holds the key now.
+    with contextlib.suppress(LockError):
+        lock.release()
 
 
 def _rewrite_without(path: Path, deleted: set[str]) -> int:

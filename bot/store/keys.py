@@ -362,3 +362,9 @@ def archive_forget() -> str:
     """Set: ids of deleted members whose archived history lines the next daily sweep removes
     from the archive files (bot/operations/history_archive.py)."""
     return f"{PREFIX}:archive:forget"
+
+
+def archive_lock() -> str:
+    """String with a TTL: held while a process appends to or rewrites the history archive
+    files, so a purge never replaces a file another process is appending to."""
+    return f"{PREFIX}:archive:lock"

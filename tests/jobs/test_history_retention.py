@@ -219,6 +219,22 @@ def test_the_next_sweep_removes_a_deleted_members_archived_lines_and_keeps_the_o
     assert not list(services.settings.history_archive.glob("*.purge"))
 
 
+def test_a_purge_never_rewrites_a_file_while_the_archive_is_held(services, shop, clock):
+    member = _bought_long_ago(services, shop, clock)
+    clock(T0 + 61 * DAY)
+    sweep(services, T0 + 61 * DAY)
+    assert services.store.delete_member(member.member_id)
+    held = services.store.redis.lock(keys.archive_lock(), timeout=60)
+    assert held.acquire(blocking=False)  # a trim elsewhere is appending
+    try:
+        assert history_archive.purge_deleted(services) == 0
+        assert {line["m"] for line in _archive_lines(services)} == {member.member_id}
+    finally:
+        held.release()
+    assert history_archive.purge_deleted(services) == 3  # the next sweep's turn
+    assert _archive_lines(services) == []
+
+
 def test_a_two_year_retention_cuts_by_calendar_months():
     march = 1_772_323_200  # 2026-03-01 00:00 UTC
     assert history_archive.cutoff(Duration(months=24), march) == 1_709_251_200  # 2024-03-01
