@@ -155,6 +155,10 @@ class _Chaos:
     delay_rate: float
     delay: float
     rng: random.Random
+    #: At most this many failures in a row for one retry key (0: no limit).
+    streak: int = 0
+    #: Failures in a row so far, by retry key.
+    runs: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

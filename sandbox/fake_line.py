@@ -279,8 +279,12 @@ class FakeLine(RichMenuEndpoints, SandboxEndpoints):
         delay_rate: float = 0.0,
         delay: float = 0.0,
         seed: int = 0,
+        streak: int = 0,
     ) -> None:
         """Fail a `rate` share of requests to path with one of `statuses`, chosen by a seeded RNG.
+
+        With `streak`, a request with an ``X-Line-Retry-Key`` that failed that many times in a
+        row is answered normally: a storm of errors, not an outage for one push.
 
         A share `accept_first` of the 5xx failures is processed first (a lost answer, as with
         fail_next); a further `delay_rate` share is answered normally after `delay` seconds (a
@@ -292,7 +296,9 @@ class FakeLine(RichMenuEndpoints, SandboxEndpoints):
             if rate > 0 or delay_rate > 0:
                 rng = random.Random(seed)  # noqa: S311 - reproducible faults, not secrets
                 self._chaos.append(
-                    _Chaos(path, rate, tuple(statuses), accept_first, delay_rate, delay, rng)
+                    _Chaos(
+                        path, rate, tuple(statuses), accept_first, delay_rate, delay, rng, streak
+                    )
                 )
 
     def set_delay(self, path: str, seconds: float) -> None:
@@ -315,7 +321,7 @@ class FakeLine(RichMenuEndpoints, SandboxEndpoints):
         request = Request(environ)
         received_at = time.time()
         call = self._parse(request)
-        chaos_delay, chaos_fault = self._roll_chaos(call.path)
+        chaos_delay, chaos_fault = self._roll_chaos(call.path, call.headers.get("x-line-retry-key"))
         delay = max(self._delay_for(call.path), chaos_delay)
         with self._lock:
             self._in_flight[call.path] += 1
@@ -371,14 +377,18 @@ class FakeLine(RichMenuEndpoints, SandboxEndpoints):
             matches = [(len(p), s) for p, s in self._delays.items() if _path_matches(p, path)]
         return max(matches)[1] if matches else 0.0
 
-    def _roll_chaos(self, path: str) -> tuple[float, _Fault | None]:
+    def _roll_chaos(self, path: str, retry_key: str | None) -> tuple[float, _Fault | None]:
         """Decide a request's random delay and failure (fail_randomly)."""
         with self._lock:
             for chaos in self._chaos:
                 if not _path_matches(chaos.path, path):
                     continue
                 roll = chaos.rng.random()
-                if roll < chaos.rate:
+                spent = chaos.streak and retry_key and chaos.runs.get(retry_key, 0) >= chaos.streak
+                if retry_key:
+                    failing = roll < chaos.rate and not spent
+                    chaos.runs[retry_key] = chaos.runs.get(retry_key, 0) + 1 if failing else 0
+                if roll < chaos.rate and not spent:
                     status = chaos.rng.choice(chaos.statuses)
                     accept = status >= 500 and chaos.rng.random() < chaos.accept_first
                     return 0.0, _Fault(path, status, 1, None, accept)

@@ -268,6 +268,25 @@ def test_push_retry_key_is_accepted_once(fake: FakeLine, api: MessagingApi) -> N
     assert len(fake.messages_for(USER)) == 1
 
 
+def test_random_failures_of_one_retry_key_stop_after_the_streak(
+    fake: FakeLine, api: MessagingApi
+) -> None:
+    fake.fail_randomly("/v2/bot/message/push", 1.0, statuses=(500,), streak=2)
+    key = str(uuid4())
+    answers = []
+    for _ in range(3):
+        try:
+            answers.append(
+                api.push_message_with_http_info(_push(), x_line_retry_key=key).status_code
+            )
+        except ApiException as exc:
+            answers.append(exc.status)
+    assert answers == [500, 500, 200]  # every request fails, but never a third time in a row
+    with pytest.raises(ApiException) as excinfo:
+        api.push_message(_push(), x_line_retry_key=str(uuid4()))  # another push: its own streak
+    assert excinfo.value.status == 500
+
+
 def test_push_without_retry_key_is_accepted_every_time(fake: FakeLine, api: MessagingApi) -> None:
     api.push_message(_push())
     api.push_message(_push())
