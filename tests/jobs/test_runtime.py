@@ -82,7 +82,7 @@ def test_killing_the_process_that_keeps_the_queues_loses_and_repeats_nothing(
     # LINE slow and failing 30 % (half of the 5xx after taking the push: a lost answer), never
     # more than 3 times in a row for one push: 6 in a row (once in 1,400 at 30 %) puts the next
     # try over a minute out by the backoff itself, which is an outage for that push, not this
-    # fault (tests/jobs/test_outage.py).
+    # fault (the backoff and its last try: tests/jobs/test_push.py).
     fake_line.set_delay(PUSH, 0.5)
     fake_line.fail_randomly(PUSH, 0.3, statuses=(500, 503, 429), accept_first=0.5, seed=5, streak=3)
     logs = [tmp_path / "pusher-a.log", tmp_path / "pusher-b.log"]
