@@ -26,8 +26,14 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime ## Run the bot (web, worker; embedded Redis and sandbox LINE unless configured)
 	@$(PY) -m sandbox.launcher
 
-test: $(VENV)/.dev ## Run the whole test suite (starts its own Redis and fake LINE)
+# The ledger, POS, webhook, sweep and feature tests a second time with the member data on a
+# Redis Cluster of three primaries the suite starts (REDIS_CLUSTER=1; queues on their own Redis).
+CLUSTER_TESTS := tests/store tests/web tests/operations tests/jobs/test_sweep.py \
+	tests/jobs/test_history_retention.py tests/rewards tests/visits tests/campaigns
+
+test: $(VENV)/.dev ## Run the whole test suite (starts its own Redis, Redis Cluster and fake LINE)
 	$(PY) -m pytest --cov=bot --cov=richmenu --cov=sandbox --cov-report=term:skip-covered $(PYTEST_ARGS)
+	LOYALTY_TEST_CLUSTER=1 $(PY) -m pytest -q $(CLUSTER_TESTS)
 
 lint: $(VENV)/.dev ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis
 from flask import Flask
 
 from bot.config import Settings, SettingsError
 from bot.log import configure_logging
 from bot.services import Services
+from bot.store.clients import UNAVAILABLE
 from bot.store.redis_store import UnsafeRedisError, check_eviction_policy
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         check_eviction_policy(svc.store.redis)
     except UnsafeRedisError as exc:
         raise SettingsError([f"REDIS_URL: {exc}"]) from None
-    except (redis.ConnectionError, redis.TimeoutError):
+    except UNAVAILABLE:
         # Start anyway: /healthz reports it and requests fail closed until Redis is back.
         log.warning("Redis is not reachable yet; requests needing it will answer 503")
     app.extensions["loyalty"] = svc

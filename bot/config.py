@@ -73,6 +73,8 @@ class Settings:
     #: Replicas that must have each ledger write, and how long to wait for them in ms
     #: (REDIS_WAIT_REPLICAS); None: no waiting.
     wait_replicas: tuple[int, int] | None = None
+    #: REDIS_URL names a node of a Redis Cluster (REDIS_CLUSTER=1): member data is sharded.
+    redis_cluster: bool = False
     #: Where the daily sweep archives history entries older than the program's retention,
     #: and ``export transactions`` reads them (HISTORY_ARCHIVE_DIR).
     history_archive: Path = PROJECT_ROOT / "var" / "archive"
@@ -92,7 +94,7 @@ class Settings:
         redis_url = read.redis_url()
         queue_redis_url = read.redis_url("QUEUE_REDIS_URL") if read.get("QUEUE_REDIS_URL") else None
         wait_replicas = read.wait_replicas()
-        read.no_cluster()
+        cluster = read.cluster(redis_url, queue_redis_url)
         line_api = read.line_api_base_url(sandbox)
         push_rate = read.whole_number(
             "LINE_PUSH_RATE", DEFAULT_PUSH_RATE, 1, MAX_PUSH_RATE,
@@ -126,6 +128,7 @@ class Settings:
             worker_threads=worker_threads,
             queue_redis_url=queue_redis_url,
             wait_replicas=wait_replicas,
+            redis_cluster=cluster,
             history_archive=archive,
         )
 
@@ -188,14 +191,26 @@ class _Reader:
             return None
         return replicas, ms
 
-    def no_cluster(self) -> None:
-        """REDIS_CLUSTER=1 asks for what this version does not do: say so at start."""
+    def cluster(self, redis_url: str, queue_redis_url: str | None) -> bool:
+        """REDIS_CLUSTER: ``1`` when REDIS_URL is a node of a Redis Cluster, which needs TCP
+        and the queues on a Redis of their own (RQ does not run on a cluster)."""
         value = self.get("REDIS_CLUSTER")
-        if value not in ("", "0"):
+        if value in ("", "0"):
+            return False
+        if value != "1":
+            self.problems.append(f"REDIS_CLUSTER: {value!r} must be 1 (a Redis Cluster) or 0")
+            return False
+        if urlsplit(redis_url).scheme not in ("redis", "rediss"):
             self.problems.append(
-                f"REDIS_CLUSTER: {value!r}: this version runs on one Redis primary (with "
-                "replicas and REDIS_WAIT_REPLICAS for failover), not a Redis Cluster; unset it"
+                f"REDIS_CLUSTER: REDIS_URL {redis_url!r} must be a redis:// or rediss:// URL "
+                "of a cluster node"
             )
+        if queue_redis_url is None:
+            self.problems.append(
+                "REDIS_CLUSTER: set QUEUE_REDIS_URL to a Redis that is not part of the cluster; "
+                "the job queues cannot run on a Redis Cluster"
+            )
+        return True
 
     def public_base_url(self, sandbox: bool) -> str:
         """The https origin LINE fetches images from (the local web port in the sandbox)."""

@@ -14,13 +14,15 @@ from bot.config import Settings
 from bot.domain.program import Reward
 from bot.line.client import LineClient
 from bot.operations.cards import CardCodes
+from bot.store import keys
+from bot.store.clients import connect
 from bot.store.events import EventInbox
 from bot.store.image_cache import ImageCache
 from bot.store.ledger import Ledger
 from bot.store.notice_state import NoticeState
 from bot.store.outbox import Outbox
 from bot.store.push_limits import LineQuota
-from bot.store.redis_store import LoyaltyStore, connect
+from bot.store.redis_store import LoyaltyStore
 from bot.store.staff import StaffRegistry
 from bot.store.staff_sessions import StaffSessions
 from bot.store.tickets import TicketBook
@@ -117,7 +119,9 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         """Create the clients; nothing connects until first use."""
-        client = connect(settings.redis_url)
+        keys.use_cluster(settings.redis_cluster)
+        cluster = settings.redis_cluster
+        client = connect(settings.redis_url, cluster=cluster)
         store = LoyaltyStore(client)
         ledger = Ledger(client, settings.program, wait=settings.wait_replicas)
         return cls(
@@ -143,7 +147,9 @@ class Services:
                 salt="ticket-image-v1",
                 path="media/ticket",
             ),
-            card_images=ImageCache(_bytes_client(settings.redis_url, IMAGE_REDIS_TIMEOUT)),
+            card_images=ImageCache(
+                connect(settings.redis_url, IMAGE_REDIS_TIMEOUT, cluster=cluster, decode=False)
+            ),
             card_codes=CardCodes(store, settings.program, settings.secret_key),
             queue_redis=redis.Redis.from_url(settings.queues_url, socket_timeout=5),
             webhook_redis=_bytes_client(settings.queues_url, WEBHOOK_REDIS_TIMEOUT),

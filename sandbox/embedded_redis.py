@@ -57,12 +57,14 @@ class EmbeddedRedis:
         *,
         port: int = 0,
         replica_of: int | None = None,
+        cluster: bool = False,
     ) -> None:
         """``port``: also listen on loopback TCP (replication needs TCP); ``replica_of``: the
-        loopback port of a primary to replicate."""
+        loopback port of a primary to replicate; ``cluster``: run as a Redis Cluster node
+        (``EmbeddedCluster`` joins the nodes)."""
         self.data_dir = Path(data_dir)
         self.socket_path = Path(socket_path or self.data_dir / "redis.sock")
-        self.port, self.replica_of = port, replica_of
+        self.port, self.replica_of, self.cluster = port, replica_of, cluster
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -78,6 +80,13 @@ class EmbeddedRedis:
             network += ["--bind", "127.0.0.1", "--repl-diskless-sync-delay", "0"]
         if self.replica_of is not None:
             network += ["--replicaof", "127.0.0.1", str(self.replica_of)]
+        if self.cluster:
+            network += [
+                "--cluster-enabled", "yes",
+                "--cluster-config-file", str(self.data_dir / "nodes.conf"),
+                # A replica takes over a primary that is silent for 2 s (the default is 15).
+                "--cluster-node-timeout", "2000",
+            ]  # fmt: skip
         return [
             redis_server_binary(),
             *network,
@@ -154,6 +163,100 @@ class EmbeddedRedis:
         self.process = None
 
     def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class EmbeddedCluster:
+    """A Redis Cluster of ``primaries`` embedded servers on loopback TCP, each primary with
+    ``replicas`` replicas, the 16384 slots split evenly between the primaries."""
+
+    def __init__(self, data_dir: Path, ports: list[int], *, primaries: int = 3) -> None:
+        """``ports``: one free loopback port per node (primaries first, then their replicas
+        in the same order, round after round)."""
+        if len(ports) % primaries:
+            raise ValueError("give the same number of replicas to every primary")
+        self.data_dir = Path(data_dir)
+        self.nodes = [
+            EmbeddedRedis(self.data_dir / f"n{port}", port=port, cluster=True) for port in ports
+        ]
+        self.primaries = primaries
+
+    @property
+    def url(self) -> str:
+        """A ``redis://`` URL of the first primary: the cluster client finds the rest."""
+        return f"redis://127.0.0.1:{self.nodes[0].port}"
+
+    def start(self) -> EmbeddedCluster:
+        """Start every node, assign the slots, join the nodes and wait until the cluster
+        serves every slot; returns self."""
+        for node in self.nodes:
+            node.start()
+        try:
+            self._join()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _join(self) -> None:
+        first = self.client(self.nodes[0])
+        ids = [self.client(node).execute_command("CLUSTER", "MYID") for node in self.nodes]
+        ids = [i.decode() if isinstance(i, bytes) else i for i in ids]
+        share = 16384 // self.primaries
+        for index, node in enumerate(self.nodes[: self.primaries]):
+            low = index * share
+            high = 16383 if index == self.primaries - 1 else low + share - 1
+            self.client(node).execute_command("CLUSTER", "ADDSLOTS", *range(low, high + 1))
+        for node in self.nodes[1:]:
+            first.execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
+        self._wait(lambda: all(self._knows(node, len(self.nodes)) for node in self.nodes))
+        for index, node in enumerate(self.nodes[self.primaries :]):
+            primary = ids[index % self.primaries]
+            self.client(node).execute_command("CLUSTER", "REPLICATE", primary)
+        self._wait(self.healthy)
+
+    def _knows(self, node: EmbeddedRedis, count: int) -> bool:
+        raw = self.client(node).execute_command("CLUSTER", "NODES")
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        return sum(1 for line in text.splitlines() if line.strip()) == count
+
+    def healthy(self) -> bool:
+        """Every live node says the cluster state is ok."""
+        for node in self.nodes:
+            if node.process is None:
+                continue
+            try:
+                raw = self.client(node).execute_command("CLUSTER", "INFO")
+            except redis.RedisError:
+                return False
+            text = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if "cluster_state:ok" not in text:
+                return False
+        return True
+
+    @staticmethod
+    def client(node: EmbeddedRedis) -> redis.Redis:
+        """A plain client of one node (on its Unix socket)."""
+        return _probe(node.socket_path)
+
+    @staticmethod
+    def _wait(condition, seconds: float = 30.0) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.05)
+        raise EmbeddedRedisError(f"the cluster did not form within {seconds:.0f} s")
+
+    def stop(self) -> None:
+        """Stop every node."""
+        for node in self.nodes:
+            node.stop()
+
+    def __enter__(self) -> EmbeddedCluster:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

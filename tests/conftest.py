@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,14 @@ from bot.config import Settings
 from bot.jobs.outbox import relay
 from bot.jobs.queue import event_queue, queue
 from bot.services import Services
-from sandbox.embedded_redis import EmbeddedRedis
+from bot.store import keys
+from bot.store.clients import connect
+from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis
 from sandbox.fake_line import FakeLine
 from tests.support import events
 from tests.support.moments import T0
 from tests.support.openapi import MessagingApiValidator, messaging_spec_path, validate_recorded
+from tests.support.ports import free_ports
 
 CHANNEL_SECRET = "test-channel-secret"
 ACCESS_TOKEN = "test-access-token"
@@ -41,14 +45,69 @@ def redis_server() -> Iterator[EmbeddedRedis]:
             server.stop()
 
 
+#: ``LOYALTY_TEST_CLUSTER=1``: the app's member data is on a Redis Cluster of three primaries
+#: the suite starts (REDIS_CLUSTER=1), the queues on ``redis_server`` (QUEUE_REDIS_URL).
+ON_CLUSTER = os.environ.get("LOYALTY_TEST_CLUSTER") == "1"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """On a cluster run, skip the tests of what only one Redis does, saying so."""
+    if not ON_CLUSTER:
+        return
+    skip = pytest.mark.skip(reason="single_redis: a behaviour of one Redis, not of a cluster")
+    for item in items:
+        if "single_redis" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[EmbeddedCluster | None]:
+    """The suite's Redis Cluster when ON_CLUSTER, else None."""
+    if not ON_CLUSTER:
+        yield None
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="lc") as tmp,
+        EmbeddedCluster(Path(tmp), free_ports(3)) as cluster,
+    ):
+        yield cluster
+
+
+def data_env(redis_server: EmbeddedRedis, cluster: EmbeddedCluster | None) -> dict[str, str]:
+    """Where the app keeps its data: the suite's Redis, or its cluster with the queues apart."""
+    if cluster is None:
+        return {"REDIS_URL": redis_server.url}
+    return {"REDIS_URL": cluster.url, "REDIS_CLUSTER": "1", "QUEUE_REDIS_URL": redis_server.url}
+
+
 @pytest.fixture
-def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
-    """A client of the suite's Redis, flushed before and after each test."""
-    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+def redis_client(
+    redis_server: EmbeddedRedis, redis_cluster: EmbeddedCluster | None
+) -> Iterator[redis.Redis]:
+    """A client of the app's data Redis (the cluster, if the suite runs on one), flushed with
+    the queues' before and after each test."""
+    queues = redis.Redis.from_url(redis_server.url)
+    client = connect(data_env(redis_server, redis_cluster)["REDIS_URL"],
+                     cluster=redis_cluster is not None)  # fmt: skip
     client.flushall()
+    queues.flushall()
     yield client
     client.flushall()
+    queues.flushall()
     client.close()
+    queues.close()
+    keys.use_cluster(False)
+
+
+@pytest.fixture
+def connect_data(
+    redis_server: EmbeddedRedis, redis_cluster: EmbeddedCluster | None, redis_client
+) -> Callable[[], redis.Redis]:
+    """Make clients of the app's data Redis (the cluster, if the suite runs on one), with key
+    names for it, as the app does (``redis_client`` flushes it)."""
+    keys.use_cluster(redis_cluster is not None)
+    url = data_env(redis_server, redis_cluster)["REDIS_URL"]
+    return lambda: connect(url, cluster=redis_cluster is not None)
 
 
 @pytest.fixture(scope="session")
@@ -110,15 +169,19 @@ def program_file(tmp_path: Path, program_text: str | None) -> Path | None:
 @pytest.fixture
 def settings(
     redis_server: EmbeddedRedis,
+    redis_cluster: EmbeddedCluster | None,
     fake_line: FakeLine,
     redis_client,
     program_file: Path | None,
     tmp_path: Path,
 ) -> Settings:
-    """Production-shaped settings against the suite's Redis and the fake LINE."""
+    """Production-shaped settings against the suite's Redis (or cluster) and the fake LINE."""
     program = {"LOYALTY_PROGRAM": str(program_file)} if program_file else {}
     archive = str(tmp_path / "history-archive")
-    return make_settings(redis_server.url, fake_line.url, HISTORY_ARCHIVE_DIR=archive, **program)
+    data = data_env(redis_server, redis_cluster)
+    url = data.pop("REDIS_URL")
+    keys.use_cluster(redis_cluster is not None)  # as Services.build will
+    return make_settings(url, fake_line.url, HISTORY_ARCHIVE_DIR=archive, **data, **program)
 
 
 @pytest.fixture

@@ -44,7 +44,16 @@ def test_production_settings():
         ({"REDIS_WAIT_REPLICAS": "one"}, "REDIS_WAIT_REPLICAS"),
         ({"REDIS_WAIT_REPLICAS": "1/0"}, "REDIS_WAIT_REPLICAS"),
         ({"REDIS_WAIT_REPLICAS": "1/200ms"}, "REDIS_WAIT_REPLICAS"),
-        ({"REDIS_CLUSTER": "1"}, "REDIS_CLUSTER"),
+        ({"REDIS_CLUSTER": "1"}, "REDIS_CLUSTER"),  # without QUEUE_REDIS_URL
+        ({"REDIS_CLUSTER": "yes", "QUEUE_REDIS_URL": "redis://q:6379/0"}, "REDIS_CLUSTER"),
+        (
+            {
+                "REDIS_CLUSTER": "1",
+                "QUEUE_REDIS_URL": "redis://q:6379/0",
+                "REDIS_URL": "unix:///tmp/r.sock",
+            },
+            "REDIS_CLUSTER",
+        ),
     ],
 )
 def test_each_bad_setting_is_named(change, variable):
@@ -64,7 +73,9 @@ def test_queues_and_replicas():
     assert Settings.from_env({**GOOD, "REDIS_WAIT_REPLICAS": "1"}).wait_replicas == (1, 500)
     assert Settings.from_env({**GOOD, "REDIS_WAIT_REPLICAS": "2/150"}).wait_replicas == (2, 150)
     assert Settings.from_env({**GOOD, "REDIS_WAIT_REPLICAS": "0"}).wait_replicas is None
-    assert Settings.from_env({**GOOD, "REDIS_CLUSTER": "0"}).redis_url
+    assert not Settings.from_env({**GOOD, "REDIS_CLUSTER": "0"}).redis_cluster
+    on = Settings.from_env({**GOOD, "REDIS_CLUSTER": "1", "QUEUE_REDIS_URL": "redis://q:6379/0"})
+    assert (on.redis_cluster, on.queues_url) == (True, "redis://q:6379/0")
 
 
 def test_push_rate_defaults_below_lines_limit():

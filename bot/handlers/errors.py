@@ -2,7 +2,7 @@
 
 Re-raised, so that RQ runs the event's job again (``EVENT_RETRY`` in bot/jobs/queue.py):
 
-- Redis unreachable or too slow (``redis.ConnectionError``, ``redis.TimeoutError``). Nothing
+- Redis unreachable, too slow or failing over (``bot.store.clients.UNAVAILABLE``). Nothing
   was half written: every write is one Lua script or one MULTI, and a rerun is safe.
 - LINE unreachable, too slow, or answering 5xx (urllib3's errors, ``ApiException`` with a
   status of 500 or more): a moment later it may answer.
@@ -18,12 +18,12 @@ import logging
 import traceback
 from pathlib import Path
 
-import redis
 import urllib3
 from linebot.v3.messaging import ApiException
 
 from bot.handlers.base import Context, Handler, MessageJson
 from bot.log import user_ref
+from bot.store.clients import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 
 def must_retry(exc: BaseException) -> bool:
     """Say whether ``exc`` may pass if the job runs again (see the module docstring)."""
-    if isinstance(exc, redis.ConnectionError | redis.TimeoutError | urllib3.exceptions.HTTPError):
+    if isinstance(exc, (*UNAVAILABLE, urllib3.exceptions.HTTPError)):
         return True
     return isinstance(exc, ApiException) and exc.status is not None and exc.status >= 500
 

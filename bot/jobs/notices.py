@@ -16,6 +16,7 @@ from bot.domain.schedule import last_day_of_use
 from bot.jobs.push import quiet_hours_end
 from bot.jobs.queue import queue_push
 from bot.services import Services
+from bot.store import keys
 from bot.store.notice_state import NoticeState
 
 #: Due-index entries read per round trip.
@@ -77,18 +78,21 @@ def queue_reminders(services: Services, now: int, stagger: Stagger, *, dry_run: 
     state = services.notices
     queued = 0
     for label, after, upto in reminder_windows(services, program.reminders.offsets, now):
-        position = 0
-        # Paging by position is safe: while it is read the window can only gain entries (new
-        # lots), which shows an entry twice (the marker catches it) but never skips one.
-        while page := services.ledger.due_between(after, upto, limit=BATCH, offset=position):
-            position += len(page)
-            by_member: dict[str, set[int]] = {}
-            for member_id, expires_at in page:
-                by_member.setdefault(member_id, set()).add(expires_at)
-            for member_id, expiries in by_member.items():
-                queued += _remind(
-                    services, state, member_id, expiries, label, now, stagger, dry_run
-                )
+        for shard_tag in keys.shards():  # one on a single Redis
+            position = 0
+            # Paging by position is safe: while it is read the window can only gain entries (new
+            # lots), which shows an entry twice (the marker catches it) but never skips one.
+            while page := services.ledger.due_between(
+                after, upto, limit=BATCH, offset=position, shard_tag=shard_tag
+            ):
+                position += len(page)
+                by_member: dict[str, set[int]] = {}
+                for member_id, expires_at in page:
+                    by_member.setdefault(member_id, set()).add(expires_at)
+                for member_id, expiries in by_member.items():
+                    queued += _remind(
+                        services, state, member_id, expiries, label, now, stagger, dry_run
+                    )
         if not dry_run:
             # Only after the whole window: an interrupted pass reads it again.
             state.set_watermark(label, upto)
@@ -137,7 +141,7 @@ def _remind(
             max(expiries) - now + MARKER_MARGIN,
             now,
             named={lot.lot_id: lot.remaining for lot in named},
-            figures=services.ledger.stats_key(now),
+            figures=services.ledger.stats_key(now, member_id),
         )
     return queued
 

@@ -31,17 +31,19 @@ def relay(services: Services, now: int) -> int:
     """One round: queue every push waiting in an outbox, then forget it there; returns how many
     were queued. Queued first, forgotten second: a crash in between queues them again, and
     their job ids (their retry keys) make that the same job."""
-    moved, kept = 0, 0
-    for _ in range(MAX_PAGES):
-        # Entries forgotten leave the index: the next page starts after those kept.
-        found = services.outbox.waiting(kept, PAGE, now)
-        if found.pushes:
-            queue_pushes(services, found.pushes)
-        services.outbox.forget(found)
-        moved += len(found.pushes)
-        kept += found.seen - len(found.done)
-        if found.seen < PAGE:
-            break
+    moved = 0
+    for shard_tag in services.outbox.busy_shards():
+        kept = 0
+        for _ in range(MAX_PAGES):
+            # Entries forgotten leave the index: the next page starts after those kept.
+            found = services.outbox.waiting(kept, PAGE, now, shard_tag)
+            if found.pushes:
+                queue_pushes(services, found.pushes)
+            services.outbox.forget(found)
+            moved += len(found.pushes)
+            kept += found.seen - len(found.done)
+            if found.seen < PAGE:
+                break
     return moved
 
 

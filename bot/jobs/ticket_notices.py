@@ -23,12 +23,19 @@ BATCH = 500
 def expire_tickets(services: Services, now: int, *, dry_run: bool) -> int:
     """Expire every unused ticket past its last moment (a history entry each); returns how
     many were (or, in a dry run, would be) expired."""
+    expired = 0
+    for shard_tag in keys.shards():  # one on a single Redis
+        expired += _expire_shard(services, now, shard_tag, dry_run=dry_run)
+    return expired
+
+
+def _expire_shard(services: Services, now: int, shard_tag: str, *, dry_run: bool) -> int:
     tickets = services.tickets
     expired = 0
     offset = 0  # a dry run removes nothing, so it pages through the index instead
     previous: list[str] = []
     while page := services.store.redis.zrangebyscore(
-        keys.ticket_due_index(), "-inf", now, start=offset, num=BATCH
+        keys.ticket_due_index(shard_tag), "-inf", now, start=offset, num=BATCH
     ):
         by_member: dict[str, list[str]] = {}
         for entry in page:
@@ -56,13 +63,17 @@ def queue_ticket_reminders(services: Services, now: int, stagger: Stagger, *, dr
     queued = 0
     for label, after, upto in reminder_windows(services, program.ticket_reminders, now, "ticket:"):
         span = upto - now
-        position = 0
-        while page := services.tickets.due_between(after, upto, limit=BATCH, offset=position):
-            position += len(page)
-            for member_id, number, expires_at in page:
-                queued += _remind(
-                    services, member_id, number, expires_at, label, span, now, stagger, dry_run
-                )
+        for shard_tag in keys.shards():  # one on a single Redis
+            position = 0
+            while page := services.tickets.due_between(
+                after, upto, limit=BATCH, offset=position, shard_tag=shard_tag
+            ):
+                position += len(page)
+                for member_id, number, expires_at in page:
+                    queued += _remind(
+                        services, member_id, number, expires_at, label, span, now, stagger,
+                        dry_run,
+                    )  # fmt: skip
         if not dry_run:
             state.set_watermark(label, upto)
     return queued

@@ -108,8 +108,9 @@ def resolve(services: Services, segment: Segment, now: int) -> Selection:
                     "opt_in",
                 )  # fmt: skip
                 if segment.inactive_days is not None:
-                    pipe.zscore(keys.active_index(), member_id)
-                    pipe.zscore(keys.members_index(), member_id)
+                    shard = keys.shard(member_id)
+                    pipe.zscore(keys.active_index(shard), member_id)
+                    pipe.zscore(keys.members_index(shard), member_id)
                 if expiring_by is not None:
                     pipe.zrange(keys.member_ledger(member_id).lots, 0, 0, withscores=True)
             answers = iter(pipe.execute())
@@ -167,24 +168,33 @@ def _matches(
 def _candidates(
     services: Services, segment: Segment, now: int, expiring_by: int | None
 ) -> Iterator[str]:
-    """Member ids from the most selective index the segment allows, each once."""
+    """Member ids from the most selective index the segment allows, each once (a member's
+    entries are all in their shard's index)."""
+    for shard_tag in keys.shards():  # one on a single Redis
+        yield from _shard_candidates(services, segment, now, expiring_by, shard_tag)
+
+
+def _shard_candidates(
+    services: Services, segment: Segment, now: int, expiring_by: int | None, shard_tag: str
+) -> Iterator[str]:
     redis = services.store.redis
     since = now - segment.active_days * 86400 if segment.active_days is not None else "-inf"
     if segment.store is not None:
-        yield from _scan(redis, keys.store_active_index(segment.store), since)
+        yield from _scan(redis, keys.store_active_index(segment.store, shard_tag), since)
     elif segment.active_days is not None:
-        yield from _scan(redis, keys.active_index(), since)
+        yield from _scan(redis, keys.active_index(shard_tag), since)
     elif expiring_by is not None:
         seen: set[str] = set()
-        for entry in _scan(redis, keys.due_index(), f"({now}", expiring_by):
+        for entry in _scan(redis, keys.due_index(shard_tag), f"({now}", expiring_by):
             member_id = entry.split("|", 1)[0]
             if member_id not in seen:
                 seen.add(member_id)
                 yield member_id
     elif segment.language is not None:
-        yield from redis.sscan_iter(keys.language_index(segment.language), count=READ_BATCH)
+        index = keys.language_index(segment.language, shard_tag)
+        yield from redis.sscan_iter(index, count=READ_BATCH)
     else:
-        yield from _scan(redis, keys.members_index(), "-inf")
+        yield from _scan(redis, keys.members_index(shard_tag), "-inf")
 
 
 def _scan(redis: Any, key: str, low: object, high: object = "+inf") -> Iterator[str]:

@@ -42,9 +42,14 @@ def _period_members(services: Services, since: int, store_id: str | None) -> Ite
     in it; each once (the seen set holds ids only of the period's members)."""
     services.store.index_older_members()  # once ever: members from before the indexes
     redis = services.store.redis
-    sources = [(keys.store_active_index(store_id) if store_id else keys.active_index(), since)]
+    sources = []
+    for shard_tag in keys.shards():  # one on a single Redis
+        if store_id:
+            sources.append((keys.store_active_index(store_id, shard_tag), since))
+        else:
+            sources.append((keys.active_index(shard_tag), since))
     if store_id is None:
-        sources.append((keys.members_index(), since * 1000))
+        sources += [(keys.members_index(shard_tag), since * 1000) for shard_tag in keys.shards()]
     seen: set[str] = set()
     for key, low in sources:
         offset = 0
@@ -75,7 +80,7 @@ def member_rows(services: Services, since: int, store_id: str | None) -> Iterato
             for member_id in batch:
                 pipe.hmget(keys.member(member_id), "number", "joined", "status", "lang",
                            "spend", "balance", "promotions")  # fmt: skip
-                pipe.zscore(keys.active_index(), member_id)
+                pipe.zscore(keys.active_index(keys.shard(member_id)), member_id)
                 pipe.hget(keys.member_visits(member_id), "total")
             answers = iter(pipe.execute())
         for _ in batch:
@@ -92,10 +97,12 @@ def member_rows(services: Services, since: int, store_id: str | None) -> Iterato
 def _all_members(services: Services) -> Iterator[str]:
     """Every member id, from the members index in pages."""
     services.store.index_older_members()
-    redis, offset = services.store.redis, 0
-    while page := redis.zrange(keys.members_index(), offset, offset + BATCH * 10 - 1):
-        offset += len(page)
-        yield from page
+    redis = services.store.redis
+    for shard_tag in keys.shards():  # one on a single Redis
+        index, offset = keys.members_index(shard_tag), 0
+        while page := redis.zrange(index, offset, offset + BATCH * 10 - 1):
+            offset += len(page)
+            yield from page
 
 
 def transaction_rows(services: Services, since: int, store_id: str | None) -> Iterator[list[str]]:

@@ -56,25 +56,37 @@ def figures(services: Services, since_seconds: int, store_id: str | None = None)
     today = datetime.fromtimestamp(now, UTC).astimezone(zone).date()
     start = datetime.fromtimestamp(now - since_seconds, UTC).astimezone(zone).date()
     days = [start + timedelta(days=n) for n in range((today - start).days + 1)]
+    shards = keys.shards()  # one on a single Redis: every figure is summed over them
     with redis.pipeline(transaction=False) as pipe:
-        for day in days:
-            key = (
-                keys.store_stats_day(store_id, day.isoformat())
+        for shard_tag in shards:
+            for day in days:
+                key = (
+                    keys.store_stats_day(store_id, day.isoformat(), shard_tag)
+                    if store_id
+                    else keys.stats_day(day.isoformat(), shard_tag)
+                )
+                pipe.hgetall(key)
+            pipe.zcard(keys.members_index(shard_tag))
+            pipe.zcount(keys.members_index(shard_tag), (now - since_seconds) * 1000, "+inf")
+            active = (
+                keys.store_active_index(store_id, shard_tag)
                 if store_id
-                else keys.stats_day(day.isoformat())
+                else keys.active_index(shard_tag)
             )
-            pipe.hgetall(key)
-        pipe.zcard(keys.members_index())
-        pipe.zcount(keys.members_index(), (now - since_seconds) * 1000, "+inf")
-        active = keys.store_active_index(store_id) if store_id else keys.active_index()
-        pipe.zcount(active, now - since_seconds, "+inf")
-        pipe.scard(keys.blocked_index())
+            pipe.zcount(active, now - since_seconds, "+inf")
+            pipe.scard(keys.blocked_index(shard_tag))
         pipe.zrangebyscore(keys.campaign_index(), now - since_seconds, "+inf", withscores=True)
         answers = pipe.execute()
     totals: Counter[str] = Counter()
-    for day_figures in answers[: len(days)]:
-        totals.update({name: int(value) for name, value in day_figures.items()})
-    members, new, active_count, blocked, sent = answers[len(days) :]
+    members = new = active_count = blocked = 0
+    step = len(days) + 4
+    for first in range(0, len(shards) * step, step):
+        for day_figures in answers[first : first + len(days)]:
+            totals.update({name: int(value) for name, value in day_figures.items()})
+        counts = answers[first + len(days) : first + step]
+        members, new = members + counts[0], new + counts[1]
+        active_count, blocked = active_count + counts[2], blocked + counts[3]
+    sent = answers[-1]
     notices = [_notice(services, campaign_id, int(at)) for campaign_id, at in sent]
     return Figures(start, today, store_id, members, new, active_count, blocked, totals, notices)
 

@@ -1,15 +1,79 @@
 """Every Redis key name the bot uses, built here and nowhere else.
 
-Keys of one member share the Redis Cluster hash tag ``{<member id>}`` so that each Lua script
-touches a single slot; keys of one store share ``{<store id>}``.
+Keys of one member share the hash tag ``{<member id>}`` so that each Lua script touches a
+single slot; keys of one store share ``{<store id>}``.
+
+On a Redis Cluster (``use_cluster``, from REDIS_CLUSTER=1) members are spread over
+``SHARDS`` shards: every key of a member starts with its shard's hash tag, and the global
+indexes and figures a member's step writes (the due, outbox and activity indexes, the day's
+figures) are kept once per shard, beside the member's keys, so that each step stays one script
+in one slot. Readers go over ``shards()``. On a single Redis there is one shard, ``""``, and
+the names are those of earlier versions. The stores' own keys (records, API keys, the store
+list) share the tag ``{stores}`` there, so adding a store stays one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zlib
 from typing import NamedTuple
 
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
+
 PREFIX = "loyalty"
+#: How many shards member data has on a Redis Cluster: each is one slot, so a cluster can
+#: spread members over up to this many primaries, and a reader of a global index reads this
+#: many keys.
+SHARDS = 256
+
+_tags: tuple[str, ...] = ()
+
+
+def _shard_tags(count: int) -> tuple[str, ...]:
+    """One short hash tag per shard, shard ``i``'s in the ``i``-th equal range of slots, so
+    that shards spread evenly over primaries that split the slots evenly."""
+    width = REDIS_CLUSTER_HASH_SLOTS // count
+    tags = []
+    for shard in range(count):
+        attempt = 0
+        while key_slot(f"s{shard}.{attempt}".encode()) // width != shard:
+            attempt += 1
+        tags.append(f"s{shard}.{attempt}")
+    return tuple(tags)
+
+
+def use_cluster(enabled: bool) -> None:
+    """Name keys for a Redis Cluster (sharded) or for a single Redis; set once per process,
+    from REDIS_CLUSTER, before any key is named."""
+    global _tags
+    _tags = _shard_tags(SHARDS) if enabled else ()
+
+
+def cluster() -> bool:
+    """Whether keys are named for a Redis Cluster."""
+    return bool(_tags)
+
+
+def shards() -> tuple[str, ...]:
+    """Every shard (its hash tag; ``""``, the only one, on a single Redis)."""
+    return _tags or ("",)
+
+
+def shard(member_id: str) -> str:
+    """The shard of a member's keys and of the index entries their steps write."""
+    if not _tags:
+        return ""
+    return _tags[zlib.crc32(member_id.encode()) % len(_tags)]
+
+
+def _in(shard_tag: str, name: str) -> str:
+    """A global key's name in one shard (the name itself on a single Redis)."""
+    return f"{PREFIX}:{{{shard_tag}}}:{name}" if shard_tag else f"{PREFIX}:{name}"
+
+
+def _stores(name: str) -> str:
+    """A key of the stores' own records: tagged ``{stores}`` on a Redis Cluster."""
+    return f"{PREFIX}:{{stores}}:{name}" if _tags else f"{PREFIX}:{name}"
 
 
 def member_id_for(line_user_id: str) -> str:
@@ -20,12 +84,12 @@ def member_id_for(line_user_id: str) -> str:
 def member(member_id: str) -> str:
     """Hash: the member's profile, card number and balance; ``h0``: how many of the oldest
     history entries the sweep has archived and dropped (entry ids are ``h0`` + list position)."""
-    return f"{PREFIX}:m:{{{member_id}}}"
+    return _in(shard(member_id), f"m:{{{member_id}}}")
 
 
 def replication_mark(member_id: str) -> str:
     """String, short-lived: written just before a ``WAIT`` after the member's ledger write."""
-    return f"{PREFIX}:m:{{{member_id}}}:w"
+    return f"{member(member_id)}:w"
 
 
 class LedgerKeys(NamedTuple):
@@ -62,7 +126,7 @@ def purchase_op(store_id: str, transaction_id: str) -> str:
 def operation_record(member_id: str, op_key: str) -> str:
     """String with a TTL (bot/store/ledger.py RECORD_TTL): the JSON outcome of a purchase or
     refund (``purchase_op``, ``refund_op``), for replays and refunds; under the member's tag."""
-    return f"{PREFIX}:m:{{{member_id}}}:op:{op_key}"
+    return f"{member(member_id)}:op:{op_key}"
 
 
 def refund_op(store_id: str, transaction_id: str) -> str:
@@ -87,17 +151,17 @@ def outbox_dead() -> str:
     return f"{PREFIX}:outbox:dead"
 
 
-def outbox_index() -> str:
+def outbox_index(shard_tag: str = "") -> str:
     """Sorted set: ``<member id>|<retry key>`` of pushes that may be in an outbox, scored by
     when (unix s). Written before the ledger step, so a crash can never leave a push out of it;
     the relay drops an entry once it moved the push, or found none long enough after."""
-    return f"{PREFIX}:outbox"
+    return _in(shard_tag, "outbox")
 
 
-def due_index() -> str:
+def due_index(shard_tag: str = "") -> str:
     """Sorted set: ``<member id>|<time>`` entries scored by when a lot of that member expires.
     The daily sweep reads only what is due; spent lots leave entries that the sweep drops."""
-    return f"{PREFIX}:due"
+    return _in(shard_tag, "due")
 
 
 def card_number(number: str) -> str:
@@ -113,22 +177,22 @@ def card_handle(handle: str) -> str:
 def code_use(member_id: str, step: int, counter: int) -> str:
     """String with a TTL: ``<store id> <transaction id> <body fingerprint>`` that first used
     one rotating code."""
-    return f"{PREFIX}:m:{{{member_id}}}:code:{step}:{counter}"
+    return f"{member(member_id)}:code:{step}:{counter}"
 
 
 def store(store_id: str) -> str:
     """Hash: a store's name and API key hash."""
-    return f"{PREFIX}:store:{{{store_id}}}"
+    return _stores(f"store:{store_id}") if _tags else f"{PREFIX}:store:{{{store_id}}}"
 
 
 def store_index() -> str:
     """Set: every store id (``store list``), so listing stores never scans the keyspace."""
-    return f"{PREFIX}:stores"
+    return _stores("stores")
 
 
 def store_index_complete() -> str:
     """String: set once the stores registered before ``store_index`` existed were added to it."""
-    return f"{PREFIX}:stores:complete"
+    return _stores("stores:complete")
 
 
 def store_pattern() -> str:
@@ -144,7 +208,7 @@ def store_transaction(store_id: str, transaction_id: str) -> str:
 
 def api_key(key_hash: str) -> str:
     """String: the store id an API key (by its SHA-256) belongs to."""
-    return f"{PREFIX}:apikey:{key_hash}"
+    return _stores(f"apikey:{key_hash}")
 
 
 def webhook_event(event_id: str) -> str:
@@ -207,7 +271,7 @@ def member_reminders(member_id: str) -> str:
 
 def member_reminder(member_id: str, identity: str) -> str:
     """String with a TTL: a reminder (``<offset>:<last day>``) was queued for this member."""
-    return f"{PREFIX}:m:{{{member_id}}}:remind:{identity}"
+    return f"{member(member_id)}:remind:{identity}"
 
 
 def reminder_watermark(offset: str) -> str:
@@ -232,12 +296,20 @@ def line_quota() -> str:
 
 def api_rate(key_hash: str, minute: int) -> str:
     """Counter with a TTL: POS requests made with one API key (by its hash) in a clock minute."""
-    return f"{PREFIX}:apikey:{key_hash}:rate:{minute}"
+    return _key_counter(key_hash, f"rate:{minute}")
 
 
 def card_failures(key_hash: str, minute: int) -> str:
     """Counter with a TTL: unknown, forged or stale card codes one API key sent in a minute."""
-    return f"{PREFIX}:apikey:{key_hash}:cardfail:{minute}"
+    return _key_counter(key_hash, f"cardfail:{minute}")
+
+
+def _key_counter(key_hash: str, name: str) -> str:
+    """A counter of one API key: tagged by the key on a Redis Cluster, where its counters are
+    counted in one transaction."""
+    if _tags:
+        return f"{PREFIX}:apikey:{{{key_hash}}}:{name}"
+    return f"{PREFIX}:apikey:{key_hash}:{name}"
 
 
 def card_image(digest: str) -> str:
@@ -253,10 +325,10 @@ def tickets(member_id: str) -> str:
     return f"{member(member_id)}:tickets"
 
 
-def ticket_due_index() -> str:
+def ticket_due_index(shard_tag: str = "") -> str:
     """Sorted set: ``<member id>|<ticket number>`` of unused tickets, scored by when each stops
     being usable (unix s); the sweep reminds and expires from it."""
-    return f"{PREFIX}:ticketdue"
+    return _in(shard_tag, "ticketdue")
 
 
 def reward_issued(reward_key: str) -> str:
@@ -301,46 +373,52 @@ def visit_op(store_id: str, day: str) -> str:
     return f"v:{store_id}:{day}"
 
 
-def members_index() -> str:
+def members_index(shard_tag: str = "") -> str:
     """Sorted set: every member id, scored by when they joined (unix ms)."""
-    return f"{PREFIX}:idx:members"
+    return _in(shard_tag, "idx:members")
 
 
-def active_index() -> str:
+def active_index(shard_tag: str = "") -> str:
     """Sorted set: member id -> their last purchase or check-in (unix s), at any store."""
-    return f"{PREFIX}:idx:active"
+    return _in(shard_tag, "idx:active")
 
 
-def store_active_index(store_id: str) -> str:
+def store_active_index(store_id: str, shard_tag: str = "") -> str:
     """Sorted set: member id -> their last purchase or check-in at one store (unix s)."""
+    if shard_tag:
+        return _in(shard_tag, f"idx:store:{store_id}:active")
     return f"{PREFIX}:idx:store:{{{store_id}}}:active"
 
 
 def campaign(campaign_id: str) -> str:
     """Hash: a notice send's state: what it sends to whom (fingerprint), how many members,
     which batches LINE accepted (``b:<n>``), when it started."""
+    if _tags:  # with its member list in one transaction
+        return f"{PREFIX}:campaign:{{{campaign_id}}}"
     return f"{PREFIX}:campaign:{campaign_id}"
 
 
 def campaign_members(campaign_id: str) -> str:
     """List: the member ids a notice send resolved its segment to, frozen at its first run."""
-    return f"{PREFIX}:campaign:{campaign_id}:members"
+    return f"{campaign(campaign_id)}:members"
 
 
-def stats_day(day: str) -> str:
+def stats_day(day: str, shard_tag: str = "") -> str:
     """Hash with a TTL: the day's figures (local day YYYY-MM-DD): purchases, amount, points
     earned, used, expired, refunds, tickets, check-ins (bot/store/stats.py)."""
-    return f"{PREFIX}:stats:{day}"
+    return _in(shard_tag, f"stats:{day}")
 
 
-def store_stats_day(store_id: str, day: str) -> str:
+def store_stats_day(store_id: str, day: str, shard_tag: str = "") -> str:
     """Hash with a TTL: one store's figures of a local day."""
+    if shard_tag:
+        return _in(shard_tag, f"stats:{store_id}:{day}")
     return f"{PREFIX}:stats:{{{store_id}}}:{day}"
 
 
-def blocked_index() -> str:
+def blocked_index(shard_tag: str = "") -> str:
     """Set: the ids of members who blocked the account (unfollowed)."""
-    return f"{PREFIX}:idx:blocked"
+    return _in(shard_tag, "idx:blocked")
 
 
 def campaign_index() -> str:
@@ -348,9 +426,9 @@ def campaign_index() -> str:
     return f"{PREFIX}:campaigns"
 
 
-def language_index(language: str) -> str:
+def language_index(language: str, shard_tag: str = "") -> str:
     """Set: the ids of members whose LINE profile language is ``language`` (ja or en)."""
-    return f"{PREFIX}:idx:lang:{language}"
+    return _in(shard_tag, f"idx:lang:{language}")
 
 
 def member_index_complete() -> str:

@@ -1,9 +1,10 @@
 """The points ledger in Redis: lots, FIFO by expiry, append-only history, idempotent steps.
 
 Each operation is one Lua script on one member's keys, guarded by its idempotency key inside
-the script; refunds, adjustments and maintenance touch only that member's slot, while a
-purchase also binds the store's transaction id and writes the global indexes in the same step
-(a single Redis, not a Cluster). Times are unix seconds passed in by the caller.
+the script, and writes the indexes and figures of the member's shard in the same step
+(bot/store/keys.py). On a single Redis a purchase binds the store's transaction id in that
+step too; on a Redis Cluster the binding is in the store's slot, claimed just before the step
+(``_bind``). Times are unix seconds passed in by the caller.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ HISTORY_PAGE = 10
 #: till needs the sale's record. A sale's transaction binding is kept a day longer, so a retry
 #: between the two is refused (409), never granted again.
 RECORD_TTL = int(RECORD_WINDOW.total_seconds())
+#: How much longer a transaction binding is kept than the sale's record (s).
+BINDING_MARGIN = 86400
 #: Outcomes that stand for a write (now or earlier): with REDIS_WAIT_REPLICAS, only once the
 #: replicas have it.
 _WRITTEN = frozenset({Outcome.APPLIED, Outcome.REPLAYED})
@@ -73,6 +76,8 @@ class Ledger:
         self._adjust = script(client, "adjust")
         self._maintain = script(client, "maintain")
         self._trim = script(client, "history_trim")
+        self._release = script(client, "release")
+        self._claim = script(client, "claim")
         self.record_ttl = RECORD_TTL
         self._last_expiry = (-1, 0)
         self._last_day = (-1, "")
@@ -95,13 +100,14 @@ class Ledger:
         self._last_day = (now // 60, local.date().isoformat())
         return self._last_day[1]
 
-    def stats_key(self, now: int) -> str:
-        """The figures hash of ``now``'s local day: every ledger script's last key."""
-        return keys.stats_day(self.local_day(now))
+    def stats_key(self, now: int, member_id: str) -> str:
+        """The figures hash of ``now``'s local day (in the member's shard): every ledger
+        script's last key."""
+        return keys.stats_day(self.local_day(now), keys.shard(member_id))
 
     def keys_for(self, member_id: str, now: int) -> list[str]:
         """The ledger keys and the day's figures: what refund, adjust and maintain take."""
-        return [*keys.member_ledger(member_id), self.stats_key(now)]
+        return [*keys.member_ledger(member_id), self.stats_key(now, member_id)]
 
     def replicated(self, member_id: str) -> None:
         """Wait until ``wait`` replicas have every write so far; raise NotReplicated if not.
@@ -113,7 +119,11 @@ class Ledger:
         if self.wait is None:
             return
         replicas, ms = self.wait
-        with self.redis.pipeline(transaction=False) as pipe:
+        client = self.redis
+        if keys.cluster():
+            # The primary of the member's slot, on one connection of its own pool.
+            client = client.get_node_from_key(keys.member(member_id)).redis_connection
+        with client.pipeline(transaction=False) as pipe:
             pipe.set(keys.replication_mark(member_id), 1, px=max(ms * 2, 1000))
             pipe.wait(replicas, ms)
             _, confirmed = pipe.execute()
@@ -143,7 +153,8 @@ class Ledger:
         # Before the script: a crash after it can then never leave a lot out of the index.
         if not times:
             return
-        self.redis.zadd(keys.due_index(), self.due_entries(member_id, *times), nx=True)
+        index = keys.due_index(keys.shard(member_id))
+        self.redis.zadd(index, self.due_entries(member_id, *times), nx=True)
 
     def purchase(
         self,
@@ -172,25 +183,41 @@ class Ledger:
         sale happened, which the history shows."""
         expires = self.lot_expiry(now)
         ledger_keys = keys.member_ledger(member_id)
+        shard = keys.shard(member_id)
+        binding_key = keys.store_transaction(store_id, transaction_id)
+        binding = f"{member_id} {fingerprint}"
+        bound_outside = ""
+        if keys.cluster():
+            # The binding is in the store's slot, the step in the member's: claim it first.
+            bound_outside = self._bind(binding_key, binding)
+            if bound_outside == "conflict":
+                return _conflict()
+            binding_key = keys.operation_record(member_id, "-")  # in the slot; not read
+            if counter is not None:
+                with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.incr(counter[0])
+                    pipe.expire(counter[0], counter[1])
+                    pipe.execute()
+                counter = None
         earned = earned_by_tier(self.program.earn, self.program.ranks, amount, points_used)
         use_key = (
             keys.code_use(member_id, *code.step_counter) if code else keys.code_use(member_id, 0, 0)
         )
-        counter_key, counter_ttl = counter or (keys.api_rate("-", 0), 0)
+        counter_key, counter_ttl = counter or (keys.member(member_id) + ":-", 0)
         result = self._purchase(
             keys=[
                 *ledger_keys,
                 use_key,
                 keys.outbox(member_id),
-                keys.store_transaction(store_id, transaction_id),
-                keys.due_index(),
-                keys.outbox_index(),
+                binding_key,
+                keys.due_index(shard),
+                keys.outbox_index(shard),
                 counter_key,
-                keys.active_index(),
-                keys.store_active_index(store_id),
-                keys.store_stats_day(store_id, self.local_day(now)),
+                keys.active_index(shard),
+                keys.store_active_index(store_id, shard),
+                keys.store_stats_day(store_id, self.local_day(now), shard),
                 keys.operation_record(member_id, op_key),
-                self.stats_key(now),  # the day's figures: always the last key
+                self.stats_key(now, member_id),  # the day's figures: always the last key
             ],
             args=self.script_args(
                 now,
@@ -207,18 +234,23 @@ class Ledger:
                 receipt.retry_key if receipt else "",
                 open_job_json(receipt) if receipt else "",
                 int(replay_only),
-                f"{member_id} {fingerprint}",
+                binding,
                 counter_ttl,
                 next(iter(self.due_entries(member_id, expires))),
                 index_entry(member_id, receipt.retry_key) if receipt else "",
                 member_id,
                 "" if occurred_at is None else occurred_at,
                 self.record_ttl,
+                bound_outside,
             ),
         )
         status, balance, points, used, spend, number, active, written = result
         if _str(status) in _WRITTEN:
             self.replicated(member_id)
+        elif bound_outside == "new":
+            self._unbind(
+                keys.store_transaction(store_id, transaction_id), binding, member_id, op_key
+            )
         return PurchaseOutcome(
             status=Outcome(_str(status)),
             balance=int(balance),
@@ -229,6 +261,26 @@ class Ledger:
             active=bool(int(active)),
             receipt_written=bool(int(written)),
         )
+
+    def _bind(self, key: str, binding: str) -> str:
+        """On a Redis Cluster: claim a store's transaction id for ``binding`` before the step.
+        ``conflict`` if it is bound to another; ``new`` if this call bound it; else the
+        seconds the earlier binding has left (the step tells a binding whose record expired,
+        'forgotten', from one whose step never applied)."""
+        held = self._claim(keys=[key], args=[binding, self.record_ttl + BINDING_MARGIN])
+        if not held:
+            return "new"
+        if _str(held[0]) != binding:
+            return "conflict"
+        return str(max(int(held[1]), -1))
+
+    def _unbind(self, key: str, binding: str, member_id: str, op_key: str) -> None:
+        """Release a binding ``_bind`` made for a step that did not apply: nothing stays bound
+        unless a purchase is applied, as on a single Redis. Bound again if a concurrent retry
+        of the same body applied the purchase meanwhile."""
+        self._release(keys=[key], args=[binding])
+        if self.redis.exists(keys.operation_record(member_id, op_key)):
+            self.redis.set(key, binding, nx=True, ex=self.record_ttl + BINDING_MARGIN)
 
     def refund(
         self,
@@ -246,12 +298,12 @@ class Ledger:
         result = self._refund(
             keys=[
                 *keys.member_ledger(member_id),
-                keys.store_stats_day(store_id, self.local_day(now)),
+                keys.store_stats_day(store_id, self.local_day(now), keys.shard(member_id)),
                 keys.outbox(member_id),
-                keys.outbox_index(),
+                keys.outbox_index(keys.shard(member_id)),
                 keys.operation_record(member_id, purchase_key),
                 keys.operation_record(member_id, op_key),
-                self.stats_key(now),  # the day's figures: always the last key
+                self.stats_key(now, member_id),  # the day's figures: always the last key
             ],
             args=self.script_args(
                 now,
@@ -291,8 +343,8 @@ class Ledger:
             keys=[
                 *keys.member_ledger(member_id),
                 keys.outbox(member_id),
-                keys.outbox_index(),
-                self.stats_key(now),  # the day's figures: always the last key
+                keys.outbox_index(keys.shard(member_id)),
+                self.stats_key(now, member_id),  # the day's figures: always the last key
             ],
             args=self.script_args(
                 now, op_key, fingerprint, amount, expires, reason, *_notice_args(member_id, notice)
@@ -412,31 +464,48 @@ class Ledger:
         self._mark_due(member_id, at)
 
     def due_between(
-        self, after: int, upto: int, limit: int, offset: int = 0
+        self, after: int, upto: int, limit: int, offset: int = 0, shard_tag: str = ""
     ) -> list[tuple[str, int]]:
-        """(member id, expiry) of due-index entries scored in ``(after, upto]``, in score order."""
+        """(member id, expiry) of one shard's due-index entries scored in ``(after, upto]``,
+        in score order."""
         found = []
         for entry in self.redis.zrangebyscore(
-            keys.due_index(), f"({after}", upto, start=offset, num=limit
+            keys.due_index(shard_tag), f"({after}", upto, start=offset, num=limit
         ):
             member_id, _, at = _str(entry).partition("|")
             found.append((member_id, int(at)))
         return found
 
-    def due_members(self, now: int, limit: int = 1000, offset: int = 0) -> dict[str, list[str]]:
-        """Members with maintenance due by ``now`` and their index entries (``limit`` entries
-        from ``offset``)."""
+    def due_members(
+        self, now: int, limit: int = 1000, offset: int = 0, shard_tag: str = ""
+    ) -> dict[str, list[str]]:
+        """Members of one shard with maintenance due by ``now`` and their index entries
+        (``limit`` entries from ``offset``)."""
         due: dict[str, list[str]] = {}
-        index = keys.due_index()
+        index = keys.due_index(shard_tag)
         for entry in self.redis.zrangebyscore(index, "-inf", now, start=offset, num=limit):
             text = _str(entry)
             due.setdefault(text.split("|", 1)[0], []).append(text)
         return due
 
-    def clear_due(self, entries: list[str]) -> None:
-        """Remove processed index entries."""
+    def clear_due(self, entries: list[str], shard_tag: str = "") -> None:
+        """Remove processed index entries of one shard."""
         if entries:
-            self.redis.zrem(keys.due_index(), *entries)
+            self.redis.zrem(keys.due_index(shard_tag), *entries)
+
+
+def _conflict() -> PurchaseOutcome:
+    """The outcome of a purchase whose transaction id is bound to another member or body."""
+    return PurchaseOutcome(
+        status=Outcome.CONFLICT,
+        balance=0,
+        points_earned=0,
+        points_used=0,
+        spend=0,
+        member_number="",
+        active=False,
+        receipt_written=False,
+    )
 
 
 def _notice_args(member_id: str, notice: PushIntent | None) -> tuple[str, str, str]:

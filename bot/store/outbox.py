@@ -55,6 +55,8 @@ class Page:
     bad: list[tuple[str, str, str]] = field(default_factory=list)
     #: Index entries to forget once the pushes are queued.
     done: list[str] = field(default_factory=list)
+    #: The shard whose index the entries are in.
+    shard: str = ""
 
 
 class Outbox:
@@ -66,14 +68,16 @@ class Outbox:
     def put(self, member_id: str, push: PushIntent, now: int) -> None:
         """Put a push in the member's outbox (the index first, so a crash between the two
         never leaves a push the relay cannot find); the same retry key again changes nothing."""
-        self.redis.zadd(keys.outbox_index(), {index_entry(member_id, push.retry_key): now})
+        index = keys.outbox_index(keys.shard(member_id))
+        self.redis.zadd(index, {index_entry(member_id, push.retry_key): now})
         self.redis.hsetnx(keys.outbox(member_id), push.retry_key, job_json(push))
 
     def put_once(self, member_id: str, push: PushIntent, marker: str, now: int) -> bool:
         """``put`` unless ``marker`` is already in the member's operations hash (a push that
         no retry key can dedupe: LINE forgets them in 24 h); the marker and the push go in
         together. True when the push was put."""
-        self.redis.zadd(keys.outbox_index(), {index_entry(member_id, push.retry_key): now})
+        index = keys.outbox_index(keys.shard(member_id))
+        self.redis.zadd(index, {index_entry(member_id, push.retry_key): now})
         ledger = keys.member_ledger(member_id)
         put = script(self.redis, "put_once")(
             keys=[ledger.ops, keys.outbox(member_id)],
@@ -81,11 +85,30 @@ class Outbox:
         )
         return bool(put)
 
-    def waiting(self, start: int, count: int, now: int) -> Page:
-        """Index entries ``start`` to ``start + count`` in time order, read with their pushes."""
-        entries = self.redis.zrange(keys.outbox_index(), start, start + count - 1,
+    def waiting_count(self) -> int:
+        """How many pushes wait in outboxes (index entries over every shard)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for shard_tag in keys.shards():
+                pipe.zcard(keys.outbox_index(shard_tag))
+            return sum(pipe.execute())
+
+    def busy_shards(self) -> list[str]:
+        """The shards whose outbox index has entries (one pipelined read on a cluster)."""
+        every = keys.shards()
+        if len(every) == 1:
+            return list(every)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for shard_tag in every:
+                pipe.zcard(keys.outbox_index(shard_tag))
+            counts = pipe.execute()
+        return [shard_tag for shard_tag, n in zip(every, counts, strict=True) if n]
+
+    def waiting(self, start: int, count: int, now: int, shard_tag: str = "") -> Page:
+        """One shard's index entries ``start`` to ``start + count`` in time order, read with
+        their pushes."""
+        entries = self.redis.zrange(keys.outbox_index(shard_tag), start, start + count - 1,
                                     withscores=True)  # fmt: skip
-        page = Page(seen=len(entries))
+        page = Page(seen=len(entries), shard=shard_tag)
         parsed = []
         for entry, score in entries:
             member_id, sep, retry_key = entry.partition("|")
@@ -126,5 +149,5 @@ class Outbox:
             for member_id, retry_key, raw in page.bad:
                 pipe.hset(keys.outbox_dead(), index_entry(member_id, retry_key), raw)
                 pipe.hdel(keys.outbox(member_id), retry_key)
-            pipe.zrem(keys.outbox_index(), *page.done)
+            pipe.zrem(keys.outbox_index(page.shard), *page.done)
             pipe.execute()

@@ -13,6 +13,7 @@ from bot.domain.card_codes import Credentials, new_handle, new_secret
 from bot.domain.cards import DEFAULT_PREFIX, new_member_number
 from bot.domain.records import Member, Store
 from bot.store import keys
+from bot.store.clients import connect, mget  # noqa: F401  (connect: for callers)
 from bot.store.rate_limit import KeyCheck, KeyUse, hash_key
 from bot.store.scripts import script
 
@@ -43,13 +44,6 @@ class UnsafeRedisError(StoreError):
 
 class DuplicateStoreError(StoreError):
     """A store with this id already exists."""
-
-
-def connect(url: str, timeout: float = 5.0) -> redis.Redis:
-    """A client for ``url`` that returns ``str`` values; ``timeout`` in seconds per call."""
-    return redis.Redis.from_url(
-        url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout
-    )
 
 
 def check_eviction_policy(client: redis.Redis) -> None:
@@ -102,12 +96,13 @@ class LoyaltyStore:
         existing = self.redis.hget(keys.member(member_id), "number")
         number = existing or self._claim_number(member_id, prefix)
         handle = "" if existing else self._claim_handle(member_id)
+        shard = keys.shard(member_id)
         created, kept = self._register(
             keys=[
                 keys.member(member_id),
-                keys.members_index(),
-                keys.language_index(language),
-                *(keys.language_index(other) for other in LANGUAGES if other != language),
+                keys.members_index(shard),
+                keys.language_index(language, shard),
+                *(keys.language_index(other, shard) for other in LANGUAGES if other != language),
             ],
             args=[
                 line_user_id,
@@ -121,7 +116,7 @@ class LoyaltyStore:
             ],
         )
         if existing:
-            self.redis.srem(keys.blocked_index(), member_id)  # back from blocking, if so
+            self.redis.srem(keys.blocked_index(shard), member_id)  # back from blocking, if so
         if not existing and kept != number:
             # A concurrent registration won; release what this one claimed.
             self.redis.delete(keys.card_number(number), keys.card_handle(handle))
@@ -212,8 +207,8 @@ class LoyaltyStore:
         """Add the members registered before the member indexes to them (joined, language,
         blocked, and their last purchase within the rank window as their last activity): one
         SCAN of the keyspace, once ever; returns how many were added."""
-        if self.redis.exists(keys.member_index_complete()):
-            return 0
+        if keys.cluster() or self.redis.exists(keys.member_index_complete()):
+            return 0  # a cluster holds no members of versions before the indexes
         prefix = keys.member("")[:-1]  # "loyalty:m:{"
         added = 0
         batch: list[str] = []
@@ -271,19 +266,21 @@ class LoyaltyStore:
             if self.redis.get(index) == member_id:
                 self.redis.delete(index)
         # Out of the member indexes that segments are chosen from.
+        shard = keys.shard(member_id)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(keys.members_index(), member_id)
-            pipe.srem(keys.blocked_index(), member_id)
+            pipe.zrem(keys.members_index(shard), member_id)
+            pipe.srem(keys.blocked_index(shard), member_id)
             for language in LANGUAGES:
-                pipe.srem(keys.language_index(language), member_id)
-            pipe.zrem(keys.active_index(), member_id)
+                pipe.srem(keys.language_index(language, shard), member_id)
+            pipe.zrem(keys.active_index(shard), member_id)
             for store_id in self.store_ids():
-                pipe.zrem(keys.store_active_index(store_id), member_id)
+                pipe.zrem(keys.store_active_index(store_id, shard), member_id)
             pipe.execute()
         # Their unused tickets leave the ticket due index (the sweep would drop them anyway).
         numbers = self.redis.hkeys(keys.tickets(member_id))
         if numbers:
-            self.redis.zrem(keys.ticket_due_index(), *(f"{member_id}|{n}" for n in numbers))
+            entries = (f"{member_id}|{n}" for n in numbers)
+            self.redis.zrem(keys.ticket_due_index(shard), *entries)
         # Every key of the member by its name, no scan of the keyspace. Left to expire: a card
         # code's use record (minutes; a store, a transaction id and a body's digest), reminder
         # markers of an older version (one key each), and the records (90 days) of sales whose
@@ -323,7 +320,8 @@ class LoyaltyStore:
             return False
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, "status", "inactive")
-            pipe.sadd(keys.blocked_index(), keys.member_id_for(line_user_id))
+            member_id = keys.member_id_for(line_user_id)
+            pipe.sadd(keys.blocked_index(keys.shard(member_id)), member_id)
             pipe.execute()
         return True
 
@@ -363,8 +361,8 @@ class LoyaltyStore:
 
     def store_ids(self) -> list[str]:
         """Every registered store's id, sorted."""
-        if not self.redis.exists(keys.store_index_complete()):
-            self._index_older_stores()
+        if not keys.cluster() and not self.redis.exists(keys.store_index_complete()):
+            self._index_older_stores()  # a cluster holds no stores of earlier versions
         return sorted(self.redis.smembers(keys.store_index()))
 
     def _index_older_stores(self) -> None:
@@ -460,7 +458,7 @@ class LoyaltyStore:
         request's ``key`` check read (not yet counted)."""
         wanted = [keys.store_transaction(store_id, transaction_id), card_index]
         # One MGET: five reads cost one command's parsing (a cluster client splits it by slot).
-        replies = self.redis.mget(wanted + (key.read_keys() if key is not None else []))
+        replies = mget(self.redis, wanted + (key.read_keys() if key is not None else []))
         use = key.settle(replies[2:]) if key is not None else None
         return _binding(replies[0]), replies[1], use
 

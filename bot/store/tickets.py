@@ -21,6 +21,7 @@ from bot.domain.records import (
     TicketUseOutcome,
 )
 from bot.store import keys
+from bot.store.clients import mget
 from bot.store.ledger import Ledger
 from bot.store.outbox import index_entry, open_job_json
 from bot.store.scripts import script
@@ -39,6 +40,9 @@ class TicketBook:
         self._issue = script(self.redis, "issue_ticket")
         self._use = script(self.redis, "use_ticket")
         self._expire = script(self.redis, "expire_tickets")
+        self._reserve = script(self.redis, "reserve_stock")
+        self._release = script(self.redis, "release")
+        self._claim = script(self.redis, "claim")
 
     def issue(
         self,
@@ -57,16 +61,30 @@ class TicketBook:
     ) -> IssueOutcome:
         """Issue one ticket of ``reward`` once per ``op_key``, taking ``cost`` points and one of
         ``stock``; its code is ``handle`` + ticket number + ``secret``. ``push`` goes to the
-        member's outbox in the same step (the script adds the ticket number)."""
+        member's outbox in the same step (the script adds the ticket number).
+
+        On a Redis Cluster the stock counter is in another slot than the member: one of the
+        stock is reserved before the step and given back if the step does not issue, so stock
+        never goes below zero (a crash in between leaves one unit reserved, never one too many
+        issued)."""
+        shard = keys.shard(member_id)
+        stock_key = keys.reward_issued(reward)
+        reserved = False
+        if keys.cluster():
+            if stock is not None:
+                if not self._reserve(keys=[stock_key], args=[stock]):
+                    return self.replay(member_id, op_key) or IssueOutcome(Outcome.SOLD_OUT, 0)
+                reserved, stock = True, None
+            stock_key = keys.member(member_id) + ":-"  # in the slot; not read without a limit
         result = self._issue(
             keys=[
                 *keys.member_ledger(member_id),
                 keys.tickets(member_id),
-                keys.reward_issued(reward),
-                keys.ticket_due_index(),
+                stock_key,
+                keys.ticket_due_index(shard),
                 keys.outbox(member_id),
-                keys.outbox_index(),
-                self.ledger.stats_key(now),
+                keys.outbox_index(shard),
+                self.ledger.stats_key(now, member_id),
             ],
             args=self.ledger.script_args(
                 now,
@@ -94,6 +112,8 @@ class TicketBook:
             int(expires),
             bool(int(written)),
         )
+        if reserved and outcome.status is not Outcome.APPLIED:
+            self.redis.decr(keys.reward_issued(reward))
         if outcome.status in _WRITTEN:
             self.ledger.replicated(member_id)
         return outcome
@@ -149,14 +169,25 @@ class TicketBook:
     ) -> TicketUseOutcome:
         fingerprint, number, code, binding, mode = rest
         day_of = now if figures_at is None else figures_at
+        shard = keys.shard(member_id)
+        binding_key = keys.ticket_use(store_id, transaction_id)
+        bound_outside = ""
+        if keys.cluster() and mode == "use":
+            # The binding is in the store's slot: claimed before the step, as for a purchase.
+            held = self._claim(keys=[binding_key], args=[binding, 0])
+            if held and _str(held[0]) != binding:
+                return TicketUseOutcome(Outcome.CONFLICT, "", "", number, 0)
+            bound_outside = "kept" if held else "new"
+        if keys.cluster():
+            binding_key = keys.member(member_id) + ":-"  # in the slot; not read
         result = self._use(
             keys=[
                 *keys.member_ledger(member_id),
                 keys.tickets(member_id),
-                keys.ticket_use(store_id, transaction_id),
-                keys.ticket_due_index(),
-                keys.store_stats_day(store_id, self.ledger.local_day(day_of)),
-                self.ledger.stats_key(day_of),
+                binding_key,
+                keys.ticket_due_index(shard),
+                keys.store_stats_day(store_id, self.ledger.local_day(day_of), shard),
+                self.ledger.stats_key(day_of, member_id),
             ],
             args=self.ledger.script_args(
                 now,
@@ -169,9 +200,12 @@ class TicketBook:
                 binding,
                 member_id,
                 mode,
+                bound_outside,
             ),
         )
         status, reward, member_number, ticket_number, expires = result
+        if bound_outside == "new" and _str(status) not in _WRITTEN:
+            self._release(keys=[keys.ticket_use(store_id, transaction_id)], args=[binding])
         outcome = TicketUseOutcome(
             Outcome(_str(status)),
             _str(reward),
@@ -191,8 +225,8 @@ class TicketBook:
                 keys=[
                     *keys.member_ledger(member_id),
                     keys.tickets(member_id),
-                    keys.ticket_due_index(),
-                    self.ledger.stats_key(now),
+                    keys.ticket_due_index(keys.shard(member_id)),
+                    self.ledger.stats_key(now, member_id),
                 ],
                 args=self.ledger.script_args(now, member_id, *numbers),
             )
@@ -212,16 +246,18 @@ class TicketBook:
         """How many tickets of each reward (with limited stock) were exchanged so far."""
         if not rewards:
             return {}
-        counts = self.redis.mget([keys.reward_issued(key) for key in rewards])
+        counts = mget(self.redis, [keys.reward_issued(key) for key in rewards])
         return {key: int(count or 0) for key, count in zip(rewards, counts, strict=True)}
 
     def due_between(
-        self, after: int, upto: int, limit: int, offset: int = 0
+        self, after: int, upto: int, limit: int, offset: int = 0, shard_tag: str = ""
     ) -> list[tuple[str, str, int]]:
-        """(member id, ticket number, expiry) of due-index entries scored in ``(after, upto]``."""
+        """(member id, ticket number, expiry) of one shard's due-index entries scored in
+        ``(after, upto]``."""
         found = []
+        index = keys.ticket_due_index(shard_tag)
         for entry, score in self.redis.zrangebyscore(
-            keys.ticket_due_index(), f"({after}", upto, start=offset, num=limit, withscores=True
+            index, f"({after}", upto, start=offset, num=limit, withscores=True
         ):
             member_id, _, number = _str(entry).partition("|")
             found.append((member_id, number, int(score)))

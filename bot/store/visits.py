@@ -36,16 +36,17 @@ class Visits:
         expires = self.ledger.lot_expiry(now)
         if points > 0:
             # Before the script: a crash after it can never leave the lot out of the index.
-            self.redis.zadd(keys.due_index(), self.ledger.due_entries(member_id, expires), nx=True)
+            self.ledger.mark_due(member_id, expires)
+        shard = keys.shard(member_id)
         status, balance, granted, total, month_count = self._check_in(
             keys=[
                 *keys.member_ledger(member_id),
                 keys.member_visits(member_id),
-                keys.due_index(),
-                keys.active_index(),
-                keys.store_active_index(store_id),
-                keys.store_stats_day(store_id, day),
-                self.ledger.stats_key(now),
+                keys.due_index(shard),
+                keys.active_index(shard),
+                keys.store_active_index(store_id, shard),
+                keys.store_stats_day(store_id, day, shard),
+                self.ledger.stats_key(now, member_id),
             ],
             args=self.ledger.script_args(
                 now,

@@ -12,7 +12,6 @@ from rq import Queue, worker_registration
 
 from bot.jobs.queue import event_queue, queue
 from bot.services import services
-from bot.store import keys
 
 bp = Blueprint("health", __name__)
 
@@ -29,7 +28,7 @@ def healthz():
         svc.store.redis.ping()
         since = svc.quota.reached_since()
         queues = {"events": _queue_state(event_queue(svc)), "pushes": _queue_state(queue(svc))}
-        outbox = svc.store.redis.zcard(keys.outbox_index())
+        outbox = svc.outbox.waiting_count()
     except redis.RedisError:
         return jsonify(status="unavailable", redis="unreachable"), 503
     quota = {"line_quota": "ok"}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import redis
 from flask import Blueprint, Response, g, jsonify, request
+from redis.exceptions import ClusterDownError, RedisClusterException, TryAgainError
 
 from bot.domain.errors import (
     ExpiredCardCodeError,
@@ -134,7 +135,10 @@ def _too_many(detail: str, title: str = "Too many requests") -> Response:
 
 @bp.errorhandler(redis.ConnectionError)
 @bp.errorhandler(redis.TimeoutError)
-def _redis_down(exc: redis.RedisError) -> Response:
+@bp.errorhandler(ClusterDownError)
+@bp.errorhandler(TryAgainError)
+@bp.errorhandler(RedisClusterException)
+def _redis_down(exc: Exception) -> Response:
     # Fail closed on money: never guess a balance or a grant.
     log.error("POS request failed: Redis unavailable (%s)", type(exc).__name__)
     return problem(503, "Service unavailable", "Points are temporarily unavailable; retry.")

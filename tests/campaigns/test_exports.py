@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 from tests.campaigns.test_notices import T0
 from tests.support.events import user_id
 
@@ -92,6 +94,7 @@ def test_a_refund_today_of_an_old_sale_is_in_todays_export(app, client, services
     assert '"refunds": 1' in figures_s001.output
 
 
+@pytest.mark.single_redis
 def test_members_from_before_the_indexes_are_found_once(app, services, redis_client):
     from bot.operations import campaigns
     from bot.operations.campaigns import Segment

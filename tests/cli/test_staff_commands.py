@@ -14,6 +14,7 @@ from bot.services import Services
 from bot.store.staff import StaffRegistry
 from richmenu.line_ops import RichMenuApi
 from sandbox.fake_line import FakeLine
+from tests.support.keyspace import every_key
 
 USER = "U" + "a" * 32
 OTHER = "U" + "b" * 32
@@ -172,11 +173,11 @@ def test_registry_keeps_no_raw_user_id_in_key_names(redis_client) -> None:
     assert registry.add(USER, "S002") is False  # moved, not duplicated
     assert registry.is_staff(USER) == "S002"
     assert [m.line_user_id for m in registry.list()] == [USER]
-    assert all(USER not in key for key in redis_client.keys("*"))
+    assert all(USER not in key for key in every_key(redis_client, "*"))
     assert registry.remove(USER) is True
     assert registry.remove(USER) is False
     assert registry.list() == []
-    assert redis_client.keys("*") == []
+    assert every_key(redis_client, "*") == []
 
 
 @pytest.mark.usefixtures("stores")

@@ -6,6 +6,7 @@ import pytest
 
 from bot.store import keys
 from bot.store.rate_limit import hash_key
+from tests.support.keyspace import every_key
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def test_store_add_prints_a_working_key_once(runner, services, redis_client):
     assert services.store.store_for_api_key(key).name == "渋谷店"
     # Only the hash is stored: the key itself appears nowhere in Redis.
     values = []
-    for name in redis_client.keys("*"):
+    for name in every_key(redis_client):
         kind = redis_client.type(name)
         if kind == "string":
             values.append(redis_client.get(name))
@@ -99,6 +100,7 @@ def test_store_ids_are_case_insensitive_and_kept_in_upper_case(runner, services)
     assert services.store.store_ids() == ["S002"]
 
 
+@pytest.mark.single_redis
 def test_a_store_written_in_another_case_before_is_found_in_any_case(
     runner, services, redis_client
 ):
@@ -131,7 +133,7 @@ def test_rename_of_an_unknown_store_writes_nothing(runner, redis_client):
     result = runner.invoke(args=["store", "rename", "S404", "--name", "x"])
     assert result.exit_code != 0
     assert "no store S404" in result.output
-    assert [k for k in redis_client.keys("*") if "S404" in k] == []
+    assert [k for k in every_key(redis_client, "*") if "S404" in k] == []
 
 
 def test_list_shows_each_store_without_key_material(runner, services):
@@ -155,6 +157,7 @@ def test_list_shows_each_store_without_key_material(runner, services):
         assert hash_key(key) not in result.output
 
 
+@pytest.mark.single_redis
 def test_list_finds_stores_registered_before_the_store_index(runner, services, redis_client):
     # Written as an earlier version did: the hash and the key, no index entry.
     redis_client.hset(keys.store("S009"), mapping={"name": "Old store", "key_hash": "h"})

@@ -17,6 +17,7 @@ from bot.store import keys
 from bot.store.staff import StaffRegistry
 from tests.cli.test_staff_commands import _deploy_staff_menu
 from tests.support import events
+from tests.support.keyspace import every_key
 
 CODE = re.compile(r"STAFF-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}")
 
@@ -46,9 +47,9 @@ def test_the_invite_command_prints_a_code_once_and_keeps_only_its_hash(runner, s
     assert "Staff invite for store S001 (Shibuya)" in result.output
     assert "Valid until" in result.output
     assert "JST" in result.output
-    assert not any(code in key for key in services.store.redis.keys("*"))
+    assert not any(code in key for key in every_key(services.store.redis, "*"))
     assert not any(code in (services.store.redis.get(k) or "") for k in
-                   services.store.redis.keys(keys.staff_invite("*")))  # fmt: skip
+                   every_key(services.store.redis, keys.staff_invite("*")))  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -91,12 +92,14 @@ def test_a_code_works_once(invite, say, services):
 
 def test_a_code_expires(invite, say, services):
     code = invite("--valid", "10m")
-    services.store.redis.delete(*services.store.redis.keys(keys.staff_invite("*")))  # as at 10m
+    services.store.redis.delete(
+        *every_key(services.store.redis, keys.staff_invite("*"))
+    )  # as at 10m
     user = events.user_id()
     assert "この招待コードは使えません" in say(events.text(user, code))[0]["text"]
     assert services.staff.is_staff(user) is None
     fresh = invite("--valid", "10m")
-    [key] = services.store.redis.keys(keys.staff_invite("*"))
+    [key] = every_key(services.store.redis, keys.staff_invite("*"))
     assert 0 < services.store.redis.ttl(key) <= 600
     assert fresh != code
 

@@ -16,7 +16,13 @@ import pytest
 
 from bot.jobs import clock as clock_process
 from bot.jobs.clock import due_day, tick
-from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, PUBLIC_BASE_URL, env_for_doubles
+from tests.conftest import (
+    ACCESS_TOKEN,
+    CHANNEL_SECRET,
+    PUBLIC_BASE_URL,
+    data_env,
+    env_for_doubles,
+)
 from tests.jobs.conftest import DAY, LIFETIME_DAYS, PROGRAM, T0, TOKYO, grant
 from tests.support.waiting import wait_for
 
@@ -110,7 +116,7 @@ def test_clock_process_starts_ticks_and_stops_on_sigterm(redis_server, fake_line
 
 
 def test_two_clock_processes_started_at_once_sweep_once_and_keep_the_queues_once(
-    services, redis_server, fake_line, new_member, tmp_path
+    services, redis_server, redis_cluster, fake_line, new_member, tmp_path
 ):
     # Due from midnight: whenever the test runs, today's sweep is due as the clocks start.
     program = tmp_path / "always-due.toml"
@@ -119,9 +125,11 @@ def test_two_clock_processes_started_at_once_sweep_once_and_keep_the_queues_once
     member = new_member()
     grant(services, member, 5, at=now - LIFETIME_DAYS * DAY - 60)  # expired a minute ago
     today = datetime.fromtimestamp(now, TOKYO).date()
+    data = data_env(redis_server, redis_cluster)  # the cluster, on a cluster run
     doubles = env_for_doubles(
-        redis_server.url, fake_line.url, LOYALTY_PROGRAM=str(program), LOG_LEVEL="DEBUG"
-    )
+        data.pop("REDIS_URL"), fake_line.url, LOYALTY_PROGRAM=str(program), LOG_LEVEL="DEBUG",
+        **data,
+    )  # fmt: skip
     env = {**os.environ, **doubles}
     logs = [tmp_path / "clock-a.log", tmp_path / "clock-b.log"]
     clocks = []

@@ -140,6 +140,7 @@ def test_the_sweep_archives_only_entries_older_than_the_retention(
     assert services.ledger.history(member.member_id, before="3") == []
 
 
+@pytest.mark.single_redis
 def test_a_crash_between_archive_and_drop_archives_twice_and_exports_once(
     app, services, shop, clock, tmp_path, monkeypatch
 ):

@@ -162,7 +162,7 @@ def test_notice_survives_a_crash_before_the_index_is_cleared(
     member = new_member(points=30)
     clock(EXPIRED + 60)
 
-    def crash(self, entries):
+    def crash(self, entries, shard_tag=""):
         raise ConnectionError("died before clearing the due index")
 
     real = Ledger.clear_due

@@ -34,6 +34,7 @@ def _sale(client, key, body):
     return client.post(SALE, json=body, headers={"Authorization": f"Bearer {key}"})
 
 
+@pytest.mark.single_redis
 def test_a_new_sale_takes_three_round_trips_once_the_key_is_known(
     client, store_key, member, card_code, monkeypatch
 ):
@@ -79,12 +80,13 @@ def test_the_receipt_is_in_the_outbox_with_the_sale_and_the_relay_queues_it_once
     assert relay(services, now) == 0  # moved: not queued again
     assert queue(services).count == 1
     assert services.store.redis.hlen(keys.outbox(member.member_id)) == 0
-    assert services.store.redis.zcard(keys.outbox_index()) == 0
+    assert services.outbox.waiting_count() == 0
     run_jobs()
     [push] = fake_line.recorded("/v2/bot/message/push")
     assert push.headers["x-line-retry-key"] == retry_key
 
 
+@pytest.mark.single_redis
 def test_a_relay_that_died_after_queueing_queues_the_same_job_not_a_second(
     client, store_key, member, card_code, services, run_jobs, fake_line, monkeypatch
 ):
@@ -112,18 +114,19 @@ def test_a_sale_without_a_receipt_leaves_no_outbox_entry(
     run_jobs()
     body = {"transaction_id": "T1", "card_code": card_code(member), "amount": 1280}
     assert _sale(client, store_key, body).status_code == 201  # earns; no receipt to push
-    assert services.store.redis.zcard(keys.outbox_index()) == 0
+    assert services.outbox.waiting_count() == 0
     assert services.store.redis.hlen(keys.outbox(member.member_id)) == 0
 
 
 def test_index_entries_whose_push_is_gone_are_dropped_after_the_grace(services):
     # Left by a relay that queued the push and died before forgetting the entry.
     now = services.clock()
-    services.store.redis.zadd(keys.outbox_index(), {"m|k": now})
+    index = keys.outbox_index(keys.shard("m"))
+    services.store.redis.zadd(index, {"m|k": now})
     assert relay(services, now) == 0
-    assert services.store.redis.zcard(keys.outbox_index()) == 1
+    assert services.store.redis.zcard(index) == 1
     assert relay(services, now + OUTBOX_GRACE + 1) == 0
-    assert services.store.redis.zcard(keys.outbox_index()) == 0
+    assert services.outbox.waiting_count() == 0
 
 
 def test_a_refused_sale_writes_no_receipt(client, store_key, member, card_code, services):
@@ -216,10 +219,11 @@ def test_an_unreadable_outbox_entry_is_set_aside_and_holds_nothing_up(
     redis_client = services.store.redis
     now = services.clock()
     redis_client.hset(keys.outbox("deadbeef"), "rk-bad", '{"kind":"receipt","payload":{,}}')
-    redis_client.zadd(keys.outbox_index(), {"deadbeef|rk-bad": now - 5, "no-bar": now - 5})
+    index = keys.outbox_index(keys.shard("deadbeef"))
+    redis_client.zadd(index, {"deadbeef|rk-bad": now - 5, "no-bar": now - 5})
     body = {"transaction_id": "T1", "card_code": card_code(member), "amount": 1280}
     assert _sale(client, store_key, body).status_code == 201
     assert relay(services, now) == 1
     assert queue(services).count == 1
-    assert redis_client.zcard(keys.outbox_index()) == 0
+    assert redis_client.zcard(index) == 0
     assert redis_client.hkeys(keys.outbox_dead()) == ["deadbeef|rk-bad"]

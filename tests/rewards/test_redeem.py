@@ -196,6 +196,7 @@ def test_an_undo_after_midnight_takes_the_use_off_the_day_it_was_counted(
     clock(T0 + 14 * 3600 + 60)  # 00:01 the next day
     assert rewards.give_back(services, store, "M1", ticket.code)
     redis = services.store.redis
-    assert redis.hget(keys.stats_day("2027-03-01"), "tickets_used") == "0"
-    assert redis.hget(keys.stats_day("2027-03-02"), "tickets_used") is None
-    assert redis.hget(keys.store_stats_day("S001", "2027-03-01"), "tickets_used") == "0"
+    shard = keys.shard(member.member_id)
+    assert redis.hget(keys.stats_day("2027-03-01", shard), "tickets_used") == "0"
+    assert redis.hget(keys.stats_day("2027-03-02", shard), "tickets_used") is None
+    assert redis.hget(keys.store_stats_day("S001", "2027-03-01", shard), "tickets_used") == "0"

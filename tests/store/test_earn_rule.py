@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from bot.domain.points import earned_points
 from bot.domain.program import parse_program
 from bot.store.ledger import Ledger
-from bot.store.redis_store import LoyaltyStore, connect
+from bot.store.redis_store import LoyaltyStore
 from tests.support.events import user_id
 
 T0 = 1_800_000_000
@@ -52,11 +52,9 @@ def _program(spec: dict):
           "thresholds": [1000], "multipliers": [2, 1, 1]},
     purchases=[(1000, 0), (1000, 0)],
 )  # fmt: skip
-def test_the_script_grants_what_the_python_rule_computes(
-    redis_server, redis_client, spec, purchases
-):
+def test_the_script_grants_what_the_python_rule_computes(connect_data, spec, purchases):
     program = _program(spec)
-    client = connect(redis_server.url)
+    client = connect_data()
     ledger = Ledger(client, program)
     member, _ = LoyaltyStore(client).register_member(user_id(), "t", "ja")
     spend = 0

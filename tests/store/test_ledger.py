@@ -35,8 +35,8 @@ PROGRAM = parse_program(
 
 
 @pytest.fixture
-def ledger(redis_server, redis_client) -> Ledger:
-    return Ledger(connect(redis_server.url), PROGRAM)
+def ledger(connect_data) -> Ledger:
+    return Ledger(connect_data(), PROGRAM)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -23,7 +24,7 @@ from hypothesis.stateful import (
 from bot.domain.program import parse_program
 from bot.store import keys
 from bot.store.ledger import Ledger
-from bot.store.redis_store import LoyaltyStore, connect
+from bot.store.redis_store import LoyaltyStore
 from bot.store.tickets import TicketBook
 from tests.support.events import user_id
 from tests.support.ledger_model import ModelLedger
@@ -48,9 +49,8 @@ T0 = 1_800_000_000
 
 
 class LedgerMachine(RuleBasedStateMachine):
-    def __init__(self, url: str) -> None:
+    def __init__(self, client: redis.Redis) -> None:
         super().__init__()
-        client = connect(url)
         self.ledger = Ledger(client, PROGRAM)
         member, _ = LoyaltyStore(client).register_member(user_id(), "x", "ja")
         self.member_id = member.member_id
@@ -176,7 +176,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule()
     def expire_tickets(self) -> None:
-        entries = self.ledger.redis.zrangebyscore(keys.ticket_due_index(), "-inf", self.now)
+        index = keys.ticket_due_index(keys.shard(self.member_id))
+        entries = self.ledger.redis.zrangebyscore(index, "-inf", self.now)
         mine = [e.split("|")[1] for e in entries if e.startswith(self.member_id + "|")]
         assert self.tickets.expire(self.member_id, self.now, mine) == self.model.expire_tickets(
             self.now
@@ -215,9 +216,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.parametrize("seed", [0])
-def test_ledger_matches_model(redis_server, redis_client, seed):
+def test_ledger_matches_model(connect_data, seed):
     run_state_machine_as_test(
-        lambda: LedgerMachine(redis_server.url),
+        lambda: LedgerMachine(connect_data()),
         settings=settings(
             max_examples=60,
             stateful_step_count=40,
@@ -236,12 +237,10 @@ def test_ledger_matches_model(redis_server, redis_client, seed):
     gaps=st.lists(st.sampled_from([0, 0, 30, 60, 101]), min_size=12, max_size=12),
     order=st.randoms(use_true_random=False),
 )
-def test_refunding_every_sale_in_any_order_leaves_what_was_there(
-    redis_server, redis_client, sales, gaps, order
-):
+def test_refunding_every_sale_in_any_order_leaves_what_was_there(connect_data, sales, gaps, order):
     """Sales, then their refunds in a random order, with time passing in between (points
     live 100 s: some expire before their sale is refunded, some after it spent them)."""
-    client = connect(redis_server.url)
+    client = connect_data()
     ledger = Ledger(client, PROGRAM)
     member, _ = LoyaltyStore(client).register_member(user_id(), "t", "ja")
     keys_applied, now = [], T0

@@ -8,13 +8,14 @@ import pytest
 
 from bot.domain.cards import is_valid_member_number
 from bot.store import keys
-from bot.store.redis_store import LoyaltyStore, connect
+from bot.store.redis_store import LoyaltyStore
 from tests.support.events import user_id
+from tests.support.keyspace import every_key
 
 
 @pytest.fixture
-def store(redis_server, redis_client) -> LoyaltyStore:
-    return LoyaltyStore(connect(redis_server.url))
+def store(connect_data) -> LoyaltyStore:
+    return LoyaltyStore(connect_data())
 
 
 def test_registration_gives_a_number_with_the_prefix_and_indexed_code_material(store):
@@ -56,14 +57,14 @@ def test_concurrent_first_registrations_leave_one_number_and_one_handle(store, r
     for thread in threads:
         thread.join()
     member = store.member_for_user(user)
-    assert redis_client.keys(keys.card_number("*")) == [keys.card_number(member.number)]
+    assert every_key(redis_client, keys.card_number("*")) == [keys.card_number(member.number)]
     handle = store.code_credentials(member.member_id).handle
-    assert redis_client.keys(keys.card_handle("*")) == [keys.card_handle(handle)]
+    assert every_key(redis_client, keys.card_handle("*")) == [keys.card_handle(handle)]
 
 
 def test_unknown_members_have_no_code_material(store, redis_client):
     assert store.code_credentials("nobody") is None
-    assert redis_client.keys("*") == []
+    assert every_key(redis_client, "*") == []
 
 
 def test_a_sale_claims_its_code_once_with_a_record_that_expires_with_it(store, redis_client):

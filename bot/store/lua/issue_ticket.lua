@@ -3,8 +3,9 @@
 -- ticket due index, its history entry and (for a goal) its push to the member's outbox are
 -- written in the same step, so a double tap or a redelivered postback issues one ticket and
 -- stock never goes below zero.
--- A Redis Cluster cannot run this script as it is (the stock counter and the global indexes
--- are not in the member's slot); it needs a single Redis, as purchase.lua does.
+-- The indexes and figures are the member's shard's (bot/store/keys.py). On a Redis Cluster
+-- the stock counter is in another slot: the caller reserves the stock before (reserve_stock.lua)
+-- and passes no limit, and KEYS[8] is a key of the member's slot, unused.
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the member's tickets hash,
 -- KEYS[8] the reward's issued counter, KEYS[9] the ticket due index, KEYS[10] the member's
 -- outbox, KEYS[11] the outbox index, KEYS[12] the day's figures

@@ -6,8 +6,9 @@
 -- retry of EVALSHA changes nothing.
 -- The earn rule is applied in Python (bot/domain/points.py): ARGV[8] holds the points earned
 -- at each rank tier, and the script picks the tier the member's window spend reaches.
--- A Redis Cluster cannot run this script (its keys span slots: the member's, the store's and
--- the global indexes); it needs a single Redis.
+-- The indexes and figures are those of the member's shard (bot/store/keys.py). On a Redis
+-- Cluster the store's binding is in another slot: the caller claims it before (ARGV[24]) and
+-- KEYS[9] is a key of the member's slot that is not used.
 -- KEYS[1..6]: the ledger keys (see ledger_common.lua); KEYS[7] the card code's use record,
 -- KEYS[8] the member's outbox, KEYS[9] the store's transaction binding, KEYS[10] the due
 -- index, KEYS[11] the outbox index, KEYS[12] the API key's request counter of this minute,
@@ -28,6 +29,8 @@
 -- sale happened (unix s, '' when it did not say), kept in its history entries as 'o',
 -- ARGV[23] how long the idempotency record is kept (s); the binding is kept a day longer, so
 -- a retry that finds the binding but no record is refused ('forgotten'), never applied again
+-- ARGV[24] '' when this script binds (KEYS[9]); else the caller bound it already: 'new' (just
+-- now) or the seconds an earlier binding of this same body has left
 -- Returns {status, balance, earned, used, spend, member number, active (1/0), receipt written
 -- to the outbox (1/0)}; status: applied | replayed | conflict | insufficient | no_member |
 -- code_used | unverified | forgotten
@@ -42,12 +45,21 @@ local function answer(status, balance, earned, spent, spend, written)
   return {status, balance, earned, spent, spend, number or '', state == 'active' and 1 or 0,
           written or 0}
 end
-local bound = redis.call('GET', KEYS[9])
+local record_ttl = tonumber(ARGV[23])
+local outside = ARGV[24]
+local bound, bound_ttl = nil, -1
+if outside == '' then
+  bound = redis.call('GET', KEYS[9])
+  if bound then bound_ttl = redis.call('TTL', KEYS[9]) end
+elseif outside ~= 'new' then
+  bound, bound_ttl = ARGV[17], tonumber(outside)
+end
 if bound and bound ~= ARGV[17] then return {'conflict', 0, 0, 0, 0, '', 0, 0} end
 local done = redis.call('GET', KEYS[16]) or redis.call('HGET', OPS, key)
--- A binding this script made (it has a TTL) outlives its record only once the record expired;
--- one without (an earlier version bound before applying) may be of a sale never applied.
-if bound and not done and redis.call('TTL', KEYS[9]) >= 0 then
+-- A binding made with its sale (it has a TTL a day longer than the record) outlives its record
+-- only in its last day; one without a TTL (an earlier version bound before applying) may be of
+-- a sale never applied, and so may one with more left (claimed before a step that did not run).
+if bound and not done and bound_ttl >= 0 and bound_ttl <= 86400 then
   return {'forgotten', 0, 0, 0, 0, '', 0, 0}
 end
 if done then
@@ -69,8 +81,7 @@ if claim ~= '' then
     return answer('code_used', balance, 0, 0, get_int('spend'))
   end
 end
-local record_ttl = tonumber(ARGV[23])
-redis.call('SET', KEYS[9], ARGV[17], 'EX', record_ttl + 86400)
+if outside == '' then redis.call('SET', KEYS[9], ARGV[17], 'EX', record_ttl + 86400) end
 local store, txn = ARGV[10], ARGV[11]
 local function sale_fields(fields)
   if ARGV[22] ~= '' then

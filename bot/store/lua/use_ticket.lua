@@ -7,7 +7,9 @@
 -- KEYS[10] the store's figures of the day, KEYS[11] the day's figures
 -- ARGV[4] use op key, ARGV[5] fingerprint (use) or undo op key (undo), ARGV[6] ticket number,
 -- ARGV[7] code, ARGV[8] store id, ARGV[9] transaction id, ARGV[10] the binding
--- ("<member id> <fingerprint>"), ARGV[11] the member id, ARGV[12] 'use' | 'undo'
+-- ("<member id> <fingerprint>"), ARGV[11] the member id, ARGV[12] 'use' | 'undo', ARGV[13]
+-- '' when this script binds (KEYS[8]), else the caller bound it already (a Redis Cluster,
+-- where the binding is in the store's slot; KEYS[8] is then a key of the member's slot, unused)
 -- Returns {status, reward key, member number, ticket number, expiry}; status: applied |
 -- replayed | conflict | unknown | used | expired | no_member | not_found (undo: no such use)
 local key, no = ARGV[4], ARGV[6]
@@ -38,7 +40,8 @@ if ARGV[12] == 'undo' then
   redis.call('HSET', OPS, ARGV[5], cjson.encode({r = ticket.r, x = ticket.x, at = NOW}))
   return answer('applied', ticket.r, ticket.x)
 end
-local bound = redis.call('GET', KEYS[8])
+local outside = ARGV[13] ~= ''
+local bound = not outside and redis.call('GET', KEYS[8])
 if bound and bound ~= ARGV[10] then return answer('conflict') end
 local done = redis.call('HGET', OPS, key)
 if done then
@@ -61,5 +64,5 @@ record('use', 0, get_int('balance'), {'rw', ticket.r, 'tk', no, 's', ARGV[8], 'r
 count('tickets_used', 1, KEYS[10])
 redis.call('HSET', OPS, key, cjson.encode({fp = ARGV[5], no = no, r = ticket.r, x = ticket.x,
   at = NOW}))
-redis.call('SET', KEYS[8], ARGV[10])
+if not outside then redis.call('SET', KEYS[8], ARGV[10]) end
 return answer('applied', ticket.r, ticket.x)
