@@ -1,6 +1,6 @@
 """POS sales on a Redis Cluster of three primaries against the same sales on one Redis.
 
-    .venv/bin/python -m bench.cluster_bench [--rounds 3] [--seconds 6] [--members 6000]
+    .venv/bin/python -m bench.cluster_bench [--rounds 3] [--seconds 5] [--members 12000]
 
 Both Redis setups listen on loopback TCP (a cluster client needs TCP), both apps run the
 Procfile's gunicorn command (2 workers x 4 threads) at the same time, and rounds alternate
@@ -8,6 +8,7 @@ Procfile's gunicorn command (2 workers x 4 threads) at the same time, and rounds
 the member's card shows now. Prints the medians, the connection split and ``cluster / one``.
 On this two-core machine the three primaries share the cores with gunicorn and wrk, so the
 figure is what the cluster client and the per-slot steps cost, not what more hosts would add.
+Each member's code serves one sale a round: ``--members`` must exceed the sales of a round.
 Needs ``wrk`` (Debian package).
 """
 
@@ -26,7 +27,7 @@ from bot.config import Settings
 from bot.store import keys
 from bot.store.clients import connect
 from bot.store.redis_store import LoyaltyStore
-from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis
+from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis, free_ports
 from sandbox.fake_line import FakeLine
 
 
@@ -47,16 +48,15 @@ def _bodies(till: Till, cluster: bool) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=6)
-    parser.add_argument("--members", type=int, default=6000)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--members", type=int, default=12_000)
     args = parser.parse_args()
     if not wrk.available():
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="cb") as tmp, FakeLine() as fake, ExitStack() as up:
         single = up.enter_context(EmbeddedRedis(Path(tmp) / "one", port=free_port()))
         queues = up.enter_context(EmbeddedRedis(Path(tmp) / "queues"))
-        ports = [free_port() for _ in range(3)]
-        cluster = up.enter_context(EmbeddedCluster(Path(tmp) / "cluster", ports))
+        cluster = up.enter_context(EmbeddedCluster(Path(tmp) / "cluster", free_ports(3)))
         limit = {"POS_RATE_LIMIT_PER_MINUTE": "1000000"}
         one_env = bench_env(single, fake, **limit)
         one_env["REDIS_URL"] = f"redis://127.0.0.1:{single.port}"

@@ -9,8 +9,10 @@ import importlib.util
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import redis
@@ -167,6 +169,26 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different ports nothing listens on now, each with its Redis Cluster bus port
+    (the port + 10000) free too."""
+    found: list[int] = []
+    with ExitStack() as held:
+        while len(found) < count:
+            sock = held.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            if port + 10000 > 65535:
+                continue
+            with socket.socket() as bus:
+                try:
+                    bus.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            found.append(port)
+    return found
 
 
 class EmbeddedCluster:

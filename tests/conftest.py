@@ -22,12 +22,11 @@ from bot.jobs.queue import event_queue, queue
 from bot.services import Services
 from bot.store import keys
 from bot.store.clients import connect
-from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis
+from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis, free_ports
 from sandbox.fake_line import FakeLine
 from tests.support import events
 from tests.support.moments import T0
 from tests.support.openapi import MessagingApiValidator, messaging_spec_path, validate_recorded
-from tests.support.ports import free_ports
 
 CHANNEL_SECRET = "test-channel-secret"
 ACCESS_TOKEN = "test-access-token"

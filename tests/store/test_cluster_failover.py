@@ -18,10 +18,9 @@ from redis.cluster import RedisCluster
 
 from bot import create_app
 from bot.store import keys
-from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis
+from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis, free_ports
 from tests.conftest import make_settings
 from tests.support import events
-from tests.support.ports import free_ports
 
 #: Seconds the till may take to get its sales through again after the primary died.
 BACK_WITHIN = 60
