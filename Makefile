@@ -26,10 +26,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime ## Run the bot (web, worker; embedded Redis and sandbox LINE unless configured)
 	@$(PY) -m sandbox.launcher
 
-# The ledger, POS, webhook, sweep and feature tests a second time with the member data on a
+# The ledger, POS, webhook, sweep, CLI and feature tests a second time with the member data on a
 # Redis Cluster of three primaries the suite starts (REDIS_CLUSTER=1; queues on their own Redis).
 CLUSTER_TESTS := tests/store tests/web tests/operations tests/jobs/test_sweep.py \
-	tests/jobs/test_history_retention.py tests/rewards tests/visits tests/campaigns
+	tests/jobs/test_history_retention.py tests/rewards tests/visits tests/campaigns tests/cli
 
 test: $(VENV)/.dev ## Run the whole test suite (starts its own Redis, Redis Cluster and fake LINE)
 	$(PY) -m pytest --cov=bot --cov=richmenu --cov=sandbox --cov-report=term:skip-covered $(PYTEST_ARGS)

@@ -15,14 +15,13 @@ Needs ``wrk`` (Debian package).
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
 from bench import wrk
 from bench.common import bench_env, free_port, gunicorn
-from bench.pos_bench import SALE_PATH, Till, _requests
+from bench.pos_bench import SALE_PATH, Till, _requests, _summary
 from bot.config import Settings
 from bot.store import keys
 from bot.store.clients import connect
@@ -84,20 +83,11 @@ def main() -> None:
                 one_runs.append(wrk.run(one_port, bodies, args.seconds))
                 bodies = _requests(_bodies(cluster_till, True), SALE_PATH, cluster_key)
                 cluster_runs.append(wrk.run(cluster_port, bodies, args.seconds))
-        for name, runs in (("one Redis", one_runs), ("cluster", cluster_runs)):
-            rates = [r.rate for r in runs]
-            splits = " ".join("/".join(str(n) for n in r.split) for r in runs)
-            latency = statistics.median(r.median_latency_ms for r in runs)
-            print(
-                f"  {name:9} median {statistics.median(rates):7.0f}/s  (min {min(rates):.0f}, "
-                f"max {max(rates):.0f})  p50 latency {latency:.1f} ms  split {splits}"
-            )
+        one = _summary("one Redis", one_runs)
+        on_cluster = _summary("cluster", cluster_runs)
         ratios = [c.rate / o.rate for c, o in zip(cluster_runs, one_runs, strict=True)]
-        median = statistics.median(c.rate for c in cluster_runs) / statistics.median(
-            o.rate for o in one_runs
-        )
         print(
-            f"  cluster / one Redis {median:.2f} (per round "
+            f"  cluster / one Redis {on_cluster / one:.2f} (per round "
             + ", ".join(f"{r:.2f}" for r in ratios)
             + ")"
         )

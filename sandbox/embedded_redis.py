@@ -234,16 +234,24 @@ class EmbeddedCluster:
             self.client(node).execute_command("CLUSTER", "ADDSLOTS", *range(low, high + 1))
         for node in self.nodes[1:]:
             first.execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
-        self._wait(lambda: all(self._knows(node, len(self.nodes)) for node in self.nodes))
-        for index, node in enumerate(self.nodes[self.primaries :]):
+        self._wait(lambda: all(self._knows(node, ids) for node in self.nodes))
+        replicas = self.nodes[self.primaries :]
+        for index, node in enumerate(replicas):
             primary = ids[index % self.primaries]
             self.client(node).execute_command("CLUSTER", "REPLICATE", primary)
-        self._wait(self.healthy)
+        self._wait(lambda: self.healthy() and all(self._synced(node) for node in replicas))
 
-    def _knows(self, node: EmbeddedRedis, count: int) -> bool:
+    def _knows(self, node: EmbeddedRedis, ids: list[str]) -> bool:
+        """The node knows every other by its id, none of them still in the handshake."""
         raw = self.client(node).execute_command("CLUSTER", "NODES")
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return sum(1 for line in text.splitlines() if line.strip()) == count
+        lines = [line for line in text.splitlines() if line.strip()]
+        known = {line.split()[0] for line in lines if "handshake" not in line.split()[2]}
+        return known == set(ids)
+
+    def _synced(self, node: EmbeddedRedis) -> bool:
+        info = self.client(node).info("replication")
+        return info.get("role") == "slave" and info.get("master_link_status") == "up"
 
     def healthy(self) -> bool:
         """Every live node says the cluster state is ok."""

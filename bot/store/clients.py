@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import redis
 from redis.cluster import RedisCluster
-from redis.exceptions import ClusterDownError, RedisClusterException, TryAgainError
+from redis.exceptions import ClusterDownError, SlotNotCoveredError, TryAgainError
 
 #: What a request meets while Redis is away or a cluster fails over: the answer is 503 (or a
 #: retry), never a guess; the same request later gets the first result.
@@ -20,7 +20,7 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.TimeoutError,
     ClusterDownError,  # CLUSTERDOWN: a primary died and its replica is not promoted yet
     TryAgainError,  # a slot being moved
-    RedisClusterException,  # no node answers for a slot
+    SlotNotCoveredError,  # no node answers for a slot (not a cross-slot bug: that one fails)
 )
 
 

@@ -109,13 +109,30 @@ class Ledger:
         """The ledger keys and the day's figures: what refund, adjust and maintain take."""
         return [*keys.member_ledger(member_id), self.stats_key(now, member_id)]
 
-    def replicated(self, member_id: str) -> None:
+    def replicated(self, member_id: str, *claims: tuple[str, str | None, int]) -> None:
         """Wait until ``wait`` replicas have every write so far; raise NotReplicated if not.
 
         Redis ``WAIT`` covers the writes of the connection it is sent on, and a pool may have
         sent the operation's writes on others: a write of its own, on the same connection and
         after them, carries the replication offset past all of them (a replay too, whose
-        first write may not have reached the replicas)."""
+        first write may not have reached the replicas).
+
+        ``claims`` (on a Redis Cluster): (key, value, TTL s; 0: none) of what the step
+        claimed in other slots before it ran. Each is set again if gone (a concurrent refused
+        attempt of the same body may have released it after this step applied; value None:
+        a counter, not set again) and waited for on its own primary, so a failover there
+        cannot lose it either."""
+        for key, value, ttl in claims:
+            client = self.redis.get_node_from_key(key).redis_connection
+            with client.pipeline(transaction=False) as pipe:
+                if value is not None:
+                    pipe.set(key, value, nx=True, ex=ttl or None)
+                if self.wait is not None:
+                    pipe.set(f"{key}:w", 1, px=max(self.wait[1] * 2, 1000))
+                    pipe.wait(*self.wait)
+                answers = pipe.execute()
+            if self.wait is not None:
+                _confirmed(int(answers[-1]), self.wait)
         if self.wait is None:
             return
         replicas, ms = self.wait
@@ -127,8 +144,7 @@ class Ledger:
             pipe.set(keys.replication_mark(member_id), 1, px=max(ms * 2, 1000))
             pipe.wait(replicas, ms)
             _, confirmed = pipe.execute()
-        if int(confirmed) < replicas:
-            raise NotReplicated(f"{confirmed} of {replicas} replica(s) confirmed within {ms} ms")
+        _confirmed(int(confirmed), self.wait)
 
     def lot_expiry(self, now: int) -> int:
         """When a lot granted at ``now`` expires (unix s)."""
@@ -188,17 +204,17 @@ class Ledger:
         binding = f"{member_id} {fingerprint}"
         bound_outside = ""
         if keys.cluster():
-            # The binding is in the store's slot, the step in the member's: claim it first.
-            bound_outside = self._bind(binding_key, binding)
-            if bound_outside == "conflict":
-                return _conflict()
-            binding_key = keys.operation_record(member_id, "-")  # in the slot; not read
-            if counter is not None:
+            if counter is not None:  # counted in its own slot, a conflict too
                 with self.redis.pipeline(transaction=False) as pipe:
                     pipe.incr(counter[0])
                     pipe.expire(counter[0], counter[1])
                     pipe.execute()
                 counter = None
+            # The binding is in the store's slot, the step in the member's: claim it first.
+            bound_outside = self._bind(binding_key, binding)
+            if bound_outside == "conflict":
+                return _conflict()
+            binding_key = keys.operation_record(member_id, "-")  # in the slot; not read
         earned = earned_by_tier(self.program.earn, self.program.ranks, amount, points_used)
         use_key = (
             keys.code_use(member_id, *code.step_counter) if code else keys.code_use(member_id, 0, 0)
@@ -246,7 +262,11 @@ class Ledger:
         )
         status, balance, points, used, spend, number, active, written = result
         if _str(status) in _WRITTEN:
-            self.replicated(member_id)
+            claims = []
+            if bound_outside:
+                store_key = keys.store_transaction(store_id, transaction_id)
+                claims.append((store_key, binding, self.record_ttl + BINDING_MARGIN))
+            self.replicated(member_id, *claims)
         elif bound_outside == "new":
             self._unbind(
                 keys.store_transaction(store_id, transaction_id), binding, member_id, op_key
@@ -492,6 +512,13 @@ class Ledger:
         """Remove processed index entries of one shard."""
         if entries:
             self.redis.zrem(keys.due_index(shard_tag), *entries)
+
+
+def _confirmed(confirmed: int, wait: tuple[int, int]) -> None:
+    """Raise NotReplicated if fewer replicas than asked confirmed in time."""
+    replicas, ms = wait
+    if confirmed < replicas:
+        raise NotReplicated(f"{confirmed} of {replicas} replica(s) confirmed within {ms} ms")
 
 
 def _conflict() -> PurchaseOutcome:

@@ -115,7 +115,8 @@ class TicketBook:
         if reserved and outcome.status is not Outcome.APPLIED:
             self.redis.decr(keys.reward_issued(reward))
         if outcome.status in _WRITTEN:
-            self.ledger.replicated(member_id)
+            claims = [(keys.reward_issued(reward), None, 0)] if reserved else []
+            self.ledger.replicated(member_id, *claims)
         return outcome
 
     def replay(self, member_id: str, op_key: str) -> IssueOutcome | None:
@@ -214,7 +215,8 @@ class TicketBook:
             int(expires),
         )
         if outcome.status in _WRITTEN:
-            self.ledger.replicated(member_id)
+            claims = [(keys.ticket_use(store_id, transaction_id), binding, 0)]
+            self.ledger.replicated(member_id, *(claims if bound_outside else []))
         return outcome
 
     def expire(self, member_id: str, now: int, numbers: list[str]) -> int:

@@ -12,6 +12,7 @@ from rq import Queue, worker_registration
 
 from bot.jobs.queue import event_queue, queue
 from bot.services import services
+from bot.store.clients import UNAVAILABLE
 
 bp = Blueprint("health", __name__)
 
@@ -29,7 +30,7 @@ def healthz():
         since = svc.quota.reached_since()
         queues = {"events": _queue_state(event_queue(svc)), "pushes": _queue_state(queue(svc))}
         outbox = svc.outbox.waiting_count()
-    except redis.RedisError:
+    except (redis.RedisError, *UNAVAILABLE):
         return jsonify(status="unavailable", redis="unreachable"), 503
     quota = {"line_quota": "ok"}
     if since is not None:

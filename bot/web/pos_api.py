@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import redis
 from flask import Blueprint, Response, g, jsonify, request
-from redis.exceptions import ClusterDownError, RedisClusterException, TryAgainError
+from redis.exceptions import ClusterDownError, SlotNotCoveredError, TryAgainError
 
 from bot.domain.errors import (
     ExpiredCardCodeError,
@@ -137,7 +137,7 @@ def _too_many(detail: str, title: str = "Too many requests") -> Response:
 @bp.errorhandler(redis.TimeoutError)
 @bp.errorhandler(ClusterDownError)
 @bp.errorhandler(TryAgainError)
-@bp.errorhandler(RedisClusterException)
+@bp.errorhandler(SlotNotCoveredError)
 def _redis_down(exc: Exception) -> Response:
     # Fail closed on money: never guess a balance or a grant.
     log.error("POS request failed: Redis unavailable (%s)", type(exc).__name__)

@@ -15,6 +15,7 @@ from bot.operations import rewards
 from bot.store import keys
 from bot.store.ledger import Ledger
 from tests.support.events import user_id
+from tests.support.keyspace import every_key
 
 T0 = 1_800_000_000
 
@@ -238,9 +239,9 @@ def test_delete_forgets_the_member_and_the_card_stops_working(
     assert result.exit_code == 0, result.output
     assert services.store.member(member.member_id) is None
     assert services.store.member_id_by_number(member.number) is None
-    left = [k for k in redis_client.scan_iter(match="*") if member.member_id in k]
+    left = [k for k in every_key(redis_client) if member.member_id in k]
     assert left == []
-    assert redis_client.zcard(keys.ticket_due_index()) == 0
+    assert redis_client.zcard(keys.ticket_due_index(keys.shard(member.member_id))) == 0
     assert "no member" in runner.invoke(args=["member", "show", member.number]).output
 
 

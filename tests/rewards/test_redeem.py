@@ -158,7 +158,7 @@ def test_a_ticket_expires_after_its_lifetime_with_a_history_entry(
     [entry] = services.ledger.history(member.member_id, count=1)
     assert (entry.kind, entry.points, entry.fields["rw"]) == ("ticket_expire", 0, "quick")
     assert sweep(services, T0 + 31).tickets_expired == 0  # once
-    assert services.store.redis.zcard(keys.ticket_due_index()) == 0
+    assert services.store.redis.zcard(keys.ticket_due_index(keys.shard(member.member_id))) == 0
 
 
 def test_a_reminder_goes_before_a_ticket_expires_once_and_not_for_a_used_one(

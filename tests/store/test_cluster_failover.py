@@ -1,8 +1,9 @@
 """REDIS_CLUSTER=1 with REDIS_WAIT_REPLICAS=1 on a real Redis Cluster of three primaries, each
 with a replica: the replica link of one primary breaks, then that primary dies under POS sales
-and the cluster promotes its replica. No sale the till was told was granted is missing (those
-after the link broke got 503), and once the dead process is started again (as a supervisor
-would; it rejoins as a replica) every sale gets through within a minute."""
+and the cluster promotes its replica. No sale the till was told was granted is missing, nor
+its transaction binding (those after the link broke got 503), and once the dead process is
+started again (as a supervisor would; it rejoins as a replica) every sale gets through within
+a minute."""
 
 from __future__ import annotations
 
@@ -42,7 +43,12 @@ def cluster():
 
 def _owner(cluster: EmbeddedCluster, member_id: str) -> EmbeddedRedis:
     """The node serving the slot of a member's keys now."""
-    slot = redis.cluster.key_slot(keys.member(member_id).encode())
+    return _slot_owner(cluster, keys.member(member_id))
+
+
+def _slot_owner(cluster: EmbeddedCluster, key: str) -> EmbeddedRedis:
+    """The node serving the slot of ``key`` now."""
+    slot = redis.cluster.key_slot(key.encode())
     for node in cluster.nodes:
         if node.process is None:
             continue
@@ -96,14 +102,21 @@ def test_no_acknowledged_sale_is_lost_when_a_cluster_primary_dies(cluster, redis
     )
     app = create_app({"TESTING": True, "SETTINGS": settings})
     svc, client = app.extensions["loyalty"], app.test_client()
-    key = svc.store.add_store("S1", "Shibuya")
     shoppers = [svc.store.register_member(events.user_id(), "S", "ja")[0] for _ in range(60)]
     victim = _owner(cluster, shoppers[0].member_id)
     replica = _replica_of(cluster, victim)
     on_victim = {s.member_id for s in shoppers if _owner(cluster, s.member_id) is victim}
     assert 5 < len(on_victim) < 55  # the shards spread members over the primaries
+    # A store whose transaction bindings are on the victim too: a sale there is answered only
+    # once both the member's step and the binding are on a replica.
+    store_id = next(
+        f"S{n}"
+        for n in range(1000)
+        if _slot_owner(cluster, keys.store_transaction(f"S{n}", "T0")) is victim
+    )
+    key = svc.store.add_store(store_id, "Shibuya")
 
-    acknowledged, refused_on_victim = [], 0
+    acknowledged, refused = [], 0
     for n, shopper in enumerate(shoppers[:40]):
         if n == 20:
             # The replica link breaks: the victim's writes reach its replica never.
@@ -114,10 +127,9 @@ def test_no_acknowledged_sale_is_lost_when_a_cluster_primary_dies(cluster, redis
             acknowledged.append(shopper)
         else:
             assert answer.status_code == 503, answer.get_json()
-            assert n >= 20  # only what could be lost: after the link broke,
-            assert shopper.member_id in on_victim  # on the primary whose replica it was
-            refused_on_victim += 1
-    assert refused_on_victim > 0
+            assert n >= 20  # only what could be lost: after the link broke (every sale
+            refused += 1  # binds its transaction id on the victim)
+    assert refused == 20
 
     # The primary dies; its replica wakes, and the cluster promotes it.
     victim.kill()
@@ -154,6 +166,45 @@ def test_no_acknowledged_sale_is_lost_when_a_cluster_primary_dies(cluster, redis
     assert _promoted(cluster, replica)
     for shopper in acknowledged:
         assert int(check.hget(keys.member(shopper.member_id), "balance")) == 10
-    assert len(acknowledged) == 60 - refused_on_victim
+    bound = {svc.store.transaction_member(store_id, f"T{n}") for n in range(60)}
+    assert {s.member_id for s in acknowledged} <= bound  # and a refund still finds each
+    assert len(acknowledged) == 60 - refused
     check.close()
     print(f"sales back {back_after:.1f} s after the primary died")
+
+
+def test_a_sale_waits_for_the_replica_of_its_store_binding_too(cluster, redis_server, fake_line):
+    """The store's transaction binding is on another primary than the member: a sale is
+    answered only once that primary's replica has the binding as well."""
+    settings = make_settings(
+        cluster.url,
+        fake_line.url,
+        REDIS_CLUSTER="1",
+        QUEUE_REDIS_URL=redis_server.url,
+        REDIS_WAIT_REPLICAS="1/200",
+    )
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    svc, client = app.extensions["loyalty"], app.test_client()
+    shopper = svc.store.register_member(events.user_id(), "S", "ja")[0]
+    member_node = _owner(cluster, shopper.member_id)
+    txn = "T1"
+    store_id = next(  # a store whose bindings (all in its slot) are on another primary
+        f"S{n}"
+        for n in range(1000)
+        if _slot_owner(cluster, keys.store_transaction(f"S{n}", txn)) is not member_node
+    )
+    key = svc.store.add_store(store_id, "Shibuya")
+    binding_node = _slot_owner(cluster, keys.store_transaction(store_id, txn))
+    replica = _replica_of(cluster, binding_node)
+    os.kill(replica.process.pid, signal.SIGSTOP)  # only the binding's replica stalls
+    try:
+        answer, body = _sale(client, svc, key, shopper, txn)
+        assert answer.status_code == 503
+    finally:
+        os.kill(replica.process.pid, signal.SIGCONT)
+    again, _ = _sale(client, svc, key, shopper, txn, body)
+    assert again.status_code in (200, 201)
+    assert again.get_json()["points_earned"] == 10
+    assert svc.store.transaction_member(store_id, txn) == shopper.member_id
+    assert svc.store.member(shopper.member_id).balance == 10
+    svc.line.close()

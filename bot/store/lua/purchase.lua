@@ -56,10 +56,12 @@ elseif outside ~= 'new' then
 end
 if bound and bound ~= ARGV[17] then return {'conflict', 0, 0, 0, 0, '', 0, 0} end
 local done = redis.call('GET', KEYS[16]) or redis.call('HGET', OPS, key)
--- A binding made with its sale (it has a TTL a day longer than the record) outlives its record
--- only in its last day; one without a TTL (an earlier version bound before applying) may be of
--- a sale never applied, and so may one with more left (claimed before a step that did not run).
-if bound and not done and bound_ttl >= 0 and bound_ttl <= 86400 then
+-- A binding this script made (it has a TTL) outlives its record once the record expired (or
+-- was deleted with its member); one without (an earlier version bound before applying) may be
+-- of a sale never applied. One the caller claimed with more than the last day left may be of
+-- a step that never ran (a crash, a refusal it could not release): the step goes on.
+local claimed_unapplied = outside ~= '' and bound_ttl > 86400
+if bound and not done and bound_ttl >= 0 and not claimed_unapplied then
   return {'forgotten', 0, 0, 0, 0, '', 0, 0}
 end
 if done then
