@@ -22,6 +22,7 @@ from bot.store import keys
 from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis, free_ports
 from tests.conftest import make_settings
 from tests.support import events
+from tests.support.waiting import wait_for
 
 #: Seconds the till may take to get its sales through again after the primary died.
 BACK_WITHIN = 60
@@ -161,7 +162,8 @@ def test_no_acknowledged_sale_is_lost_when_a_cluster_primary_dies(cluster, redis
     back_after = time.monotonic() - died
     svc.line.close()
 
-    assert cluster.healthy()
+    # The restarted node says the cluster is ok once it has caught up with its new role.
+    wait_for(cluster.healthy, BACK_WITHIN, "every node to see the cluster ok")
     check = RedisCluster.from_url(f"redis://127.0.0.1:{replica.port}", decode_responses=True)
     assert _promoted(cluster, replica)
     for shopper in acknowledged:
