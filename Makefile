@@ -27,9 +27,12 @@ run: $(VENV)/.runtime ## Run the bot (web, worker; embedded Redis and sandbox LI
 	@$(PY) -m sandbox.launcher
 
 # The ledger, POS, webhook, sweep, CLI and feature tests a second time with the member data on a
-# Redis Cluster of three primaries the suite starts (REDIS_CLUSTER=1; queues on their own Redis).
+# Redis Cluster of three primaries the suite starts (REDIS_CLUSTER=1; queues on their own Redis),
+# less the tests that start Redis servers of their own and the browser's entrance screen.
 CLUSTER_TESTS := tests/store tests/web tests/operations tests/jobs/test_sweep.py \
-	tests/jobs/test_history_retention.py tests/rewards tests/visits tests/campaigns tests/cli
+	tests/jobs/test_history_retention.py tests/rewards tests/visits tests/campaigns tests/cli \
+	--deselect tests/store/test_cluster_failover.py --deselect tests/store/test_replication.py \
+	--deselect tests/visits/test_entrance_browser.py
 
 test: $(VENV)/.dev ## Run the whole test suite (starts its own Redis, Redis Cluster and fake LINE)
 	$(PY) -m pytest --cov=bot --cov=richmenu --cov=sandbox --cov-report=term:skip-covered $(PYTEST_ARGS)
