@@ -73,6 +73,19 @@ def _replica_of(cluster: EmbeddedCluster, primary: EmbeddedRedis) -> EmbeddedRed
     raise AssertionError(f"no replica of the node on port {primary.port} in sync")
 
 
+def _cluster_app(cluster: EmbeddedCluster, queues: EmbeddedRedis, fake_line):
+    """The app's services and a test client on the cluster, waiting for one replica."""
+    settings = make_settings(
+        cluster.url,
+        fake_line.url,
+        REDIS_CLUSTER="1",
+        QUEUE_REDIS_URL=queues.url,
+        REDIS_WAIT_REPLICAS="1/200",
+    )
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    return app.extensions["loyalty"], app.test_client()
+
+
 def _promoted(cluster: EmbeddedCluster, node: EmbeddedRedis) -> bool:
     """Whether the node is a primary now."""
     try:
@@ -94,15 +107,7 @@ def _sale(client, svc, key: str, member, txn: str, body: dict | None = None):
 
 
 def test_no_acknowledged_sale_is_lost_when_a_cluster_primary_dies(cluster, redis_server, fake_line):
-    settings = make_settings(
-        cluster.url,
-        fake_line.url,
-        REDIS_CLUSTER="1",
-        QUEUE_REDIS_URL=redis_server.url,
-        REDIS_WAIT_REPLICAS="1/200",
-    )
-    app = create_app({"TESTING": True, "SETTINGS": settings})
-    svc, client = app.extensions["loyalty"], app.test_client()
+    svc, client = _cluster_app(cluster, redis_server, fake_line)
     shoppers = [svc.store.register_member(events.user_id(), "S", "ja")[0] for _ in range(60)]
     victim = _owner(cluster, shoppers[0].member_id)
     replica = _replica_of(cluster, victim)
@@ -178,15 +183,7 @@ def test_no_acknowledged_sale_is_lost_when_a_cluster_primary_dies(cluster, redis
 def test_a_sale_waits_for_the_replica_of_its_store_binding_too(cluster, redis_server, fake_line):
     """The store's transaction binding is on another primary than the member: a sale is
     answered only once that primary's replica has the binding as well."""
-    settings = make_settings(
-        cluster.url,
-        fake_line.url,
-        REDIS_CLUSTER="1",
-        QUEUE_REDIS_URL=redis_server.url,
-        REDIS_WAIT_REPLICAS="1/200",
-    )
-    app = create_app({"TESTING": True, "SETTINGS": settings})
-    svc, client = app.extensions["loyalty"], app.test_client()
+    svc, client = _cluster_app(cluster, redis_server, fake_line)
     shopper = svc.store.register_member(events.user_id(), "S", "ja")[0]
     member_node = _owner(cluster, shopper.member_id)
     txn = "T1"
