@@ -21,7 +21,8 @@ def test_check_digit_matches_known_codes(first12, check):
 
 def test_new_numbers_are_valid_in_store_codes_and_distinct():
     numbers = {new_member_number() for _ in range(2000)}
-    assert len(numbers) == 2000
+    # 10 random digits: two of 2,000 collide once in about 5,000 runs, three almost never.
+    assert len(numbers) >= 1999
     assert all(is_valid_member_number(n) and n.startswith("29") for n in numbers)
 
 
