@@ -30,6 +30,7 @@ run: $(VENV)/.runtime ## Run the bot (web, worker; embedded Redis and sandbox LI
 # Redis Cluster of three primaries the suite starts (REDIS_CLUSTER=1; queues on their own Redis),
 # less the tests that start Redis servers of their own and the browser's entrance screen.
 CLUSTER_TESTS := tests/store tests/web tests/operations tests/jobs/test_sweep.py \
+	tests/jobs/test_sweep_parts.py \
 	tests/jobs/test_history_retention.py tests/rewards tests/visits tests/campaigns tests/cli \
 	--deselect tests/store/test_cluster_failover.py --deselect tests/store/test_replication.py \
 	--deselect tests/visits/test_entrance_browser.py

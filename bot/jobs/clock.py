@@ -9,23 +9,28 @@ queue even while no worker process is left to do it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import socket
 import sys
 import threading
+import zlib
 from datetime import datetime
 
 import redis
+from redis.exceptions import LockError, LockNotOwnedError
 
 from bot import create_app
 from bot.config import SettingsError
 from bot.domain.program import Program
 from bot.domain.schedule import sweep_day
 from bot.jobs.keeper import KeeperThread
-from bot.jobs.sweep import SweepReport, sweep
+from bot.jobs.notices import Stagger
+from bot.jobs.sweep import NOTHING, SweepReport, purge, sweep, sweep_part
 from bot.services import Services, services
+from bot.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,10 @@ log = logging.getLogger(__name__)
 TICK = 30.0
 #: Seconds a running sweep holds the day's lock; a clock that died mid-sweep frees it then.
 RUN_LOCK_TTL = 3600
+#: Seconds a clock's lease on one part of the sweep (a shard, on a Redis Cluster) lasts
+#: unless renewed; the clock renews it after every batch of the part. Shorter than a tick, so
+#: the part of a clock that died is taken over by the next tick of another after the lease.
+PART_LEASE = 20
 #: Seconds the "done" mark of a day is kept (past that day, so a late restart skips it).
 RUN_DONE_TTL = 3 * 86400
 #: Seconds to wait after a tick failed, so that a persistent fault is not retried every tick.
@@ -50,6 +59,8 @@ def tick(svc: Services, now: int, owner: str) -> SweepReport | None:
     day = due_day(now, svc.settings.program)
     if day is None:
         return None
+    if keys.cluster():
+        return _sweep_parts(svc, now, day, owner)
     state = svc.notices
     if not state.claim_run(day, owner, RUN_LOCK_TTL):
         log.debug("clock: the sweep of %s is running or done in another clock", day)
@@ -61,6 +72,55 @@ def tick(svc: Services, now: int, owner: str) -> SweepReport | None:
         raise
     state.finish_run(day, RUN_DONE_TTL)
     return report
+
+
+def _sweep_parts(svc: Services, now: int, day: str, owner: str) -> SweepReport | None:
+    """On a Redis Cluster: sweep each shard not done nor leased by another clock, then, once
+    every shard is done (here or elsewhere), finish the day. Clocks on several hosts so share
+    the day's sweep; the lease of a clock that died runs out in ``PART_LEASE`` seconds and the
+    next tick of any clock takes the shard over."""
+    state = svc.notices
+    if state.run_state(day) == "done":
+        return None
+    parts = keys.shards()
+    stagger = Stagger(svc, now, shared=keys.sweep_stagger(day))
+    report, swept = NOTHING, 0
+    # Each clock starts at another shard, so that clocks starting at once rarely meet.
+    first = zlib.crc32(owner.encode()) % len(parts)
+    for part in parts[first:] + parts[:first]:
+        lease = state.part_lease(day, part, PART_LEASE)
+        if state.part_done(day, part) or not lease.acquire(blocking=False):
+            continue
+        try:
+            if state.part_done(day, part):  # finished by another just before the lease
+                continue
+            report += sweep_part(svc, now, part, stagger, on_batch=lease.reacquire)
+        except LockNotOwnedError:
+            # A batch outlasted the lease and another clock took the part over: it reads the
+            # part again (whatever was queued here has its marker or retry key).
+            log.warning(
+                "clock: the lease on a part of the sweep of %s ran out; left to another", day
+            )
+            continue
+        else:
+            state.finish_part(day, part, RUN_DONE_TTL)
+            swept += 1
+        finally:
+            with contextlib.suppress(LockError):
+                lease.release()
+    if swept:
+        log.info("sweep of %s: %d of %d parts here: %s", day, swept, len(parts), report.summary())
+    else:
+        log.debug("clock: the sweep of %s is running or done in another clock", day)
+    if state.parts_done(day, parts) and state.claim_run(day, owner, RUN_LOCK_TTL):
+        try:
+            purge(svc)
+        except BaseException:
+            state.release_run(day)
+            raise
+        state.finish_run(day, RUN_DONE_TTL)
+        log.info("sweep of %s: all %d parts done", day, len(parts))
+    return report if swept else None
 
 
 def main() -> int:

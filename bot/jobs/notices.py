@@ -7,7 +7,7 @@ only between the offset's watermark and now + offset, so the cost follows what i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from bot.domain.durations import Duration
@@ -16,11 +16,12 @@ from bot.domain.schedule import last_day_of_use
 from bot.jobs.push import quiet_hours_end
 from bot.jobs.queue import queue_push
 from bot.services import Services
-from bot.store import keys
 from bot.store.notice_state import NoticeState
 
 #: Due-index entries read per round trip.
 BATCH = 500
+#: Places a shared ``Stagger`` takes at a time.
+STAGGER_BLOCK = 100
 #: How far back the first reminder pass for an offset looks (seconds): one day of sweeps.
 SWEEP_PERIOD = 86400
 #: Reminder markers outlive the expiry they are about by this long (seconds).
@@ -37,14 +38,24 @@ class Stagger:
     Scheduling them over time keeps the queue short, so replies to shoppers never wait behind
     a day's reminders."""
 
-    def __init__(self, services: Services, now: int) -> None:
+    def __init__(self, services: Services, now: int, *, shared: str | None = None) -> None:
         resume = quiet_hours_end(services, now)
         self._start = resume - now if resume is not None else 0
         self._rate = services.settings.push_rate
-        self._count = 0
+        self._count = self._end = 0
+        # ``shared``: a counter key that sweeps running at once (parts of one day's sweep in
+        # several clock processes) draw their places from, a block at a time.
+        self._redis = services.store.redis if shared else None
+        self._shared = shared
 
     def next(self) -> int:
         """Seconds from now at which the next push should go."""
+        if self._redis is not None and self._count == self._end:
+            with self._redis.pipeline(transaction=False) as pipe:
+                pipe.incrby(self._shared, STAGGER_BLOCK)
+                pipe.expire(self._shared, SWEEP_PERIOD)
+                self._end = int(pipe.execute()[0])
+            self._count = self._end - STAGGER_BLOCK
         delay = self._start + self._count // self._rate
         self._count += 1
         return delay
@@ -55,47 +66,68 @@ def offset_label(offset: Duration) -> str:
     return f"{offset.months}mo" if offset.months else f"{offset.seconds}s"
 
 
+def watermark_name(label: str, shard_tag: str) -> str:
+    """The watermark of a reminder offset in one shard of the due index (each shard is read
+    on its own, maybe by another clock process); on one Redis, the offset's label."""
+    return f"{label}@{shard_tag}" if shard_tag else label
+
+
 def reminder_windows(
-    services: Services, offsets: tuple[Duration, ...], now: int, prefix: str = ""
+    services: Services,
+    offsets: tuple[Duration, ...],
+    now: int,
+    prefix: str = "",
+    shard_tag: str = "",
 ) -> Iterator[tuple[str, int, int]]:
-    """For each reminder offset with something newly due: its label and the due-index span
-    ``(after, upto]`` to read, from its watermark (a day back for a new offset) to now +
-    offset. Things due by now are the expiry pass's; the caller moves the watermark to
-    ``upto`` once it has read the whole span (an interrupted pass reads it again)."""
+    """For each reminder offset with something newly due in the shard: its label and the
+    due-index span ``(after, upto]`` to read, from its watermark (a day back for a new offset)
+    to now + offset. Things due by now are the expiry pass's; the caller moves the watermark
+    (``watermark_name``) to ``upto`` once it has read the whole span (an interrupted pass reads
+    it again)."""
     zone = services.settings.program.timezone
     for offset in offsets:
         label = prefix + offset_label(offset)
         upto = int(offset.after(datetime.fromtimestamp(now, zone)).timestamp())
-        mark = services.notices.watermark(label)
+        mark = services.notices.watermark(watermark_name(label, shard_tag))
         after = max(mark if mark is not None else upto - SWEEP_PERIOD, now)
         if after < upto:
             yield label, after, upto
 
 
-def queue_reminders(services: Services, now: int, stagger: Stagger, *, dry_run: bool) -> int:
-    """Queue the reminders due at ``now`` for every offset; returns how many (would be) queued."""
+def queue_reminders(
+    services: Services,
+    now: int,
+    stagger: Stagger,
+    *,
+    dry_run: bool,
+    shard_tag: str = "",
+    on_page: Callable[[], None] = lambda: None,
+) -> int:
+    """Queue the reminders due at ``now`` in one shard (the due index on one Redis) for every
+    offset; returns how many (would be) queued. ``on_page`` is called after each page read."""
     program = services.settings.program
     state = services.notices
     queued = 0
-    for label, after, upto in reminder_windows(services, program.reminders.offsets, now):
-        for shard_tag in keys.shards():  # one on a single Redis
-            position = 0
-            # Paging by position is safe: while it is read the window can only gain entries (new
-            # lots), which shows an entry twice (the marker catches it) but never skips one.
-            while page := services.ledger.due_between(
-                after, upto, limit=BATCH, offset=position, shard_tag=shard_tag
-            ):
-                position += len(page)
-                by_member: dict[str, set[int]] = {}
-                for member_id, expires_at in page:
-                    by_member.setdefault(member_id, set()).add(expires_at)
-                for member_id, expiries in by_member.items():
-                    queued += _remind(
-                        services, state, member_id, expiries, label, now, stagger, dry_run
-                    )
+    offsets = program.reminders.offsets
+    for label, after, upto in reminder_windows(services, offsets, now, shard_tag=shard_tag):
+        position = 0
+        # Paging by position is safe: while it is read the window can only gain entries (new
+        # lots), which shows an entry twice (the marker catches it) but never skips one.
+        while page := services.ledger.due_between(
+            after, upto, limit=BATCH, offset=position, shard_tag=shard_tag
+        ):
+            position += len(page)
+            by_member: dict[str, set[int]] = {}
+            for member_id, expires_at in page:
+                by_member.setdefault(member_id, set()).add(expires_at)
+            for member_id, expiries in by_member.items():
+                queued += _remind(
+                    services, state, member_id, expiries, label, now, stagger, dry_run
+                )
+            on_page()
         if not dry_run:
             # Only after the whole window: an interrupted pass reads it again.
-            state.set_watermark(label, upto)
+            state.set_watermark(watermark_name(label, shard_tag), upto)
     return queued
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.domain.records import TicketState
 from bot.domain.retry_keys import ticket_reminder_retry_key
-from bot.jobs.notices import MARKER_MARGIN, Stagger, reminder_windows
+from bot.jobs.notices import MARKER_MARGIN, Stagger, reminder_windows, watermark_name
 from bot.jobs.queue import queue_push
 from bot.services import Services
 from bot.store import keys
@@ -20,16 +20,9 @@ from bot.store import keys
 BATCH = 500
 
 
-def expire_tickets(services: Services, now: int, *, dry_run: bool) -> int:
-    """Expire every unused ticket past its last moment (a history entry each); returns how
-    many were (or, in a dry run, would be) expired."""
-    expired = 0
-    for shard_tag in keys.shards():  # one on a single Redis
-        expired += _expire_shard(services, now, shard_tag, dry_run=dry_run)
-    return expired
-
-
-def _expire_shard(services: Services, now: int, shard_tag: str, *, dry_run: bool) -> int:
+def expire_tickets(services: Services, now: int, *, dry_run: bool, shard_tag: str = "") -> int:
+    """Expire every unused ticket of one shard (all, on one Redis) past its last moment (a
+    history entry each); returns how many were (or, in a dry run, would be) expired."""
     tickets = services.tickets
     expired = 0
     offset = 0  # a dry run removes nothing, so it pages through the index instead
@@ -56,26 +49,28 @@ def _expire_shard(services: Services, now: int, shard_tag: str, *, dry_run: bool
     return expired
 
 
-def queue_ticket_reminders(services: Services, now: int, stagger: Stagger, *, dry_run: bool) -> int:
-    """Queue the reminders before tickets' last moments due at ``now``; returns how many."""
+def queue_ticket_reminders(
+    services: Services, now: int, stagger: Stagger, *, dry_run: bool, shard_tag: str = ""
+) -> int:
+    """Queue the reminders before tickets' last moments due at ``now`` in one shard (all, on
+    one Redis); returns how many."""
     program = services.settings.program
     state = services.notices
     queued = 0
-    for label, after, upto in reminder_windows(services, program.ticket_reminders, now, "ticket:"):
+    offsets = program.ticket_reminders
+    for label, after, upto in reminder_windows(services, offsets, now, "ticket:", shard_tag):
         span = upto - now
-        for shard_tag in keys.shards():  # one on a single Redis
-            position = 0
-            while page := services.tickets.due_between(
-                after, upto, limit=BATCH, offset=position, shard_tag=shard_tag
-            ):
-                position += len(page)
-                for member_id, number, expires_at in page:
-                    queued += _remind(
-                        services, member_id, number, expires_at, label, span, now, stagger,
-                        dry_run,
-                    )  # fmt: skip
+        position = 0
+        while page := services.tickets.due_between(
+            after, upto, limit=BATCH, offset=position, shard_tag=shard_tag
+        ):
+            position += len(page)
+            for member_id, number, expires_at in page:
+                queued += _remind(
+                    services, member_id, number, expires_at, label, span, now, stagger, dry_run
+                )
         if not dry_run:
-            state.set_watermark(label, upto)
+            state.set_watermark(watermark_name(label, shard_tag), upto)
     return queued
 
 

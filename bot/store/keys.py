@@ -284,6 +284,17 @@ def sweep_run(day: str) -> str:
     return f"{PREFIX}:sweep:run:{day}"
 
 
+def sweep_part(day: str, part: str) -> str:
+    """String with a TTL: one part (shard) of a day's sweep is done; ``:lease`` beside it, the
+    lease of the clock sweeping it (a Redis Cluster's sweep is shared out by shard)."""
+    return f"{PREFIX}:sweep:part:{day}:{part}"
+
+
+def sweep_stagger(day: str) -> str:
+    """Counter: places in the push schedule taken by the parts of a day's sweep."""
+    return f"{PREFIX}:sweep:stagger:{day}"
+
+
 def push_window() -> str:
     """Sorted set with a TTL: the pushes of the last second over all workers, by time (µs)."""
     return f"{PREFIX}:push:window"

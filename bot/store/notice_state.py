@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import redis
+from redis.lock import Lock
 
 from bot.store import keys
+from bot.store.clients import mget
 from bot.store.scripts import script
 
 #: Seconds the day's figures are kept (as the ledger scripts keep them: ledger_common.lua).
@@ -93,6 +95,22 @@ class NoticeState:
     def release_run(self, day: str) -> None:
         """Give the day's sweep up after a failure so that the next tick tries again."""
         self.redis.delete(keys.sweep_run(day))
+
+    def part_lease(self, day: str, part: str, ttl: int) -> Lock:
+        """A clock's lease on one part (shard) of the day's sweep, renewed as it goes."""
+        return self.redis.lock(keys.sweep_part(day, part) + ":lease", timeout=ttl)
+
+    def part_done(self, day: str, part: str) -> bool:
+        """True once a part of the day's sweep is done."""
+        return bool(self.redis.exists(keys.sweep_part(day, part)))
+
+    def finish_part(self, day: str, part: str, ttl: int) -> None:
+        """Mark a part of the day's sweep done (kept ``ttl`` seconds)."""
+        self.redis.set(keys.sweep_part(day, part), "done", ex=ttl)
+
+    def parts_done(self, day: str, parts: tuple[str, ...]) -> bool:
+        """True once every part of the day's sweep is done."""
+        return all(mget(self.redis, [keys.sweep_part(day, part) for part in parts]))
 
     def run_state(self, day: str) -> str | None:
         """``running <owner>``, ``done`` or None for a local day."""

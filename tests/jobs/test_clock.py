@@ -53,6 +53,7 @@ def test_sweep_is_due_from_the_send_hour_of_each_local_day(services, moment, exp
     assert due_day(moment, services.settings.program) == expected
 
 
+@pytest.mark.single_redis  # a cluster's sweep is shared out by part: tests/jobs/test_sweep_parts.py
 def test_two_clocks_sweep_once_a_day(services, new_member, clock, monkeypatch):
     runs: list[int] = []
     monkeypatch.setattr(clock_process, "sweep", lambda svc, now: runs.append(now))
@@ -64,6 +65,7 @@ def test_two_clocks_sweep_once_a_day(services, new_member, clock, monkeypatch):
     assert runs == [at(10, 0), at(10, 0, day=2)]
 
 
+@pytest.mark.single_redis  # on a cluster, by part: tests/jobs/test_sweep_parts.py
 def test_a_failed_sweep_is_tried_again_on_the_next_tick(services, monkeypatch):
     attempts: list[int] = []
 
