@@ -71,9 +71,10 @@ def record_purchase(
     code has expired; a retry of one not applied yet needs the code to be good, like the first.
 
     With ``key`` (the request's API key check, not yet made) and ``admit``, the key is checked
-    in the sale's own round trips: three in all, two reads (the key, binding and card index;
-    the card code's credentials) and one ledger step, the only write (one fsync under
-    ``appendfsync always``). Nothing is bound or indexed unless the step applies the sale.
+    in the sale's own round trips: two on one Redis, a read (the key, binding, card index and
+    the card code's credentials, in one script) and one ledger step, the only write (one fsync
+    under ``appendfsync always``); on a cluster the credentials are a read of their own.
+    Nothing is bound or indexed unless the step applies the sale.
     """
     fingerprint = purchase.fingerprint()
     codes, txn = services.card_codes, purchase.transaction_id
@@ -83,7 +84,7 @@ def record_purchase(
         if key is not None and admit is not None:
             admit(use_key(services.store.redis, key))  # a bad key hears 401 first
         raise
-    binding, member_id, use = services.store.sale_lookup(store.store_id, txn, index, key)
+    binding, member_id, use, known = services.store.sale_lookup(store.store_id, txn, index, key)
     if use is not None and admit is not None:
         admit(use)
     rotating = card_codes.looks_like_code(purchase.card_code)
@@ -103,7 +104,10 @@ def record_purchase(
         # transaction was bound to (the first was deleted): only an earlier answer stands.
         refused = UnknownCardError(purchase.card_code)
     else:
-        credentials = services.store.code_credentials(target) if rotating else None
+        credentials = None
+        if rotating:  # read with the card index where it could be (one Redis, same member)
+            credentials = known if target == member_id else None
+            credentials = credentials or services.store.code_credentials(target)
         try:
             scan = codes.verify(purchase.card_code, target, credentials, now)
         except DomainError as exc:

@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 import time
+from typing import NamedTuple
 
 import redis
 
@@ -65,6 +66,15 @@ def check_eviction_policy(client: redis.Redis) -> None:
 _SALE_KINDS = frozenset({"earn", "redeem", "restore", "reverse"})
 
 
+class SaleReads(NamedTuple):
+    """What a sale reads before its step (``LoyaltyStore.sale_lookup``)."""
+
+    binding: tuple[str, str] | None
+    member_id: str | None
+    use: KeyUse | None
+    credentials: Credentials | None
+
+
 class LoyaltyStore:
     """Members, stores and transactions in one Redis database."""
 
@@ -76,6 +86,7 @@ class LoyaltyStore:
         self._key_stores: dict[str, str] = {}
         self._register = script(client, "register_member")
         self._set_preference = script(client, "set_preference")
+        self._sale_lookup = script(client, "sale_lookup")
 
     # -- members -----------------------------------------------------------------------
 
@@ -452,15 +463,25 @@ class LoyaltyStore:
 
     def sale_lookup(
         self, store_id: str, transaction_id: str, card_index: str, key: KeyCheck | None = None
-    ) -> tuple[tuple[str, str] | None, str | None, KeyUse | None]:
+    ) -> SaleReads:
         """In one round trip (reads only): the (member id, fingerprint) a store's transaction
-        id is bound to, or None; the member id the card index key names, or None; and what the
-        request's ``key`` check read (not yet counted)."""
+        id is bound to, or None; the member id the card index key names, or None; what the
+        request's ``key`` check read (not yet counted); and, on one Redis, the code credentials
+        of the member the card index names (None where they need ``code_credentials``)."""
         wanted = [keys.store_transaction(store_id, transaction_id), card_index]
-        # One MGET: five reads cost one command's parsing (a cluster client splits it by slot).
-        replies = mget(self.redis, wanted + (key.read_keys() if key is not None else []))
-        use = key.settle(replies[2:]) if key is not None else None
-        return _binding(replies[0]), replies[1], use
+        wanted += key.read_keys() if key is not None else []
+        credentials = None
+        if keys.cluster():
+            # One MGET: five reads cost one command's parsing (the cluster client splits it).
+            replies = mget(self.redis, wanted)
+        else:
+            # A member key's name before and after the member id: the script builds it.
+            replies = self._sale_lookup(keys=wanted, args=keys.member("\0").split("\0"))
+            number, handle, secret, counter = replies[len(wanted) :]
+            if number is not None and handle and secret:
+                credentials = Credentials(handle=handle, secret=secret, counter=int(counter or 0))
+        use = key.settle(replies[2 : len(wanted)]) if key is not None else None
+        return SaleReads(_binding(replies[0]), replies[1], use, credentials)
 
     def count(self, key: KeyCheck) -> None:
         """Count a request against its key on its own (a sale refused before its writes)."""
