@@ -7,7 +7,7 @@ only between the offset's watermark and now + offset, so the cost follows what i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain.durations import Duration
@@ -66,32 +66,34 @@ def offset_label(offset: Duration) -> str:
     return f"{offset.months}mo" if offset.months else f"{offset.seconds}s"
 
 
-def watermark_name(label: str, shard_tag: str) -> str:
-    """The watermark of a reminder offset in one shard of the due index (each shard is read
-    on its own, maybe by another clock process); on one Redis, the offset's label."""
-    return f"{label}@{shard_tag}" if shard_tag else label
-
-
 def reminder_windows(
     services: Services,
     offsets: tuple[Duration, ...],
     now: int,
     prefix: str = "",
     shard_tag: str = "",
-) -> Iterator[tuple[str, int, int]]:
-    """For each reminder offset with something newly due in the shard: its label and the
-    due-index span ``(after, upto]`` to read, from its watermark (a day back for a new offset)
-    to now + offset. Things due by now are the expiry pass's; the caller moves the watermark
-    (``watermark_name``) to ``upto`` once it has read the whole span (an interrupted pass reads
-    it again)."""
-    zone = services.settings.program.timezone
-    for offset in offsets:
-        label = prefix + offset_label(offset)
-        upto = int(offset.after(datetime.fromtimestamp(now, zone)).timestamp())
-        mark = services.notices.watermark(watermark_name(label, shard_tag))
+) -> list[tuple[str, int, int]]:
+    """For each reminder offset with something newly due in the shard (the due index on one
+    Redis): its label and the due-index span ``(after, upto]`` to read, from its watermark (a
+    day back for a new offset) to now + offset. Things due by now are the expiry pass's; the
+    caller moves the watermarks to ``upto`` once it has read every span (an interrupted pass
+    reads them again)."""
+    ends = window_ends(services, offsets, now, prefix)
+    marks = services.notices.watermarks(list(ends), shard_tag)
+    windows = []
+    for (label, upto), mark in zip(ends.items(), marks, strict=True):
         after = max(mark if mark is not None else upto - SWEEP_PERIOD, now)
         if after < upto:
-            yield label, after, upto
+            windows.append((label, after, upto))
+    return windows
+
+
+def window_ends(
+    services: Services, offsets: tuple[Duration, ...], now: int, prefix: str = ""
+) -> dict[str, int]:
+    """Each reminder offset's label and where its window ends at ``now`` (now + offset)."""
+    moment = datetime.fromtimestamp(now, services.settings.program.timezone)
+    return {prefix + offset_label(o): int(o.after(moment).timestamp()) for o in offsets}
 
 
 def queue_reminders(
@@ -108,8 +110,8 @@ def queue_reminders(
     program = services.settings.program
     state = services.notices
     queued = 0
-    offsets = program.reminders.offsets
-    for label, after, upto in reminder_windows(services, offsets, now, shard_tag=shard_tag):
+    windows = reminder_windows(services, program.reminders.offsets, now, shard_tag=shard_tag)
+    for label, after, upto in windows:
         position = 0
         # Paging by position is safe: while it is read the window can only gain entries (new
         # lots), which shows an entry twice (the marker catches it) but never skips one.
@@ -125,9 +127,9 @@ def queue_reminders(
                     services, state, member_id, expiries, label, now, stagger, dry_run
                 )
             on_page()
-        if not dry_run:
-            # Only after the whole window: an interrupted pass reads it again.
-            state.set_watermark(watermark_name(label, shard_tag), upto)
+    if not dry_run:
+        # Only after every window: an interrupted pass reads them again.
+        state.move_watermarks({label: upto for label, _, upto in windows}, shard_tag)
     return queued
 
 

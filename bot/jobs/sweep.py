@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
 
-from bot.jobs.notices import Stagger, queue_expired_notice, queue_reminders
+from bot.jobs.notices import Stagger, queue_expired_notice, queue_reminders, window_ends
 from bot.jobs.ticket_notices import expire_tickets, queue_ticket_reminders
 from bot.operations.history_archive import purge_deleted, trim_histories
 from bot.services import Services
@@ -85,6 +85,8 @@ def sweep_part(
 ) -> SweepReport:
     """The sweep of one shard's due indexes (the whole sweep but the purge, on one Redis):
     lots, reminders, tickets. ``on_batch`` is called after each batch (a lease renewed)."""
+    if not _anything_due(services, now, shard_tag, dry_run=dry_run):
+        return NOTHING  # most shards on most days, on a cluster: one round trip for them
     ledger = services.ledger
     lots_expired = points_expired = notices = archived = 0
     seen: set[str] = set()
@@ -130,3 +132,30 @@ def sweep_part(
         ticket_reminders,
         archived,
     )
+
+
+def _anything_due(services: Services, now: int, shard_tag: str, *, dry_run: bool) -> bool:
+    """Whether the shard's due indexes hold anything due by ``now`` or by the end of a
+    reminder window (a superset of what the windows read), in one round trip. A shard with
+    nothing keeps its watermarks where they are (its next windows start there and read more),
+    except that a watermark never set is set (not in a dry run), so that a first window reaches
+    back to it."""
+    program = services.settings.program
+    points = window_ends(services, program.reminders.offsets, now)
+    tickets = window_ends(services, program.ticket_reminders, now, "ticket:")
+    ends = {**points, **tickets}
+    names = [keys.reminder_watermark(label, shard_tag) for label in ends]
+    with services.store.redis.pipeline(transaction=False) as pipe:
+        pipe.zcount(keys.due_index(shard_tag), "-inf", max([now, *points.values()]))
+        pipe.zcount(keys.ticket_due_index(shard_tag), "-inf", max([now, *tickets.values()]))
+        for name in names:  # in the shard's slot on a cluster, like the indexes
+            pipe.get(name)
+        lots, due_tickets, *marks = pipe.execute()
+    if lots or due_tickets:
+        return True
+    unset = {
+        label: end for (label, end), mark in zip(ends.items(), marks, strict=True) if mark is None
+    }
+    if not dry_run:
+        services.notices.move_watermarks(unset, shard_tag)
+    return False

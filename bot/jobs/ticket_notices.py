@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.domain.records import TicketState
 from bot.domain.retry_keys import ticket_reminder_retry_key
-from bot.jobs.notices import MARKER_MARGIN, Stagger, reminder_windows, watermark_name
+from bot.jobs.notices import MARKER_MARGIN, Stagger, reminder_windows
 from bot.jobs.queue import queue_push
 from bot.services import Services
 from bot.store import keys
@@ -57,8 +57,8 @@ def queue_ticket_reminders(
     program = services.settings.program
     state = services.notices
     queued = 0
-    offsets = program.ticket_reminders
-    for label, after, upto in reminder_windows(services, offsets, now, "ticket:", shard_tag):
+    windows = reminder_windows(services, program.ticket_reminders, now, "ticket:", shard_tag)
+    for label, after, upto in windows:
         span = upto - now
         position = 0
         while page := services.tickets.due_between(
@@ -69,8 +69,8 @@ def queue_ticket_reminders(
                 queued += _remind(
                     services, member_id, number, expires_at, label, span, now, stagger, dry_run
                 )
-        if not dry_run:
-            state.set_watermark(watermark_name(label, shard_tag), upto)
+    if not dry_run:
+        state.move_watermarks({label: upto for label, _, upto in windows}, shard_tag)
     return queued
 
 

@@ -274,8 +274,11 @@ def member_reminder(member_id: str, identity: str) -> str:
     return f"{member(member_id)}:remind:{identity}"
 
 
-def reminder_watermark(offset: str) -> str:
-    """String: the due-index score up to which reminders for an offset have been queued."""
+def reminder_watermark(offset: str, shard_tag: str = "") -> str:
+    """String: the due-index score up to which reminders for an offset have been queued (in
+    one shard's due index on a Redis Cluster, beside it: each shard is read on its own)."""
+    if shard_tag:
+        return _in(shard_tag, f"sweep:remind:{offset}")
     return f"{PREFIX}:sweep:remind:{offset}"
 
 

@@ -21,6 +21,7 @@ class NoticeState:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._set_field = script(client, "set_preference")
+        self._move_watermarks = script(client, "watermarks")
 
     def reminded(self, member_id: str, identity: str) -> bool:
         """True once the reminder ``identity`` was queued for the member (also by a version
@@ -62,17 +63,19 @@ class NoticeState:
                 pipe.expire(figures, STATS_TTL)
             pipe.execute()
 
-    def watermark(self, offset: str) -> int | None:
-        """The due-index score up to which reminders for ``offset`` were queued, if any."""
-        value = self.redis.get(keys.reminder_watermark(offset))
-        return int(value) if value is not None else None
+    def watermarks(self, offsets: list[str], shard_tag: str = "") -> list[int | None]:
+        """The due-index scores up to which reminders for ``offsets`` were queued (in one
+        shard, on a Redis Cluster), in one read; None for an offset never read."""
+        if not offsets:
+            return []
+        names = [keys.reminder_watermark(offset, shard_tag) for offset in offsets]
+        return [int(value) if value is not None else None for value in mget(self.redis, names)]
 
-    def set_watermark(self, offset: str, score: int) -> None:
-        """Move the watermark of ``offset`` forward (never back)."""
-        key = keys.reminder_watermark(offset)
-        current = self.redis.get(key)
-        if current is None or int(current) < score:
-            self.redis.set(key, score)
+    def move_watermarks(self, scores: dict[str, int], shard_tag: str = "") -> None:
+        """Move the watermarks of offsets forward (never back), in one step."""
+        if scores:
+            names = [keys.reminder_watermark(offset, shard_tag) for offset in scores]
+            self._move_watermarks(keys=names, args=list(scores.values()))
 
     def notified_upto(self, member_id: str) -> int | None:
         """The ledger index after the last expiry entry notified to the member, if any."""
