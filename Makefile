@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format check-program clean
+.PHONY: help run test coverage lint format check-program clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,8 +36,11 @@ CLUSTER_TESTS := tests/store tests/web tests/operations tests/jobs/test_sweep.py
 	--deselect tests/visits/test_entrance_browser.py
 
 test: $(VENV)/.dev ## Run the whole test suite (starts its own Redis, Redis Cluster and fake LINE)
-	$(PY) -m pytest --cov=bot --cov=richmenu --cov=sandbox --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 	LOYALTY_TEST_CLUSTER=1 $(PY) -m pytest -q $(CLUSTER_TESTS)
+
+coverage: $(VENV)/.dev ## The single-Redis suite with a line coverage report (slower than make test)
+	$(PY) -m pytest -q --cov=bot --cov=richmenu --cov=sandbox --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
