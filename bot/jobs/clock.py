@@ -39,9 +39,11 @@ TICK = 30.0
 #: Seconds a running sweep holds the day's lock; a clock that died mid-sweep frees it then.
 RUN_LOCK_TTL = 3600
 #: Seconds a clock's lease on one part of the sweep (a shard, on a Redis Cluster) lasts
-#: unless renewed; the clock renews it after every batch of the part. Shorter than a tick, so
-#: the part of a clock that died is taken over by the next tick of another after the lease.
+#: unless renewed; the clock renews it after every batch of the part.
 PART_LEASE = 20
+#: Seconds between ticks while the day's sweep is under way in other clocks (on a Redis
+#: Cluster): a part whose clock died is taken over within ``PART_LEASE + PART_RETRY``.
+PART_RETRY = 5.0
 #: Seconds the "done" mark of a day is kept (past that day, so a late restart skips it).
 RUN_DONE_TTL = 3 * 86400
 #: Seconds to wait after a tick failed, so that a persistent fault is not retried every tick.
@@ -78,7 +80,8 @@ def _sweep_parts(svc: Services, now: int, day: str, owner: str) -> SweepReport |
     """On a Redis Cluster: sweep each shard not done nor leased by another clock, then, once
     every shard is done (here or elsewhere), finish the day. Clocks on several hosts so share
     the day's sweep; the lease of a clock that died runs out in ``PART_LEASE`` seconds and the
-    next tick of any clock takes the shard over."""
+    next tick of any clock (every ``PART_RETRY`` seconds while the day is under way, see
+    ``pause_after``) takes the shard over."""
     state = svc.notices
     if state.run_state(day) == "done":
         return None
@@ -123,6 +126,17 @@ def _sweep_parts(svc: Services, now: int, day: str, owner: str) -> SweepReport |
     return report if swept else None
 
 
+def pause_after(svc: Services, now: int) -> float:
+    """Seconds to the next tick: ``PART_RETRY`` while, on a Redis Cluster, the day's sweep is
+    due and not done (parts may be left by a clock that died), else ``TICK``."""
+    if not keys.cluster():
+        return TICK
+    day = due_day(now, svc.settings.program)
+    if day is None or svc.notices.run_state(day) == "done":
+        return TICK
+    return PART_RETRY
+
+
 def main() -> int:
     """Tick until SIGTERM or SIGINT."""
     stop = threading.Event()
@@ -143,6 +157,7 @@ def main() -> int:
             pause = TICK
             try:
                 tick(svc, svc.clock(), owner)
+                pause = pause_after(svc, svc.clock())
             except redis.RedisError as exc:
                 log.warning("clock: Redis unavailable (%s); next tick in %d s", exc, pause)
             except Exception:

@@ -19,7 +19,7 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from bot.jobs import clock as clock_process
-from bot.jobs.clock import PART_LEASE, TICK, tick
+from bot.jobs.clock import PART_LEASE, PART_RETRY, TICK, pause_after, tick
 from bot.jobs.queue import queue
 from bot.store import keys
 from tests.conftest import ON_CLUSTER, data_env, env_for_doubles
@@ -76,10 +76,13 @@ def test_a_part_leased_by_another_clock_is_left_to_it_and_the_day_waits(services
     assert held not in {part for _, part in parts_swept}
     assert len(parts_swept) == len(keys.shards()) - 1
     assert services.notices.run_state(day) is None  # not done while a part is out
+    assert pause_after(services, at(10, 0)) == PART_RETRY  # so look again soon
     other.release()  # that clock stopped (or its lease ran out) before finishing
     tick(services, at(10, 1), "a")
     assert parts_swept[-1] == (at(10, 1), held)
     assert services.notices.run_state(day) == "done"
+    assert pause_after(services, at(10, 1)) == TICK
+    assert pause_after(services, at(9, 0, day=2)) == TICK  # before the next day's send hour
 
 
 def test_a_failed_part_is_tried_again_on_the_next_tick(services, monkeypatch):
@@ -166,7 +169,7 @@ def test_a_clock_killed_in_the_middle_of_its_part_leaves_it_to_the_other_within_
 ):
     """Two real clock processes with the production tick and lease; the one sweeping is
     SIGKILLed while it holds a part: the other finishes the day, every lot expired once, one
-    notice queued per member, within TICK + PART_LEASE of the kill."""
+    notice queued per member, within a minute of the kill."""
     program = tmp_path / "always-due.toml"
     program.write_text(PROGRAM.replace("send_hour = 10", "send_hour = 0"), encoding="utf-8")
     now = int(time.time())
@@ -206,7 +209,7 @@ def test_a_clock_killed_in_the_middle_of_its_part_leaves_it_to_the_other_within_
         clocks[0].wait()
         assert leased(), "clock a died between two parts: nothing left to take over"
         clocks.append(start(logs[1]))
-        wait_for(lambda: services.notices.run_state(today) == "done", TICK + PART_LEASE + 15,
+        wait_for(lambda: services.notices.run_state(today) == "done", 60,
                  "the day's sweep finished by clock b")  # fmt: skip
         recovered = time.monotonic() - killed_at
         os.killpg(clocks[1].pid, signal.SIGTERM)
@@ -226,8 +229,9 @@ def test_a_clock_killed_in_the_middle_of_its_part_leaves_it_to_the_other_within_
     assert sorted(notices) == sorted(m.member_id for m in members)
     assert set(notices.values()) == {1}
     assert len(ALL_DONE.findall(seen[1])) == 1, seen[1]
-    # Clock b swept what clock a had not, then, a tick later, the part clock a had held.
+    # Clock b swept what clock a had not and the part clock a had held: in one pass when the
+    # lease ran out before the pass reached that part, else on a retry PART_RETRY later.
     lots_by_b = [int(lots) for _, _, lots in PARTS_HERE.findall(seen[1])]
-    assert len(lots_by_b) == 2, seen[1]
+    assert 1 <= len(lots_by_b) <= 2, seen[1]
     assert 0 < sum(lots_by_b) <= len(members), seen[1]
     assert "Traceback" not in seen[1], seen[1]
