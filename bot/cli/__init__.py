@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.cli import export, jobs, member, notice, program, staff, stats, store, visits
+from bot.cli import cluster, export, jobs, member, notice, program, staff, stats, store, visits
 
 
 def init_app(app: Flask) -> None:
@@ -18,3 +18,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(notice.group)
     app.cli.add_command(stats.stats)
     app.cli.add_command(export.group)
+    app.cli.add_command(cluster.group)

@@ -14,8 +14,12 @@ list) share the tag ``{stores}`` there, so adding a store stays one transaction.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import re
 import zlib
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
@@ -42,11 +46,28 @@ def _shard_tags(count: int) -> tuple[str, ...]:
     return tuple(tags)
 
 
+@functools.cache
+def _cluster_tags() -> tuple[str, ...]:
+    return _shard_tags(SHARDS)
+
+
 def use_cluster(enabled: bool) -> None:
     """Name keys for a Redis Cluster (sharded) or for a single Redis; set once per process,
     from REDIS_CLUSTER, before any key is named."""
     global _tags
-    _tags = _shard_tags(SHARDS) if enabled else ()
+    _tags = _cluster_tags() if enabled else ()
+
+
+@contextlib.contextmanager
+def named_for_cluster() -> Iterator[None]:
+    """Name keys for a Redis Cluster inside the block, whatever the process uses: for
+    ``cluster migrate``, which reads a single Redis and writes a cluster."""
+    global _tags
+    before, _tags = _tags, _cluster_tags()
+    try:
+        yield
+    finally:
+        _tags = before
 
 
 def cluster() -> bool:
@@ -460,3 +481,89 @@ def archive_lock() -> str:
     """String with a TTL: held while a process appends to or rewrites the history archive
     files, so a purge never replaces a file another process is appending to."""
     return f"{PREFIX}:archive:lock"
+
+
+def cluster_migration() -> str:
+    """String, on a Redis Cluster: ``copying`` while ``cluster migrate`` copies a single
+    Redis into it, ``done`` once it has (bot/store/cluster_copy.py)."""
+    return f"{PREFIX}:migration"
+
+
+class Placement(NamedTuple):
+    """Where a key of a single Redis goes on a Redis Cluster (``cluster_placement``)."""
+
+    #: ``copy``: the whole key to ``name``; ``by_member``: each entry (a member id, or
+    #: ``<member id>|...``) to ``per_shard(the member's shard)``; ``every_shard``: the whole
+    #: key to ``per_shard(tag)`` of every shard; ``drop``: not copied (a minute's counters).
+    how: str
+    name: str = ""
+    per_shard: Callable[[str], str] | None = None
+
+
+_DAY = r"(\d{4}-\d{2}-\d{2})"
+_BY_MEMBER: dict[str, Callable[[str], str]] = {
+    "due": due_index,
+    "outbox": outbox_index,
+    "ticketdue": ticket_due_index,
+    "idx:members": members_index,
+    "idx:active": active_index,
+    "idx:blocked": blocked_index,
+}
+#: Single-Redis names that stay as they are on a cluster: by prefix, then whole names.
+_SAME_PREFIXES = (
+    "card:", "handle:", "event:", "cardimg:", "staff:{staff}:", "sweep:run:", "sweep:part:",
+    "sweep:stagger:",
+)  # fmt: skip
+_SAME_NAMES = (
+    "push:window", "line:quota", "beacons", "campaigns", "idx:members:complete",
+    "archive:forget", "archive:lock", "outbox:dead",
+)  # fmt: skip
+_SAME_PATTERN = re.compile(r"(store|reward):\{[^}]*\}:(txn:|grants:|ticketuse:|issued$).*")
+
+
+def cluster_placement(name: str, kind: str) -> Placement | None:
+    """Where the single-Redis key ``name`` (of Redis type ``kind``) goes on a Redis Cluster;
+    None for a name the bot never writes. Call inside ``named_for_cluster``."""
+    if not _tags:
+        raise RuntimeError("cluster_placement names cluster keys: call it in named_for_cluster")
+    if not name.startswith(f"{PREFIX}:"):
+        return None
+    rest = name[len(PREFIX) + 1 :]
+    if found := re.fullmatch(r"m:\{([0-9a-f]+)\}(.*)", rest):
+        return Placement("copy", member(found[1]) + found[2])
+    if rest in _BY_MEMBER:
+        return Placement("by_member", per_shard=_BY_MEMBER[rest])
+    if rest in _SAME_NAMES or rest.startswith(_SAME_PREFIXES) or _SAME_PATTERN.fullmatch(rest):
+        return Placement("copy", name)
+    if found := re.fullmatch(r"idx:lang:(\w+)", rest):
+        return Placement("by_member", per_shard=functools.partial(_language_in, found[1]))
+    if found := re.fullmatch(r"idx:store:\{([^}]*)\}:active", rest):
+        return Placement("by_member", per_shard=functools.partial(_active_in, found[1]))
+    if found := re.fullmatch(r"sweep:remind:(.+)", rest):
+        return Placement("every_shard", per_shard=functools.partial(reminder_watermark, found[1]))
+    # A day's figures are summed over the shards by their readers: the first shard holds them.
+    if found := re.fullmatch(rf"stats:\{{([^}}]*)\}}:{_DAY}", rest):
+        return Placement("copy", store_stats_day(found[1], found[2], _tags[0]))
+    if found := re.fullmatch(rf"stats:{_DAY}", rest):
+        return Placement("copy", stats_day(found[1], _tags[0]))
+    if found := re.fullmatch(r"store:\{([^}]*)\}", rest):
+        return Placement("copy", store(found[1]))
+    if rest in ("stores", "stores:complete"):
+        return Placement("copy", store_index() if rest == "stores" else store_index_complete())
+    if found := re.fullmatch(r"apikey:([0-9a-f]{64})", rest):
+        return Placement("copy", api_key(found[1]))
+    if re.fullmatch(r"apikey:[0-9a-f]{64}:(rate|cardfail):\d+", rest):
+        return Placement("drop")
+    if found := re.fullmatch(r"campaign:(.+)", rest):
+        if kind == "list" and found[1].endswith(":members"):
+            return Placement("copy", campaign_members(found[1].removesuffix(":members")))
+        return Placement("copy", campaign(found[1]))
+    return None
+
+
+def _language_in(language: str, shard_tag: str) -> str:
+    return language_index(language, shard_tag)
+
+
+def _active_in(store_id: str, shard_tag: str) -> str:
+    return store_active_index(store_id, shard_tag)
