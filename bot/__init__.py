@@ -11,7 +11,7 @@ from bot.config import Settings, SettingsError
 from bot.log import configure_logging
 from bot.services import Services
 from bot.store.clients import UNAVAILABLE
-from bot.store.redis_store import UnsafeRedisError, check_eviction_policy
+from bot.store.redis_store import UnsafeRedisError, check_copy_finished, check_eviction_policy
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     svc = Services.build(settings)
     try:
         check_eviction_policy(svc.store.redis)
+        if settings.redis_cluster:
+            check_copy_finished(svc.store.redis)
     except UnsafeRedisError as exc:
         raise SettingsError([f"REDIS_URL: {exc}"]) from None
     except UNAVAILABLE:

@@ -24,10 +24,22 @@ from bot.store import keys
 BATCH = 500
 #: Names of unknown keys a plan shows.
 SHOWN = 10
+#: Commands that change nothing: the copy's own reads of the single Redis, and what an idle
+#: client or a monitor sends. Any other command the single Redis runs while the copy runs is
+#: taken for a write the copy may have missed (``INFO commandstats``).
+READS = frozenset(
+    {
+        "scan", "type", "dump", "pttl", "ttl", "zscan", "sscan", "hscan", "zcard", "scard", "llen",
+        "strlen", "exists", "get", "mget", "hget", "hmget", "hgetall", "hlen", "smembers",
+        "sismember", "smismember", "zrange", "zrangebyscore", "zscore", "zcount", "lrange", "info",
+        "ping", "echo", "hello", "auth", "select", "client", "command", "config", "time", "memory",
+        "slowlog", "latency", "dbsize", "role", "lastsave", "readonly", "cluster",
+    }
+)  # fmt: skip
 
 
 class CopyRefused(Exception):
-    """The copy cannot start: the message says why and what to do."""
+    """The copy cannot start, or cannot be called finished: the message says why and what to do."""
 
 
 @dataclass
@@ -151,6 +163,7 @@ class ClusterCopy:
     def run(self, on_batch: Callable[[Report], None] = lambda report: None) -> Report:
         """Copy every key; call ``check_target`` and ``plan`` first."""
         report = Report()
+        before = self._commands()
         self.target.set(keys.cluster_migration(), "copying")
         with keys.named_for_cluster():
             for batch in self._names():
@@ -159,8 +172,26 @@ class ClusterCopy:
         if self.queues is not None:
             report.queue_keys = self._copy_queues(*self.queues)
         report.members = self._members_copied()
+        self._refuse_writes_since(before)
         self.target.set(keys.cluster_migration(), "done")
         return report
+
+    def _commands(self) -> Counter[str]:
+        """How many times the single Redis ran each command since it started."""
+        stats = self.source.info("commandstats")
+        return Counter({name.removeprefix("cmdstat_"): v["calls"] for name, v in stats.items()})
+
+    def _refuse_writes_since(self, before: Counter[str]) -> None:
+        """A write to the single Redis while it was copied (a bot process still running) may
+        be missing from the cluster: the copy is not finished then."""
+        ran = self._commands() - before
+        writes = {name: calls for name, calls in ran.items() if name.split("|")[0] not in READS}
+        if writes:
+            seen = ", ".join(f"{name} x{calls}" for name, calls in sorted(writes.items()))
+            raise CopyRefused(
+                f"REDIS_URL took writes while it was copied ({seen}): is a bot process still "
+                "running? Stop it and run again with --resume"
+            )
 
     def _members_copied(self) -> int:
         """The members in the cluster's index, checked against the single Redis's: a bot
@@ -209,26 +240,34 @@ class ClusterCopy:
                 report.dropped += 1
 
     def _split(self, name: bytes, kind: str, per_shard: Callable[[str], str]) -> int:
-        """Copy an index entry by entry into the shard of each entry's member."""
+        """Copy an index entry by entry into the shard of each entry's member: a page of
+        entries at a time, one ``ZADD`` or ``SADD`` per shard key of the page."""
         if kind == "zset":
-            entries = self.source.zscan_iter(name, count=1000)
+            entries: Iterable[tuple[bytes, float | None]] = self.source.zscan_iter(name, count=1000)
         elif kind == "set":
             entries = ((member, None) for member in self.source.sscan_iter(name, count=1000))
         else:
             raise CopyRefused(f"{_text(name)} is a {kind}, not the index the bot writes")
         done = 0
-        pipe = self.target.pipeline(transaction=False)
+        page: dict[str, dict[bytes, float | None]] = {}
         for entry, score in entries:
             target = per_shard(keys.shard(_text(entry).split("|", 1)[0]))
-            if score is None:
-                pipe.sadd(target, entry)
-            else:
-                pipe.zadd(target, {entry: score})
+            page.setdefault(target, {})[entry] = score
             done += 1
-            if done % BATCH == 0:
-                pipe.execute()
-        pipe.execute()
+            if done % (BATCH * 4) == 0:
+                self._add(page, sorted_set=kind == "zset")
+                page = {}
+        self._add(page, sorted_set=kind == "zset")
         return done
+
+    def _add(self, page: dict[str, dict[bytes, float | None]], *, sorted_set: bool) -> None:
+        with self.target.pipeline(transaction=False) as pipe:
+            for target, entries in page.items():
+                if sorted_set:
+                    pipe.zadd(target, entries)  # type: ignore[arg-type]
+                else:
+                    pipe.sadd(target, *entries)
+            pipe.execute()
 
     @staticmethod
     def _copy_queues(source: redis.Redis, target: redis.Redis) -> int:

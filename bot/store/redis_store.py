@@ -62,6 +62,16 @@ def check_eviction_policy(client: redis.Redis) -> None:
         )
 
 
+def check_copy_finished(client: redis.Redis) -> None:
+    """Refuse a Redis Cluster that ``cluster migrate`` is copying into, or stopped copying into
+    half-way: its points would be half there (bot/store/cluster_copy.py)."""
+    if client.get(keys.cluster_migration()) == "copying":
+        raise UnsafeRedisError(
+            "a 'cluster migrate' into this cluster has not finished: run it again with "
+            "--resume (with the single Redis's settings) before starting the bot on it"
+        )
+
+
 #: History entries that a sale or its refund wrote (naming the store and transaction).
 _SALE_KINDS = frozenset({"earn", "redeem", "restore", "reverse"})
 

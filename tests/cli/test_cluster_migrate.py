@@ -14,6 +14,7 @@ import pytest
 from rq import SimpleWorker
 
 from bot import create_app
+from bot.config import SettingsError
 from bot.jobs.outbox import relay
 from bot.jobs.queue import event_queue, queue
 from bot.operations import campaigns, rewards, visits
@@ -21,6 +22,7 @@ from bot.operations.campaigns import Segment
 from bot.operations.stats import figures
 from bot.store import keys
 from bot.store.clients import connect
+from bot.store.cluster_copy import ClusterCopy, CopyRefused
 from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis, free_ports
 from tests.campaigns.test_notices import NOTICE, T0
 from tests.conftest import make_settings
@@ -313,9 +315,9 @@ def test_a_cluster_that_is_not_empty_is_refused(app, services, empty_target):
 
 @pytest.mark.single_redis
 def test_a_finished_copy_is_not_copied_over_and_a_stopped_one_needs_resume(
-    app, services, empty_target
+    app, services, fake_line, empty_target
 ):
-    nodes, _, cluster = empty_target
+    nodes, queues, cluster = empty_target
     services.store.add_store("S001", "渋谷店")
     assert _migrate(app, "--to", nodes.url).exit_code == 0
     again = _migrate(app, "--to", nodes.url)
@@ -326,9 +328,14 @@ def test_a_finished_copy_is_not_copied_over_and_a_stopped_one_needs_resume(
     stopped = _migrate(app, "--to", nodes.url)
     assert stopped.exit_code != 0
     assert "--resume" in stopped.output
+    with pytest.raises(SettingsError, match="has not finished"):  # the bot will not start on it
+        _cluster_services(nodes, queues, fake_line)
+    keys.use_cluster(False)
     resumed = _migrate(app, "--to", nodes.url, "--resume")
     assert resumed.exit_code == 0, resumed.output
     assert cluster.get(keys.cluster_migration()) == "done"
+    _cluster_services(nodes, queues, fake_line).extensions["loyalty"].line.close()
+    keys.use_cluster(False)
 
 
 @pytest.mark.single_redis
@@ -366,3 +373,22 @@ def test_running_workers_and_a_bot_already_on_a_cluster_are_refused(
         refused = _migrate(app, *args)
         assert refused.exit_code != 0
         assert message in refused.output
+
+
+@pytest.mark.single_redis
+def test_a_write_to_the_single_redis_while_it_is_copied_leaves_the_copy_unfinished(
+    services, redis_server, empty_target
+):
+    nodes, _, cluster = empty_target
+    services.store.add_store("S001", "渋谷店")
+    source = connect(redis_server.url, decode=False)
+
+    def a_bot_still_running(report) -> None:
+        source.hset(keys.store("S001"), "name", "新しい名前")
+
+    with ClusterCopy(source, connect(nodes.url, cluster=True, decode=False)) as copier:
+        assert not copier.plan().unknown
+        copier.check_target(resume=False)
+        with pytest.raises(CopyRefused, match=r"took writes while it was copied \(hset x1\)"):
+            copier.run(on_batch=a_bot_still_running)
+    assert cluster.get(keys.cluster_migration()) == "copying"
