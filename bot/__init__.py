@@ -31,13 +31,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     svc = Services.build(settings)
     try:
         check_eviction_policy(svc.store.redis)
-        if settings.redis_cluster:
-            check_copy_finished(svc.store.redis)
     except UnsafeRedisError as exc:
         raise SettingsError([f"REDIS_URL: {exc}"]) from None
     except UNAVAILABLE:
         # Start anyway: /healthz reports it and requests fail closed until Redis is back.
         log.warning("Redis is not reachable yet; requests needing it will answer 503")
+    if settings.redis_cluster:
+        try:
+            check_copy_finished(svc.store.redis)
+        except UnsafeRedisError as exc:
+            raise SettingsError([f"REDIS_URL: {exc}"]) from None
+        except UNAVAILABLE:  # the platform starts the process again until the node answers
+            raise SettingsError(
+                ["REDIS_URL: the cluster node holding the copy's marker does not answer yet"]
+            ) from None
     app.extensions["loyalty"] = svc
     if settings.sandbox:
         log.warning(

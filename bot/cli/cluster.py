@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 import redis
 from flask.cli import AppGroup
+from redis.exceptions import RedisClusterException
 from rq import Worker
 
 from bot.cli.common import count
@@ -41,19 +42,20 @@ def migrate(target_url: str, queues_url: str | None, dry_run: bool, resume: bool
             _workers_refused(svc.queue_redis)
             # What earlier versions left out of the indexes goes in now: a cluster never
             # back-fills (bot/store/redis_store.py), so its copy must be whole.
-            added = svc.store.index_older_members()
+            svc.store.index_older_members()
             svc.store.store_ids()
-            if added:
-                click.echo(f"indexed {count(added, 'older member')} first")
         copier = ClusterCopy(
             connect(source, timeout=30, decode=False),
-            connect(target_url, timeout=30, cluster=True, decode=False),
+            _cluster(target_url),
             queues=_queues(svc.settings.queues_url, queues_url),
         )
         with copier:
+            _same_server_refused(copier)
             report = _copy(copier, dry_run=dry_run, resume=resume)
     except CopyRefused as refused:
         raise click.ClickException(str(refused)) from None
+    except RedisClusterException as exc:
+        raise click.ClickException(f"--to {target_url}: {exc}") from None
     except redis.RedisError as exc:
         raise click.ClickException(
             f"Redis did not answer ({exc}); once it does, run again (with --resume if the "
@@ -91,6 +93,28 @@ def _same_redis_refused(source: str, target: str, queues: str | None) -> None:
         raise CopyRefused("--to is REDIS_URL itself: give the cluster's address")
     if queues is not None and queues in (source, target):
         raise CopyRefused("--queues-to must be a Redis of its own, not REDIS_URL or the cluster")
+
+
+def _cluster(url: str) -> redis.Redis:
+    try:
+        return connect(url, timeout=30, cluster=True, decode=False)
+    except RedisClusterException as exc:  # not a node of a cluster, most often
+        raise CopyRefused(f"--to {url} is not a node of a Redis Cluster ({exc})") from None
+
+
+def _same_server_refused(copier: ClusterCopy) -> None:
+    """The queues' new Redis is neither the single Redis nor a node of the cluster, however
+    their URLs are written."""
+    if copier.queues is None:
+        return
+    queues = copier.queues[1].info("server")
+    if queues.get("redis_mode") == "cluster":
+        raise CopyRefused("--queues-to is a node of a Redis Cluster: RQ needs a Redis of its own")
+    if queues["run_id"] in {copier.source.info("server")["run_id"],
+                            copier.queues[0].info("server")["run_id"]}:  # fmt: skip
+        raise CopyRefused(
+            "--queues-to must be a Redis of its own, not REDIS_URL's or the queues' Redis now"
+        )
 
 
 def _workers_refused(queue_redis: redis.Redis) -> None:

@@ -39,12 +39,11 @@ from rq.worker_registration import clean_worker_registry
 from bot.jobs.periodic import Periodic
 from bot.jobs.queue import event_queue, queue
 from bot.services import Services
+from bot.store import keys
 from bot.store.scripts import script
 
 log = logging.getLogger(__name__)
 
-#: The lock one keeper holds while it keeps the queues.
-LOCK_KEY = "loyalty:jobs:keeper"
 #: Seconds the lock outlives its holder's last round: how late a new keeper takes over.
 LOCK_TTL = 10
 #: Seconds between rounds: how late a due retry may go on its queue.
@@ -112,7 +111,7 @@ class Keeper:
 
     def __init__(self, svc: Services, clock: Callable[[], float] = time.monotonic) -> None:
         self.svc, self.clock = svc, clock
-        self.lock = svc.queue_redis.lock(LOCK_KEY, timeout=LOCK_TTL, thread_local=False)
+        self.lock = svc.queue_redis.lock(keys.keeper_lock(), timeout=LOCK_TTL, thread_local=False)
         self.scheduler = RQScheduler([q.name for q in queues(svc)], svc.queue_redis)
         self.scheduler.prepare_registries([q.name for q in queues(svc)])
         self.requeue = script(svc.queue_redis, "requeue_stuck")

@@ -3,11 +3,12 @@
 Key names differ between the two (bot/store/keys.py): a member's keys move under their shard's
 hash tag, and the global indexes a member's steps write are kept once per shard there. Each
 key of the single Redis is read once (``SCAN``: an admin command, never a request path) and
-written under its cluster name with ``RESTORE … REPLACE`` and its time to live, or, for an
-index, entry by entry into the shard of each entry's member. Every write replaces or re-adds,
-so a copy that stopped half-way is run again to the end; a marker on the cluster
-(``keys.cluster_migration``) tells such a copy from a cluster the bot already writes to,
-which is never copied into.
+written under its cluster name with ``RESTORE`` and its time to live, or, for an index,
+entry by entry into the shard of each entry's member. A marker on the cluster (and on the
+queues' new Redis), ``keys.cluster_migration``, tells a copy under way or stopped half-way
+from data the bot wrote: a stopped copy is flushed and made again from the start
+(``--resume``: the single Redis may have changed since, deletions included), a finished one
+or anything else is never copied into.
 """
 
 from __future__ import annotations
@@ -24,16 +25,17 @@ from bot.store import keys
 BATCH = 500
 #: Names of unknown keys a plan shows.
 SHOWN = 10
-#: Commands that change nothing: the copy's own reads of the single Redis, and what an idle
-#: client or a monitor sends. Any other command the single Redis runs while the copy runs is
-#: taken for a write the copy may have missed (``INFO commandstats``).
-READS = frozenset(
+#: Commands that change data beside those of ACL category ``write`` (ACL CAT write), which
+#: leaves out scripts and transactions.
+SCRIPTED_WRITES = frozenset({"eval", "evalsha", "fcall", "exec"})
+#: The writes the bot sends, for a Redis that does not answer ACL CAT.
+BOT_WRITES = frozenset(
     {
-        "scan", "type", "dump", "pttl", "ttl", "zscan", "sscan", "hscan", "zcard", "scard", "llen",
-        "strlen", "exists", "get", "mget", "hget", "hmget", "hgetall", "hlen", "smembers",
-        "sismember", "smismember", "zrange", "zrangebyscore", "zscore", "zcount", "lrange", "info",
-        "ping", "echo", "hello", "auth", "select", "client", "command", "config", "time", "memory",
-        "slowlog", "latency", "dbsize", "role", "lastsave", "readonly", "cluster",
+        "set", "setex", "psetex", "getset", "getdel", "del", "unlink", "expire", "pexpire",
+        "expireat", "persist", "incr", "incrby", "decr", "decrby", "hset", "hsetnx", "hmset",
+        "hdel", "hincrby", "sadd", "srem", "zadd", "zrem", "zincrby", "zremrangebyscore",
+        "zremrangebyrank", "lpush", "rpush", "lpop", "rpop", "lrem", "ltrim", "lmove",
+        "rpoplpush", "restore", "rename", "flushall", "flushdb",
     }
 )  # fmt: skip
 
@@ -140,31 +142,47 @@ class ClusterCopy:
                         plan.keys[place.how] += 1
         return plan
 
+    def _targets(self) -> list[tuple[str, redis.Redis]]:
+        """What the copy writes to, by the name a message gives it."""
+        found = [("the cluster", self.target)]
+        if self.queues is not None:
+            found.append(("the queues' Redis (--queues-to)", self.queues[1]))
+        return found
+
     def check_target(self, *, resume: bool) -> None:
-        """Refuse a cluster that holds data the copy did not write (the bot's, or another
-        copy's that finished): copying into it could overwrite newer points."""
-        marker = self.target.get(keys.cluster_migration())
-        if marker == b"copying":
-            if resume:
-                return
-            raise CopyRefused(
-                "the cluster holds a copy that did not finish: run again with --resume "
-                "(nothing runs against the cluster yet) to copy everything again over it"
-            )
-        if marker == b"done":
-            raise CopyRefused(
-                "the cluster already holds a finished copy, and the bot may have written to it "
-                "since: copying again could overwrite newer points. Flush the cluster first "
-                "if that copy is to be replaced."
-            )
-        if self.target.dbsize() > 0:  # summed over the primaries by the cluster client
-            raise CopyRefused("the cluster is not empty: copy only into an empty cluster")
+        """Refuse a cluster (or queues' Redis) that holds data the copy did not write (the
+        bot's, another application's, or a copy's that finished): copying into it could
+        overwrite newer points. A copy that stopped half-way needs ``resume``."""
+        for label, target in self._targets():
+            marker = target.get(keys.cluster_migration())
+            if marker == b"copying":
+                if resume:
+                    continue
+                raise CopyRefused(
+                    f"{label} holds a copy that did not finish: run again with --resume to "
+                    "flush it and copy everything again"
+                )
+            if marker == b"done":
+                raise CopyRefused(
+                    f"{label} already holds a finished copy, and the bot may have written to "
+                    "it since: copying again could overwrite newer points. Flush it first if "
+                    "that copy is to be replaced."
+                )
+            if target.dbsize() > 0:  # the cluster client sums it over the primaries
+                raise CopyRefused(f"{label} is not empty: copy only into an empty one")
 
     def run(self, on_batch: Callable[[Report], None] = lambda report: None) -> Report:
-        """Copy every key; call ``check_target`` and ``plan`` first."""
+        """Copy every key; call ``check_target`` and ``plan`` first. A target holding a copy
+        that stopped half-way (``check_target(resume=True)`` let it through) is flushed
+        first: only the copy wrote to it, and what the single Redis deleted since must not
+        come back."""
         report = Report()
-        before = self._commands()
-        self.target.set(keys.cluster_migration(), "copying")
+        writes = self._write_counts()
+        for label, target in self._targets():
+            if target.get(keys.cluster_migration()) == b"copying":
+                target.flushall()
+            if not target.set(keys.cluster_migration(), "copying", nx=True):
+                raise CopyRefused(f"another copy into {label} started at the same time")
         with keys.named_for_cluster():
             for batch in self._names():
                 self._copy(batch, report)
@@ -172,26 +190,46 @@ class ClusterCopy:
         if self.queues is not None:
             report.queue_keys = self._copy_queues(*self.queues)
         report.members = self._members_copied()
-        self._refuse_writes_since(before)
+        self._refuse_writes_since(writes)
         self.target.set(keys.cluster_migration(), "done")
+        if self.queues is not None:
+            self.queues[1].delete(keys.cluster_migration())  # the bot's queues: nothing else
         return report
 
-    def _commands(self) -> Counter[str]:
-        """How many times the single Redis ran each command since it started."""
-        stats = self.source.info("commandstats")
-        return Counter({name.removeprefix("cmdstat_"): v["calls"] for name, v in stats.items()})
+    def _sources(self) -> list[redis.Redis]:
+        return [self.source] if self.queues is None else [self.source, self.queues[0]]
 
-    def _refuse_writes_since(self, before: Counter[str]) -> None:
-        """A write to the single Redis while it was copied (a bot process still running) may
-        be missing from the cluster: the copy is not finished then."""
-        ran = self._commands() - before
-        writes = {name: calls for name, calls in ran.items() if name.split("|")[0] not in READS}
-        if writes:
-            seen = ", ".join(f"{name} x{calls}" for name, calls in sorted(writes.items()))
-            raise CopyRefused(
-                f"REDIS_URL took writes while it was copied ({seen}): is a bot process still "
-                "running? Stop it and run again with --resume"
+    def _write_counts(self) -> list[Counter[str]]:
+        """How many writes each Redis the copy reads from ran since it started, by command."""
+        counts = []
+        for source in self._sources():
+            stats = source.info("commandstats")
+            try:
+                writing = {str(name) for name in source.acl_cat("write")} | SCRIPTED_WRITES
+            except redis.ResponseError:  # ACL renamed or disabled: the bot's own writes
+                writing = BOT_WRITES | SCRIPTED_WRITES
+            counts.append(
+                Counter(
+                    {
+                        name: value["calls"]
+                        for cmdstat, value in stats.items()
+                        if (name := cmdstat.removeprefix("cmdstat_")).split("|")[0] in writing
+                    }
+                )
             )
+        return counts
+
+    def _refuse_writes_since(self, before: list[Counter[str]]) -> None:
+        """A write to the single Redis (or the queues') while it was copied, by a bot process
+        still running, may be missing from the copy: the copy is not finished then. Only
+        writes count: a replica's acknowledgements, Sentinel's hellos and reads do not."""
+        for was, now in zip(before, self._write_counts(), strict=True):
+            if ran := now - was:
+                seen = ", ".join(f"{name} x{calls}" for name, calls in sorted(ran.items()))
+                raise CopyRefused(
+                    f"REDIS_URL (or the queues' Redis) took writes while it was copied ({seen}):"
+                    " is a bot process still running? Stop it and run again with --resume"
+                )
 
     def _members_copied(self) -> int:
         """The members in the cluster's index, checked against the single Redis's: a bot
@@ -218,10 +256,10 @@ class ClusterCopy:
             answers = pipe.execute()
         with self.target.pipeline(transaction=False) as pipe:
             for (_, place), value, ttl in zip(whole, answers[::2], answers[1::2], strict=True):
-                if value is None or ttl == -2:
+                if value is None or ttl == -2 or ttl == 0:  # 0: less than a millisecond left
                     report.gone += 1
                     continue
-                ttl = max(int(ttl), 0)
+                ttl = max(int(ttl), 0)  # -1: no time to live, which RESTORE's 0 is
                 if place.how == "copy":
                     pipe.restore(place.name, ttl, value, replace=True)
                     report.copied += 1
@@ -287,7 +325,7 @@ class ClusterCopy:
                 answers = pipe.execute()
             with target.pipeline(transaction=False) as pipe:
                 for name, value, ttl in zip(chunk, answers[::2], answers[1::2], strict=True):
-                    if value is not None and ttl != -2:
+                    if value is not None and ttl not in (-2, 0):
                         pipe.restore(name, max(int(ttl), 0), value, replace=True)
                         copied += 1
                 pipe.execute()

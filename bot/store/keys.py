@@ -483,6 +483,12 @@ def archive_lock() -> str:
     return f"{PREFIX}:archive:lock"
 
 
+def keeper_lock() -> str:
+    """String with a TTL, on the queues' Redis: held by the one process keeping the queues
+    (bot/jobs/keeper.py)."""
+    return f"{PREFIX}:jobs:keeper"
+
+
 def cluster_migration() -> str:
     """String, on a Redis Cluster: ``copying`` while ``cluster migrate`` copies a single
     Redis into it, ``done`` once it has (bot/store/cluster_copy.py)."""
@@ -552,8 +558,8 @@ def cluster_placement(name: str, kind: str) -> Placement | None:
         return Placement("copy", store_index() if rest == "stores" else store_index_complete())
     if found := re.fullmatch(r"apikey:([0-9a-f]{64})", rest):
         return Placement("copy", api_key(found[1]))
-    if re.fullmatch(r"apikey:[0-9a-f]{64}:(rate|cardfail):\d+", rest):
-        return Placement("drop")
+    if re.fullmatch(r"apikey:[0-9a-f]{64}:(rate|cardfail):\d+", rest) or rest == "jobs:keeper":
+        return Placement("drop")  # a minute's counters; the lock of a keeper now stopped
     if found := re.fullmatch(r"campaign:(.+)", rest):
         if kind == "list" and found[1].endswith(":members"):
             return Placement("copy", campaign_members(found[1].removesuffix(":members")))

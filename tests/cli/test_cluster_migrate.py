@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from bot import create_app
 from bot.config import SettingsError
 from bot.jobs.outbox import relay
 from bot.jobs.queue import event_queue, queue
+from bot.jobs.sweep import sweep
 from bot.operations import campaigns, rewards, visits
 from bot.operations.campaigns import Segment
 from bot.operations.stats import figures
@@ -27,6 +29,8 @@ from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis, free_ports
 from tests.campaigns.test_notices import NOTICE, T0
 from tests.conftest import make_settings
 from tests.support.events import user_id
+from tests.support.keyspace import every_key
+from tests.support.waiting import wait_for
 
 DAY = 86400
 M = "0123456789abcdef01234567"  # a member id
@@ -87,6 +91,7 @@ SAMPLES: dict[str, tuple[tuple, str, str]] = {
     "reminder_watermark": (("30",), "string", "every_shard"),
     "api_rate": (("ab" * 32, 29_000_000), "string", "drop"),
     "card_failures": (("ab" * 32, 29_000_000), "string", "drop"),
+    "keeper_lock": ((), "string", "drop"),
 }
 #: Functions of keys.py that name no key: ledger operation keys (fields of a hash), a SCAN
 #: pattern, the cluster switch and the names' own machinery.
@@ -182,7 +187,6 @@ def _migrate(app, *args: str):
 class Scene:
     key: str
     members: list
-    ticket_code: str
 
 
 def _a_week_of_trade(services, client, card_code) -> Scene:
@@ -204,17 +208,17 @@ def _a_week_of_trade(services, client, card_code) -> Scene:
     sale(a, "T1", 12_800)
     sale(b, "T2", 5_000)
     sale(b, "T3", 1_000, used=10)
+    assert relay(services, T0) == 3  # their receipts wait on the queue, the later in outboxes
     assert client.post("/api/v1/transactions/T2/refund", headers=headers).status_code == 201
     ticket = rewards.exchange(services, a.member_id, "coffee", 50, "57a75000").ticket
     redeem = {"transaction_id": "U1", "ticket_code": ticket.code}
     assert client.post("/api/v1/tickets/redeem", json=redeem, headers=headers).status_code == 201
-    second = rewards.exchange(services, a.member_id, "coffee", 50, "57a75001").ticket
     visits.check_in(services, a.member_id, "S002", "code")
     services.clock = lambda: T0 + 60
     campaigns.send(services, "n1", NOTICE, Segment(store="S001"))
     services.clock = lambda: T0 + 3600
     sale(a, "T4", 2_000)
-    return Scene(key, members, second.code)
+    return Scene(key, members)
 
 
 def _what_a_member_has(services, member_id: str):
@@ -239,16 +243,35 @@ def _cluster_services(nodes, queues, fake_line):
     return create_app({"TESTING": True, "SETTINGS": settings})
 
 
+def _times_to_live(client, names: list[str]) -> dict[str, int]:
+    with client.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.pttl(name)
+        return dict(zip(names, pipe.execute(), strict=True))
+
+
 @pytest.mark.single_redis
 def test_the_bot_goes_on_on_the_cluster_from_where_it_was(
-    app, client, services, card_code, fake_line, empty_target
+    app, client, services, card_code, fake_line, redis_client, empty_target
 ):
     nodes, queues, cluster = empty_target
     scene = _a_week_of_trade(services, client, card_code)
+    a_id = scene.members[0].member_id
+    [first_lot, *_] = services.ledger.lots(a_id)
+    remind = first_lot.expires_at - 30 * DAY
+    assert sweep(services, remind).reminders == 1  # its reminder marker and watermark move too
+    services.clock = lambda: remind + 30
+    ticket = rewards.exchange(services, a_id, "coffee", 50, "57a75001").ticket
+    services.clock = lambda: T0 + 3600
     before = {m.member_id: _what_a_member_has(services, m.member_id) for m in scene.members}
     owner_before = _what_the_owner_sees(services)
-    waiting = services.store.redis.zcard(keys.outbox_index())
-    assert waiting  # receipts the sales wrote to outboxes, not yet pushed
+    waiting = redis_client.zcard(keys.outbox_index())
+    queued = services.queue_redis.llen(f"rq:queue:{queue(services).name}")
+    assert waiting  # receipts in outboxes,
+    assert queued  # and on the queue, not yet pushed
+    single_ttls = _times_to_live(redis_client, every_key(redis_client, "loyalty:*"))
+    lasting = {name: ttl for name, ttl in single_ttls.items() if ttl > 0}
+    assert len(lasting) > 5  # records, bindings, code uses, markers, figures
 
     dry = _migrate(app, "--to", nodes.url, "--queues-to", queues.url, "--dry-run")
     assert dry.exit_code == 0, dry.output
@@ -258,8 +281,18 @@ def test_the_bot_goes_on_on_the_cluster_from_where_it_was(
     result = _migrate(app, "--to", nodes.url, "--queues-to", queues.url)
     assert result.exit_code == 0, result.output
     assert "4 members on the cluster" in result.output
+    assert " 0 sweep marks" not in result.output
+    assert " 0 queue keys" not in result.output
     assert "REDIS_CLUSTER=1" in result.output
     assert f"QUEUE_REDIS_URL={queues.url}" in result.output
+
+    # Every key with a time to live keeps it (less the seconds the copy took).
+    with keys.named_for_cluster():
+        there = {name: keys.cluster_placement(name, redis_client.type(name)) for name in lasting}
+    cluster_ttls = _times_to_live(cluster, [p.name for p in there.values() if p.how == "copy"])
+    for name, ttl in lasting.items():
+        if there[name].how == "copy":
+            assert ttl - 60_000 < cluster_ttls[there[name].name] <= ttl, name
 
     moved = _cluster_services(nodes, queues, fake_line)
     svc = moved.extensions["loyalty"]
@@ -270,33 +303,39 @@ def test_the_bot_goes_on_on_the_cluster_from_where_it_was(
         assert _what_the_owner_sees(svc) == owner_before
         till = moved.test_client()
         headers = {"Authorization": f"Bearer {scene.key}"}
-        a = svc.store.member(scene.members[0].member_id)
-        balance = svc.ledger.maintain(a.member_id, svc.clock()).balance
+        a = svc.store.member(a_id)
+        balance = svc.ledger.maintain(a_id, svc.clock()).balance
         # The rotating code on the card is looked up through its handle on the cluster.
         body = {"transaction_id": "T5", "card_code": svc.card_codes.current(a, svc.clock()).value,
                 "amount": 1_000}  # fmt: skip
         sold = till.post("/api/v1/transactions", json=body, headers=headers)
         assert sold.status_code == 201, sold.get_json()
-        assert svc.ledger.maintain(a.member_id, svc.clock()).balance == balance + 10
-        # A sale made before the copy is refunded, and a replay of it is still a replay.
+        assert svc.ledger.maintain(a_id, svc.clock()).balance == balance + 10
+        # A sale made before the copy is refunded, and its transaction id stays bound.
         assert till.post("/api/v1/transactions/T4/refund", headers=headers).status_code == 201
-        assert svc.ledger.maintain(a.member_id, svc.clock()).balance == balance + 10 - 20
+        assert svc.ledger.maintain(a_id, svc.clock()).balance == balance + 10 - 20
         b = svc.store.member(scene.members[1].member_id)
         old = {"transaction_id": "T1", "card_code": svc.card_codes.current(b, svc.clock()).value,
                "amount": 12_800}  # fmt: skip
         replayed = till.post("/api/v1/transactions", json=old, headers=headers)
         assert replayed.status_code == 409, replayed.get_json()
         assert replayed.get_json()["title"] == "Transaction id already used"
-        redeem = {"transaction_id": "U2", "ticket_code": scene.ticket_code}
+        svc.clock = lambda: remind + 60
+        redeem = {"transaction_id": "U2", "ticket_code": ticket.code}
         used = till.post("/api/v1/tickets/redeem", json=redeem, headers=headers)
         assert used.status_code == 201, used.get_json()
-        # The receipts waiting in outboxes before the copy are pushed from the cluster.
+        # The receipts that waited, on the queue or in outboxes, are pushed from the cluster.
         fake_line.reset()
         assert relay(svc, svc.clock()) >= waiting
         with moved.app_context():
             worker = SimpleWorker([event_queue(svc), queue(svc)], connection=svc.queue_redis)
             worker.work(burst=True)
-        assert len(fake_line.pushes()) >= waiting
+        assert len(fake_line.pushes()) >= waiting + queued
+        # The day's reminder is not sent again; the lots expire on the cluster when due.
+        assert sweep(svc, remind + 60).reminders == 0
+        due = [lot for lot in svc.ledger.lots(a_id) if lot.expires_at <= first_lot.expires_at]
+        expired = sweep(svc, first_lot.expires_at + 1)
+        assert expired.points_expired >= sum(lot.remaining for lot in due) > 0
     finally:
         svc.line.close()
         keys.use_cluster(False)
@@ -313,29 +352,62 @@ def test_a_cluster_that_is_not_empty_is_refused(app, services, empty_target):
     assert cluster.dbsize() == 1
 
 
+class Killed(Exception):
+    """The copy's process dies."""
+
+
+def _stopped_copy(redis_server, nodes) -> None:
+    """A copy that died after its first batch, as a killed command leaves it."""
+
+    def die(report) -> None:
+        raise Killed
+
+    source = connect(redis_server.url, decode=False)
+    with ClusterCopy(source, connect(nodes.url, cluster=True, decode=False)) as copier:
+        copier.check_target(resume=False)
+        with pytest.raises(Killed):
+            copier.run(on_batch=die)
+
+
 @pytest.mark.single_redis
-def test_a_finished_copy_is_not_copied_over_and_a_stopped_one_needs_resume(
-    app, services, fake_line, empty_target
+def test_a_stopped_copy_is_made_again_from_the_start_with_resume(
+    app, services, redis_server, fake_line, empty_target
 ):
     nodes, queues, cluster = empty_target
-    services.store.add_store("S001", "渋谷店")
-    assert _migrate(app, "--to", nodes.url).exit_code == 0
-    again = _migrate(app, "--to", nodes.url)
-    assert again.exit_code != 0
-    assert "already holds a finished copy" in again.output
+    leaked = services.store.add_store("S001", "渋谷店")
+    gone, staying = (services.store.register_member(user_id(), n, "ja")[0] for n in "ab")
+    _stopped_copy(redis_server, nodes)
+    with keys.named_for_cluster():
+        assert cluster.exists(keys.member(gone.member_id))  # the first batch was copied
+    assert cluster.get(keys.cluster_migration()) == "copying"
 
-    cluster.set(keys.cluster_migration(), "copying")  # as a copy that stopped half-way leaves it
     stopped = _migrate(app, "--to", nodes.url)
     assert stopped.exit_code != 0
     assert "--resume" in stopped.output
     with pytest.raises(SettingsError, match="has not finished"):  # the bot will not start on it
         _cluster_services(nodes, queues, fake_line)
     keys.use_cluster(False)
+
+    # Meanwhile, on the single Redis, a leaked API key is rotated and a member is deleted.
+    key = services.store.rotate_key("S001")
+    assert services.store.delete_member(gone.member_id)
     resumed = _migrate(app, "--to", nodes.url, "--resume")
     assert resumed.exit_code == 0, resumed.output
+    assert "1 member on the cluster" in resumed.output
     assert cluster.get(keys.cluster_migration()) == "done"
-    _cluster_services(nodes, queues, fake_line).extensions["loyalty"].line.close()
-    keys.use_cluster(False)
+    moved = _cluster_services(nodes, queues, fake_line)
+    svc = moved.extensions["loyalty"]
+    try:
+        assert svc.store.store_for_api_key(leaked) is None  # the old key does not come back
+        assert svc.store.store_for_api_key(key).store_id == "S001"
+        assert svc.store.member(gone.member_id) is None
+        assert svc.store.member(staying.member_id) is not None
+    finally:
+        svc.line.close()
+        keys.use_cluster(False)
+    again = _migrate(app, "--to", nodes.url, "--resume")  # a finished copy: never again
+    assert again.exit_code != 0
+    assert "already holds a finished copy" in again.output
 
 
 @pytest.mark.single_redis
@@ -352,10 +424,24 @@ def test_keys_the_bot_never_writes_stop_the_copy_before_it_starts(
 
 
 @pytest.mark.single_redis
-def test_running_workers_and_a_bot_already_on_a_cluster_are_refused(
-    app, services, settings, empty_target
+def test_a_queues_redis_that_is_not_empty_is_refused(app, services, empty_target):
+    nodes, queues, cluster = empty_target
+    services.store.add_store("S001", "渋谷店")
+    other = connect(queues.url)
+    other.rpush("rq:queue:default", "another application's job")
+    result = _migrate(app, "--to", nodes.url, "--queues-to", queues.url)
+    assert result.exit_code != 0
+    assert "queues' Redis (--queues-to) is not empty" in result.output
+    assert other.lrange("rq:queue:default", 0, -1) == ["another application's job"]
+    assert cluster.dbsize() == 0
+    other.close()
+
+
+@pytest.mark.single_redis
+def test_running_workers_wrong_addresses_and_a_bot_on_a_cluster_are_refused(
+    app, services, settings, fake_line, empty_target
 ):
-    nodes, _, cluster = empty_target
+    nodes, queues, cluster = empty_target
     worker = SimpleWorker([queue(services)], connection=services.queue_redis)
     worker.register_birth()
     try:
@@ -367,12 +453,26 @@ def test_running_workers_and_a_bot_already_on_a_cluster_are_refused(
     assert cluster.dbsize() == 0
     for args, message in (
         (["--to", settings.redis_url], "REDIS_URL itself"),
+        (["--to", queues.url], "is not a node of a Redis Cluster"),
         (["--to", nodes.url, "--queues-to", settings.redis_url], "of its own"),
-        ([], "--to"),
+        (
+            ["--to", nodes.url, "--queues-to", nodes.url.replace("127.0.0.1", "localhost")],
+            "node of a Redis Cluster",
+        ),
     ):
         refused = _migrate(app, *args)
-        assert refused.exit_code != 0
-        assert message in refused.output
+        assert refused.exit_code != 0, args
+        assert message in refused.output, refused.output
+    assert cluster.dbsize() == 0
+    on_cluster = _cluster_services(nodes, queues, fake_line)
+    try:
+        runner = on_cluster.test_cli_runner()
+        refused = runner.invoke(args=["cluster", "migrate", "--to", nodes.url])
+    finally:
+        on_cluster.extensions["loyalty"].line.close()
+        keys.use_cluster(False)
+    assert refused.exit_code != 0
+    assert "REDIS_CLUSTER is already on" in refused.output
 
 
 @pytest.mark.single_redis
@@ -382,9 +482,10 @@ def test_a_write_to_the_single_redis_while_it_is_copied_leaves_the_copy_unfinish
     nodes, _, cluster = empty_target
     services.store.add_store("S001", "渋谷店")
     source = connect(redis_server.url, decode=False)
+    store_key = keys.store("S001")  # its name on the single Redis
 
     def a_bot_still_running(report) -> None:
-        source.hset(keys.store("S001"), "name", "新しい名前")
+        source.hset(store_key, "name", "新しい名前")
 
     with ClusterCopy(source, connect(nodes.url, cluster=True, decode=False)) as copier:
         assert not copier.plan().unknown
@@ -392,3 +493,35 @@ def test_a_write_to_the_single_redis_while_it_is_copied_leaves_the_copy_unfinish
         with pytest.raises(CopyRefused, match=r"took writes while it was copied \(hset x1\)"):
             copier.run(on_batch=a_bot_still_running)
     assert cluster.get(keys.cluster_migration()) == "copying"
+
+
+@pytest.mark.single_redis
+def test_a_single_redis_with_a_replica_is_copied(fake_line, empty_target, tmp_path):
+    """A replica acknowledges its primary every second: a command, but not a write."""
+    nodes, _, cluster = empty_target
+    with (
+        EmbeddedRedis(tmp_path / "primary", port=free_ports(1)[0]) as primary,
+        EmbeddedRedis(tmp_path / "replica") as replica,
+    ):
+        follower = connect(replica.url)
+        follower.replicaof("127.0.0.1", primary.port)
+        settings = make_settings(primary.url, fake_line.url)
+        single = create_app({"TESTING": True, "SETTINGS": settings})
+        svc = single.extensions["loyalty"]
+        svc.store.add_store("S001", "渋谷店")
+        svc.store.register_member(user_id(), "a", "ja")
+        source = connect(primary.url, decode=False)
+        wait_for(lambda: source.info("replication")["connected_slaves"] == 1, 10, "the replica")
+
+        def acks() -> int:
+            return source.info("commandstats")["cmdstat_replconf"]["calls"]
+
+        acked = acks()
+        with ClusterCopy(source, connect(nodes.url, cluster=True, decode=False)) as copier:
+            copier.check_target(resume=False)
+            report = copier.run(on_batch=lambda report: time.sleep(1.5))
+        assert report.members == 1
+        assert cluster.get(keys.cluster_migration()) == "done"
+        assert acks() > acked  # the replica acknowledged while the copy ran
+        svc.line.close()
+        follower.close()
