@@ -12,6 +12,7 @@ import pytest
 from bot.domain import checkin_codes
 from bot.domain.records import Outcome
 from bot.operations import visits
+from bot.store import keys
 from tests.support import events
 from tests.visits.conftest import DAY, HWID_1, HWID_2, T0, balance
 
@@ -218,3 +219,50 @@ def test_check_in_messages_are_recognised_in_any_width_and_case(member, stores, 
     assert request == checkin_codes.CheckInRequest("S001", code)
     assert checkin_codes.parse("チェックイン", "チェックイン") is None
     assert checkin_codes.parse("hello S001 12345678", "hello s001 12345678") is None
+
+
+def _visit(services, member, store_id: str, day: str, now: int) -> Outcome:
+    return services.visits.check_in(
+        member_id=member.member_id, now=now, store_id=store_id, day=day, month=day[:7],
+        cap=100, points=1, via="code",
+    ).status  # fmt: skip
+
+
+def _visit_records(services, member) -> set[str]:
+    ops = services.store.redis.hkeys(keys.member_ledger(member.member_id).ops)
+    return {field for field in ops if field.startswith("v:")}
+
+
+def test_a_check_in_record_is_kept_for_its_day_only(member, stores, services):
+    """The record that makes a check-in once per store and day is dropped the next day the
+    member checks in: a daily shopper's records do not pile up."""
+    assert _visit(services, member, "S001", "2026-12-01", T0) is Outcome.APPLIED
+    assert _visit(services, member, "S002", "2026-12-01", T0 + 3600) is Outcome.APPLIED
+    assert _visit(services, member, "S001", "2026-12-01", T0 + 7200) is Outcome.ALREADY
+    assert _visit_records(services, member) == {"v:S001:2026-12-01", "v:S002:2026-12-01"}
+    for n in range(2, 30):
+        day = f"2026-12-{n:02d}"
+        assert _visit(services, member, "S001", day, T0 + n * DAY) is Outcome.APPLIED
+        assert _visit(services, member, "S001", day, T0 + n * DAY + 60) is Outcome.ALREADY
+    assert _visit_records(services, member) == {"v:S001:2026-12-29"}
+    assert services.visits.total(member.member_id) == 30
+    # A check-in of the day before reaching Redis after one of today's (around midnight)
+    # leaves today's record in place, and its own goes with them.
+    assert _visit(services, member, "S002", "2026-12-28", T0 + 29 * DAY + 120) is Outcome.APPLIED
+    assert _visit(services, member, "S001", "2026-12-29", T0 + 29 * DAY + 240) is Outcome.ALREADY
+    assert _visit(services, member, "S001", "2026-12-30", T0 + 30 * DAY) is Outcome.APPLIED
+    assert _visit_records(services, member) == {"v:S001:2026-12-30"}
+
+
+def test_records_of_an_earlier_version_go_at_the_next_check_in(member, stores, services):
+    """Written by a version that kept them: the earlier days' records go, today's stays."""
+    ops = keys.member_ledger(member.member_id).ops
+    record = '{"pts":1,"total":1,"month":1,"at":0}'
+    services.store.redis.hset(ops, mapping={"v:S001:2026-11-30": record,
+                                            "v:S002:2026-12-01": record, "a:x": "{}"})  # fmt: skip
+    assert _visit(services, member, "S001", "2026-12-01", T0) is Outcome.APPLIED
+    assert _visit_records(services, member) == {"v:S001:2026-12-01", "v:S002:2026-12-01"}
+    assert services.store.redis.hexists(ops, "a:x")  # other records are left alone
+    assert _visit(services, member, "S002", "2026-12-01", T0 + 3600) is Outcome.ALREADY
+    assert _visit(services, member, "S002", "2026-12-02", T0 + DAY) is Outcome.APPLIED
+    assert _visit_records(services, member) == {"v:S002:2026-12-02"}

@@ -12,7 +12,40 @@
 -- check-in at another store is refused, ARGV[14] member id
 -- Returns {status, balance, points, total visits, visits this month}; status: applied |
 -- already | capped | elsewhere | no_member
+-- A check-in's op record only matters on its own day (a later day is another check-in): the
+-- records of earlier days are dropped at the next check-in (the visits hash's ``day_ops``
+-- lists the op keys of ``ops_day``; records of versions before it are found once by HSCAN).
 local key, store, VISITS = ARGV[4], ARGV[5], KEYS[7]
+
+local function forget_earlier_days()
+  local day = redis.call('HGET', VISITS, 'ops_day')
+  local listed = redis.call('HGET', VISITS, 'day_ops') or ''
+  if day and day >= ARGV[6] then -- today's, or a late one of an earlier day (around midnight)
+    redis.call('HSET', VISITS, 'day_ops', listed .. ',' .. key)
+    return
+  end
+  local today = key
+  if day then
+    for old in string.gmatch(listed, '[^,]+') do
+      redis.call('HDEL', OPS, old)
+    end
+  else -- the first check-in since records were dropped: those of every earlier day
+    local cursor, suffix = '0', ':' .. ARGV[6]
+    repeat
+      local page = redis.call('HSCAN', OPS, cursor, 'MATCH', 'v:*', 'COUNT', 200)
+      cursor = page[1]
+      for i = 1, #page[2], 2 do
+        local field = page[2][i]
+        if string.sub(field, -#suffix) ~= suffix then
+          redis.call('HDEL', OPS, field)
+        elseif field ~= key then
+          today = today .. ',' .. field
+        end
+      end
+    until cursor == '0'
+  end
+  redis.call('HSET', VISITS, 'ops_day', ARGV[6], 'day_ops', today)
+end
 local done = redis.call('HGET', OPS, key)
 if done then
   local rec = cjson.decode(done)
@@ -48,4 +81,5 @@ count('visit_points', points, KEYS[11])
 redis.call('ZADD', KEYS[9], NOW, ARGV[14])
 redis.call('ZADD', KEYS[10], NOW, ARGV[14])
 redis.call('HSET', OPS, key, cjson.encode({pts = points, total = total, month = month, at = NOW}))
+forget_earlier_days()
 return {'applied', balance, points, total, month}
