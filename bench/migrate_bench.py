@@ -26,7 +26,7 @@ from bench.memory_bench import _program
 from bot import create_app
 from bot.config import Settings
 from bot.store.clients import connect
-from bot.store.cluster_copy import BATCH, ClusterCopy
+from bot.store.cluster_copy import ClusterCopy, copy_as_is
 from sandbox.embedded_redis import EmbeddedCluster, EmbeddedRedis, free_ports
 from sandbox.fake_line import FakeLine
 
@@ -47,20 +47,7 @@ def _fill(env: dict, members: int) -> None:
 
 def _plain(source, target) -> int:
     """Every key under its own name: the floor of any copy."""
-    copied, names = 0, list(source.scan_iter(count=1000))
-    for start in range(0, len(names), BATCH):
-        chunk = names[start : start + BATCH]
-        with source.pipeline(transaction=False) as pipe:
-            for name in chunk:
-                pipe.dump(name)
-                pipe.pttl(name)
-            answers = pipe.execute()
-        with target.pipeline(transaction=False) as pipe:
-            for name, value, ttl in zip(chunk, answers[::2], answers[1::2], strict=True):
-                pipe.restore(name, max(int(ttl), 0), value, replace=True)
-                copied += 1
-            pipe.execute()
-    return copied
+    return copy_as_is(source, target, list(source.scan_iter(count=1000)))
 
 
 def main() -> None:

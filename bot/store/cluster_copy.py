@@ -310,23 +310,29 @@ class ClusterCopy:
     @staticmethod
     def _copy_queues(source: redis.Redis, target: redis.Redis) -> int:
         """Every RQ key but the workers' registrations (those processes are stopped)."""
-        copied = 0
         names = [
             name
             for name in source.scan_iter(match="rq:*", count=1000)
             if not name.startswith((b"rq:worker:", b"rq:workers"))
         ]
-        for start in range(0, len(names), BATCH):
-            chunk = names[start : start + BATCH]
-            with source.pipeline(transaction=False) as pipe:
-                for name in chunk:
-                    pipe.dump(name)
-                    pipe.pttl(name)
-                answers = pipe.execute()
-            with target.pipeline(transaction=False) as pipe:
-                for name, value, ttl in zip(chunk, answers[::2], answers[1::2], strict=True):
-                    if value is not None and ttl not in (-2, 0):
-                        pipe.restore(name, max(int(ttl), 0), value, replace=True)
-                        copied += 1
-                pipe.execute()
-        return copied
+        return copy_as_is(source, target, names)
+
+
+def copy_as_is(source: redis.Redis, target: redis.Redis, names: list[bytes]) -> int:
+    """Copy ``names`` under the same names, with their times to live, a batch per round trip;
+    returns how many were copied (the rest expired meanwhile)."""
+    copied = 0
+    for start in range(0, len(names), BATCH):
+        chunk = names[start : start + BATCH]
+        with source.pipeline(transaction=False) as pipe:
+            for name in chunk:
+                pipe.dump(name)
+                pipe.pttl(name)
+            answers = pipe.execute()
+        with target.pipeline(transaction=False) as pipe:
+            for name, value, ttl in zip(chunk, answers[::2], answers[1::2], strict=True):
+                if value is not None and ttl not in (-2, 0):  # 0: under a millisecond left
+                    pipe.restore(name, max(int(ttl), 0), value, replace=True)
+                    copied += 1
+            pipe.execute()
+    return copied
