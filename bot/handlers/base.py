@@ -62,6 +62,9 @@ class Context:
     #: The webhook event's id (``webhookEventId``): the same when LINE or a retry delivers
     #: the event again, different for every other tap.
     event_id: str = ""
+    #: When the event happened (unix s, LINE's timestamp): the same on a redelivery or a
+    #: retry, so what is counted once per day counts for that event's day. None: now.
+    at: int | None = None
 
     @property
     def kind(self) -> Kind | None:

@@ -121,7 +121,8 @@ def dispatch(services: Services, event: Event) -> list[MessageJson]:
     if handler is None:
         log.info("no handler for %s event", type(event).__name__)
         return []
-    ctx = Context(services, event.source.user_id, None, event_id=event.webhook_event_id)
+    ctx = Context(services, event.source.user_id, None, event_id=event.webhook_event_id,
+                  at=event.timestamp // 1000)  # fmt: skip
     try:
         ctx = _context(ctx, event)
         return handler(ctx)

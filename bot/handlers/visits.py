@@ -35,7 +35,7 @@ def on_check_in_message(ctx: Context) -> list[MessageJson]:
     if ctx.member is None:
         return ctx.say("visit_not_member")
     try:
-        done = visits.check_in_by_code(ctx.services, ctx.member.member_id, request)
+        done = visits.check_in_by_code(ctx.services, ctx.member.member_id, request, ctx.at)
     except CheckInCodeError as exc:
         expired = exc.verdict is Verdict.EXPIRED
         return ctx.say("visit_code_expired" if expired else "visit_code_invalid")
@@ -52,7 +52,7 @@ def on_beacon(ctx: Context) -> list[MessageJson]:
         return []
     if ctx.member is None:
         return ctx.say("visit_not_member")
-    done = visits.check_in_by_beacon(ctx.services, ctx.member.member_id, hwid)
+    done = visits.check_in_by_beacon(ctx.services, ctx.member.member_id, hwid, ctx.at)
     return _answer(ctx, done, quiet_if_already=True) if done else []
 
 

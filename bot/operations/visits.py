@@ -25,6 +25,7 @@ from bot.domain.records import Outcome, Store, VisitOutcome
 from bot.operations.rewards import give_goal
 from bot.services import Services
 from bot.store import keys
+from bot.store.events import DEDUPE_TTL
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +48,23 @@ class CheckInCodeError(Exception):
         self.verdict = verdict
 
 
-def local_today(services: Services) -> date:
-    """Today in the program's time zone."""
+def local_today(services: Services, at: int | None = None) -> date:
+    """Today in the program's time zone (the day of ``at``, unix s, if given)."""
     zone = services.settings.program.timezone
-    return datetime.fromtimestamp(services.clock(), UTC).astimezone(zone).date()
+    moment = services.clock() if at is None else at
+    return datetime.fromtimestamp(moment, UTC).astimezone(zone).date()
 
 
-def check_in(services: Services, member_id: str, store_id: str, via: str) -> CheckedIn:
+def check_in(
+    services: Services, member_id: str, store_id: str, via: str, at: int | None = None
+) -> CheckedIn:
     """Check the member in at ``store_id`` (``via``: ``beacon`` or ``code``), and give the
-    visit goals the new count reaches."""
+    visit goals the new count reaches. The day is that of ``at`` (the event's time, unix s,
+    the same when LINE or a retry handles it again), else, or if ``at`` is not within the
+    events' dedupe window before now, today."""
     program = services.settings.program
-    today = local_today(services)
+    now = services.clock()
+    today = local_today(services, at if at is not None and now - DEDUPE_TTL <= at <= now else now)
     outcome = services.visits.check_in(
         member_id=member_id,
         now=services.clock(),
@@ -81,15 +88,20 @@ def check_in(services: Services, member_id: str, store_id: str, via: str) -> Che
     return CheckedIn(outcome, services.store.store(store_id), next_goal)
 
 
-def check_in_by_beacon(services: Services, member_id: str, hwid: str) -> CheckedIn | None:
-    """A beacon ``enter`` at an entrance; None for a beacon no store registered."""
+def check_in_by_beacon(
+    services: Services, member_id: str, hwid: str, at: int | None = None
+) -> CheckedIn | None:
+    """A beacon ``enter`` at an entrance (at ``at``, unix s); None for a beacon no store
+    registered."""
     store_id = services.visits.beacon_store(hwid)
     if store_id is None:
         return None
-    return check_in(services, member_id, store_id, "beacon")
+    return check_in(services, member_id, store_id, "beacon", at)
 
 
-def check_in_by_code(services: Services, member_id: str, request: CheckInRequest) -> CheckedIn:
+def check_in_by_code(
+    services: Services, member_id: str, request: CheckInRequest, at: int | None = None
+) -> CheckedIn:
     """A check-in message from the entrance QR code; CheckInCodeError unless its code is a
     current code of the store it names."""
     store_id = services.store.resolve_store_id(request.store_id)
@@ -105,7 +117,7 @@ def check_in_by_code(services: Services, member_id: str, request: CheckInRequest
     )
     if verdict is not Verdict.VALID:
         raise CheckInCodeError(verdict)
-    return check_in(services, member_id, store_id, "code")
+    return check_in(services, member_id, store_id, "code", at)
 
 
 def _key(services: Services) -> bytes:

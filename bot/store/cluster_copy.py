@@ -13,6 +13,7 @@ or anything else is never copied into.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,7 +36,8 @@ BOT_WRITES = frozenset(
         "expireat", "persist", "incr", "incrby", "decr", "decrby", "hset", "hsetnx", "hmset",
         "hdel", "hincrby", "sadd", "srem", "zadd", "zrem", "zincrby", "zremrangebyscore",
         "zremrangebyrank", "lpush", "rpush", "lpop", "rpop", "lrem", "ltrim", "lmove",
-        "rpoplpush", "restore", "rename", "flushall", "flushdb",
+        "rpoplpush", "restore", "rename", "flushall", "flushdb", "blmove", "blpop", "brpop",
+        "bzpopmin", "hincrbyfloat", "xadd", "setnx", "pexpireat", "zpopmin",
     }
 )  # fmt: skip
 
@@ -99,6 +101,8 @@ class ClusterCopy:
         self.source = source
         self.target = target
         self.queues = queues
+        #: Set by ``check_target`` with ``resume``: the markers of the stopped copies it saw.
+        self._stopped: dict[str, bytes] = {}
 
     def __enter__(self) -> ClusterCopy:
         return self
@@ -153,10 +157,12 @@ class ClusterCopy:
         """Refuse a cluster (or queues' Redis) that holds data the copy did not write (the
         bot's, another application's, or a copy's that finished): copying into it could
         overwrite newer points. A copy that stopped half-way needs ``resume``."""
+        self._stopped = {}
         for label, target in self._targets():
             marker = target.get(keys.cluster_migration())
-            if marker == b"copying":
+            if marker is not None and marker.startswith(b"copying"):
                 if resume:
+                    self._stopped[label] = marker
                     continue
                 raise CopyRefused(
                     f"{label} holds a copy that did not finish: run again with --resume to "
@@ -178,10 +184,12 @@ class ClusterCopy:
         come back."""
         report = Report()
         writes = self._write_counts()
+        token = f"copying:{uuid.uuid4().hex}"  # this copy's, so no other can take it for its own
         for label, target in self._targets():
-            if target.get(keys.cluster_migration()) == b"copying":
-                target.flushall()
-            if not target.set(keys.cluster_migration(), "copying", nx=True):
+            stopped = self._stopped.get(label)
+            if stopped is not None and target.get(keys.cluster_migration()) == stopped:
+                target.flushdb()
+            if not target.set(keys.cluster_migration(), token, nx=True):
                 raise CopyRefused(f"another copy into {label} started at the same time")
         with keys.named_for_cluster():
             for batch in self._names():
@@ -191,6 +199,9 @@ class ClusterCopy:
             report.queue_keys = self._copy_queues(*self.queues)
         report.members = self._members_copied()
         self._refuse_writes_since(writes)
+        for label, target in self._targets():
+            if target.get(keys.cluster_migration()) != token.encode():
+                raise CopyRefused(f"another copy into {label} took it over meanwhile")
         self.target.set(keys.cluster_migration(), "done")
         if self.queues is not None:
             self.queues[1].delete(keys.cluster_migration())  # the bot's queues: nothing else
@@ -199,8 +210,9 @@ class ClusterCopy:
     def _sources(self) -> list[redis.Redis]:
         return [self.source] if self.queues is None else [self.source, self.queues[0]]
 
-    def _write_counts(self) -> list[Counter[str]]:
-        """How many writes each Redis the copy reads from ran since it started, by command."""
+    def _write_counts(self) -> list[tuple[str, Counter[str]]]:
+        """Each Redis the copy reads from: its run id and the writes it ran since it started,
+        by command."""
         counts = []
         for source in self._sources():
             stats = source.info("commandstats")
@@ -208,22 +220,30 @@ class ClusterCopy:
                 writing = {str(name) for name in source.acl_cat("write")} | SCRIPTED_WRITES
             except redis.ResponseError:  # ACL renamed or disabled: the bot's own writes
                 writing = BOT_WRITES | SCRIPTED_WRITES
-            counts.append(
-                Counter(
-                    {
-                        name: value["calls"]
-                        for cmdstat, value in stats.items()
-                        if (name := cmdstat.removeprefix("cmdstat_")).split("|")[0] in writing
-                    }
-                )
+            written = Counter(
+                {
+                    name: value["calls"]
+                    for cmdstat, value in stats.items()
+                    # Redis 7 lists write subcommands (``xgroup|create``), 6.2 their command.
+                    if (name := cmdstat.removeprefix("cmdstat_")) in writing
+                    or name.split("|")[0] in writing
+                }
             )
+            counts.append((source.info("server")["run_id"], written))
         return counts
 
-    def _refuse_writes_since(self, before: list[Counter[str]]) -> None:
+    def _refuse_writes_since(self, before: list[tuple[str, Counter[str]]]) -> None:
         """A write to the single Redis (or the queues') while it was copied, by a bot process
         still running, may be missing from the copy: the copy is not finished then. Only
-        writes count: a replica's acknowledgements, Sentinel's hellos and reads do not."""
-        for was, now in zip(before, self._write_counts(), strict=True):
+        writes count: a replica's acknowledgements, Sentinel's hellos and reads do not. A
+        restart or a reset of the statistics (CONFIG RESETSTAT) hides writes: not finished
+        either."""
+        for (was_id, was), (now_id, now) in zip(before, self._write_counts(), strict=True):
+            if now_id != was_id or any(now[name] < calls for name, calls in was.items()):
+                raise CopyRefused(
+                    "REDIS_URL (or the queues' Redis) restarted or had its statistics reset "
+                    "while it was copied, so writes cannot be ruled out: run again with --resume"
+                )
             if ran := now - was:
                 seen = ", ".join(f"{name} x{calls}" for name, calls in sorted(ran.items()))
                 raise CopyRefused(

@@ -398,8 +398,10 @@ def beacons() -> str:
 
 
 def member_visits(member_id: str) -> str:
-    """Hash: the member's check-ins: ``total``, ``month`` (YYYY-MM) and ``month_count``, and
-    ``last`` (``<store id>|<unix s>`` of the last check-in)."""
+    """Hash: the member's check-ins: ``total``, ``month`` (YYYY-MM) and ``month_count``,
+    ``last`` (``<store id>|<unix s>`` of the last check-in), and the op keys of the check-in
+    records kept: ``day_ops`` of the day ``ops_day``, ``prev_ops`` of ``prev_day`` (comma
+    separated; bot/store/lua/check_in.lua)."""
     return f"{member(member_id)}:visits"
 
 
@@ -490,8 +492,9 @@ def keeper_lock() -> str:
 
 
 def cluster_migration() -> str:
-    """String, on a Redis Cluster: ``copying`` while ``cluster migrate`` copies a single
-    Redis into it, ``done`` once it has (bot/store/cluster_copy.py)."""
+    """String, on a Redis Cluster (and the queues' new Redis): ``copying:<token of the copy>``
+    while ``cluster migrate`` copies a single Redis into it or after it stopped half-way,
+    ``done`` once it has (bot/store/cluster_copy.py)."""
     return f"{PREFIX}:migration"
 
 

@@ -65,7 +65,7 @@ def check_eviction_policy(client: redis.Redis) -> None:
 def check_copy_finished(client: redis.Redis) -> None:
     """Refuse a Redis Cluster that ``cluster migrate`` is copying into, or stopped copying into
     half-way: its points would be half there (bot/store/cluster_copy.py)."""
-    if client.get(keys.cluster_migration()) == "copying":
+    if (client.get(keys.cluster_migration()) or "").startswith("copying"):
         raise UnsafeRedisError(
             "a 'cluster migrate' into this cluster has not finished: run it again with "
             "--resume (with the single Redis's settings) before starting the bot on it"

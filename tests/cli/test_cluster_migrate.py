@@ -356,14 +356,21 @@ class Killed(Exception):
     """The copy's process dies."""
 
 
-def _stopped_copy(redis_server, nodes) -> None:
+def _copier(redis_server, nodes, queues=None) -> ClusterCopy:
+    source = connect(redis_server.url, decode=False)
+    both = None
+    if queues is not None:
+        both = (connect(redis_server.url, decode=False), connect(queues.url, decode=False))
+    return ClusterCopy(source, connect(nodes.url, cluster=True, decode=False), queues=both)
+
+
+def _stopped_copy(redis_server, nodes, queues=None) -> None:
     """A copy that died after its first batch, as a killed command leaves it."""
 
     def die(report) -> None:
         raise Killed
 
-    source = connect(redis_server.url, decode=False)
-    with ClusterCopy(source, connect(nodes.url, cluster=True, decode=False)) as copier:
+    with _copier(redis_server, nodes, queues) as copier:
         copier.check_target(resume=False)
         with pytest.raises(Killed):
             copier.run(on_batch=die)
@@ -379,7 +386,7 @@ def test_a_stopped_copy_is_made_again_from_the_start_with_resume(
     _stopped_copy(redis_server, nodes)
     with keys.named_for_cluster():
         assert cluster.exists(keys.member(gone.member_id))  # the first batch was copied
-    assert cluster.get(keys.cluster_migration()) == "copying"
+    assert cluster.get(keys.cluster_migration()).startswith("copying:")
 
     stopped = _migrate(app, "--to", nodes.url)
     assert stopped.exit_code != 0
@@ -455,6 +462,7 @@ def test_running_workers_wrong_addresses_and_a_bot_on_a_cluster_are_refused(
         (["--to", settings.redis_url], "REDIS_URL itself"),
         (["--to", queues.url], "is not a node of a Redis Cluster"),
         (["--to", nodes.url, "--queues-to", settings.redis_url], "of its own"),
+        (["--to", nodes.url, "--queues-to", f"{settings.redis_url}?db=1"], "of its own"),
         (
             ["--to", nodes.url, "--queues-to", nodes.url.replace("127.0.0.1", "localhost")],
             "node of a Redis Cluster",
@@ -492,7 +500,7 @@ def test_a_write_to_the_single_redis_while_it_is_copied_leaves_the_copy_unfinish
         copier.check_target(resume=False)
         with pytest.raises(CopyRefused, match=r"took writes while it was copied \(hset x1\)"):
             copier.run(on_batch=a_bot_still_running)
-    assert cluster.get(keys.cluster_migration()) == "copying"
+    assert cluster.get(keys.cluster_migration()).startswith("copying:")
 
 
 @pytest.mark.single_redis
@@ -525,3 +533,56 @@ def test_a_single_redis_with_a_replica_is_copied(fake_line, empty_target, tmp_pa
         assert acks() > acked  # the replica acknowledged while the copy ran
         svc.line.close()
         follower.close()
+
+
+@pytest.mark.single_redis
+def test_resume_flushes_the_queues_redis_of_a_stopped_copy_too(
+    app, services, redis_server, empty_target
+):
+    nodes, queues, cluster = empty_target
+    services.store.add_store("S001", "渋谷店")
+    _stopped_copy(redis_server, nodes, queues)
+    queue_redis = connect(queues.url)
+    queue_redis.set("rq:job:gone-since", "a job the first attempt copied")
+    resumed = _migrate(app, "--to", nodes.url, "--queues-to", queues.url, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert not queue_redis.exists("rq:job:gone-since")
+    assert not queue_redis.exists(keys.cluster_migration())
+    assert cluster.get(keys.cluster_migration()) == "done"
+    queue_redis.close()
+
+
+@pytest.mark.single_redis
+def test_two_copies_at_once_do_not_flush_each_other(services, redis_server, empty_target):
+    nodes, _, cluster = empty_target
+    services.store.add_store("S001", "渋谷店")
+    refused = []
+    with _copier(redis_server, nodes) as first, _copier(redis_server, nodes) as second:
+        first.check_target(resume=False)
+        second.check_target(resume=False)  # both saw an empty cluster
+
+        def the_other_starts(report) -> None:
+            with pytest.raises(CopyRefused) as found:
+                second.run()
+            refused.append(str(found.value))
+
+        report = first.run(on_batch=the_other_starts)
+    assert refused == ["another copy into the cluster started at the same time"]
+    assert report.copied > 0
+    assert cluster.get(keys.cluster_migration()) == "done"
+
+
+@pytest.mark.single_redis
+def test_statistics_reset_while_copying_leaves_the_copy_unfinished(
+    services, redis_server, empty_target
+):
+    """CONFIG RESETSTAT (a monitor may send it) would hide writes from the counts."""
+    nodes, _, cluster = empty_target
+    services.store.add_store("S001", "渋谷店")
+    admin = connect(redis_server.url)
+    with _copier(redis_server, nodes) as copier:
+        copier.check_target(resume=False)
+        with pytest.raises(CopyRefused, match="statistics reset"):
+            copier.run(on_batch=lambda report: admin.config_resetstat())
+    assert cluster.get(keys.cluster_migration()).startswith("copying:")
+    admin.close()

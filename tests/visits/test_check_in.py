@@ -233,9 +233,10 @@ def _visit_records(services, member) -> set[str]:
     return {field for field in ops if field.startswith("v:")}
 
 
-def test_a_check_in_record_is_kept_for_its_day_only(member, stores, services):
-    """The record that makes a check-in once per store and day is dropped the next day the
-    member checks in: a daily shopper's records do not pile up."""
+def test_a_check_in_record_is_kept_for_its_day_and_the_next_only(member, stores, services):
+    """The record that makes a check-in once per store and day goes when a later day begins
+    after the next: a daily shopper's records do not pile up, and a check-in computed before
+    midnight that reaches Redis after one of the next day still counts once."""
     assert _visit(services, member, "S001", "2026-12-01", T0) is Outcome.APPLIED
     assert _visit(services, member, "S002", "2026-12-01", T0 + 3600) is Outcome.APPLIED
     assert _visit(services, member, "S001", "2026-12-01", T0 + 7200) is Outcome.ALREADY
@@ -244,14 +245,20 @@ def test_a_check_in_record_is_kept_for_its_day_only(member, stores, services):
         day = f"2026-12-{n:02d}"
         assert _visit(services, member, "S001", day, T0 + n * DAY) is Outcome.APPLIED
         assert _visit(services, member, "S001", day, T0 + n * DAY + 60) is Outcome.ALREADY
-    assert _visit_records(services, member) == {"v:S001:2026-12-29"}
+    assert _visit_records(services, member) == {"v:S001:2026-12-28", "v:S001:2026-12-29"}
     assert services.visits.total(member.member_id) == 30
-    # A check-in of the day before reaching Redis after one of today's (around midnight)
-    # leaves today's record in place, and its own goes with them.
-    assert _visit(services, member, "S002", "2026-12-28", T0 + 29 * DAY + 120) is Outcome.APPLIED
-    assert _visit(services, member, "S001", "2026-12-29", T0 + 29 * DAY + 240) is Outcome.ALREADY
+    # Late ones of the day before, after the next day's: the same store's is still once; the
+    # other store's (no check-in there that day) counts, and its record is kept as long.
+    late = T0 + 29 * DAY + 120
+    assert _visit(services, member, "S001", "2026-12-28", late) is Outcome.ALREADY
+    assert _visit(services, member, "S002", "2026-12-28", late) is Outcome.APPLIED
+    assert _visit(services, member, "S002", "2026-12-28", late + 60) is Outcome.ALREADY
+    # Older than the days kept: its record may be gone, so it never counts again.
+    assert _visit(services, member, "S001", "2026-12-27", late + 120) is Outcome.ALREADY
+    assert _visit(services, member, "S003", "2026-12-27", late + 180) is Outcome.ALREADY
+    assert services.visits.total(member.member_id) == 31
     assert _visit(services, member, "S001", "2026-12-30", T0 + 30 * DAY) is Outcome.APPLIED
-    assert _visit_records(services, member) == {"v:S001:2026-12-30"}
+    assert _visit_records(services, member) == {"v:S001:2026-12-29", "v:S001:2026-12-30"}
 
 
 def test_records_of_an_earlier_version_go_at_the_next_check_in(member, stores, services):
@@ -264,5 +271,26 @@ def test_records_of_an_earlier_version_go_at_the_next_check_in(member, stores, s
     assert _visit_records(services, member) == {"v:S001:2026-12-01", "v:S002:2026-12-01"}
     assert services.store.redis.hexists(ops, "a:x")  # other records are left alone
     assert _visit(services, member, "S002", "2026-12-01", T0 + 3600) is Outcome.ALREADY
+    assert _visit(services, member, "S001", "2026-11-30", T0 + 7200) is Outcome.ALREADY
     assert _visit(services, member, "S002", "2026-12-02", T0 + DAY) is Outcome.APPLIED
-    assert _visit_records(services, member) == {"v:S002:2026-12-02"}
+    assert _visit(services, member, "S002", "2026-12-03", T0 + 2 * DAY) is Outcome.APPLIED
+    assert _visit_records(services, member) == {"v:S002:2026-12-02", "v:S002:2026-12-03"}
+
+
+def test_a_check_in_counts_for_the_day_its_event_happened(member, stores, services, clock):
+    """A beacon event from just before midnight handled just after it (LINE's delivery, a
+    retry: the router passes the event's time) is that day's check-in, once, and the new
+    day's is another; an event time outside the dedupe window counts as now."""
+    midnight = T0 + 14 * 3600  # 00:00 the next local day
+    clock(midnight + 5)
+
+    def enter_at(moment: int) -> Outcome:
+        return visits.check_in_by_beacon(services, member.member_id, HWID_1, moment).outcome.status
+
+    assert enter_at(midnight - 1) is Outcome.APPLIED
+    assert enter_at(midnight - 2) is Outcome.ALREADY  # the same day, the same store: once
+    assert enter_at(midnight + 5) is Outcome.APPLIED  # the new day
+    assert enter_at(midnight - 3 * DAY) is Outcome.ALREADY  # taken for now: today's, done
+    assert enter_at(midnight + DAY) is Outcome.ALREADY  # ahead of the clock: now too
+    assert services.visits.total(member.member_id) == 2
+    assert balance(services, member) == 10

@@ -12,25 +12,36 @@
 -- check-in at another store is refused, ARGV[14] member id
 -- Returns {status, balance, points, total visits, visits this month}; status: applied |
 -- already | capped | elsewhere | no_member
--- A check-in's op record only matters on its own day (a later day is another check-in): the
--- records of earlier days are dropped at the next check-in (the visits hash's ``day_ops``
--- lists the op keys of ``ops_day``; records of versions before it are found once by HSCAN).
+-- A check-in's op record only matters around its own day: the visits hash lists the op keys
+-- of the member's last day of check-ins (``ops_day``, ``day_ops``) and of the day before it
+-- (``prev_day``, ``prev_ops``); older records are dropped when a later day begins. A check-in
+-- of a day older than those kept (a request computed before midnight reaching Redis after
+-- later ones) is answered ``already``: its record may be gone, and it must never count twice.
+-- Records of versions before these lists are found once by HSCAN.
 local key, store, VISITS = ARGV[4], ARGV[5], KEYS[7]
+
+local function kept_from()
+  return redis.call('HGET', VISITS, 'prev_day') or redis.call('HGET', VISITS, 'ops_day')
+end
+
+local function listed(field)
+  return redis.call('HGET', VISITS, field) or ''
+end
 
 local function forget_earlier_days()
   local day = redis.call('HGET', VISITS, 'ops_day')
-  local listed = redis.call('HGET', VISITS, 'day_ops') or ''
-  if day and day >= ARGV[6] then -- today's, or a late one of an earlier day (around midnight)
-    redis.call('HSET', VISITS, 'day_ops', listed .. ',' .. key)
-    return
-  end
-  local today = key
-  if day then
-    for old in string.gmatch(listed, '[^,]+') do
+  if day == ARGV[6] then
+    redis.call('HSET', VISITS, 'day_ops', listed('day_ops') .. ',' .. key)
+  elseif day and ARGV[6] < day then -- late, of a day since the one before the last
+    redis.call('HSET', VISITS, 'prev_ops', listed('prev_ops') .. ',' .. key)
+  elseif day then -- a later day begins: the day before the last goes
+    for old in string.gmatch(listed('prev_ops'), '[^,]+') do
       redis.call('HDEL', OPS, old)
     end
-  else -- the first check-in since records were dropped: those of every earlier day
-    local cursor, suffix = '0', ':' .. ARGV[6]
+    redis.call('HSET', VISITS, 'prev_day', day, 'prev_ops', listed('day_ops'),
+      'ops_day', ARGV[6], 'day_ops', key)
+  else -- the first check-in since records were dropped: those of every earlier day go
+    local cursor, suffix, today = '0', ':' .. ARGV[6], key
     repeat
       local page = redis.call('HSCAN', OPS, cursor, 'MATCH', 'v:*', 'COUNT', 200)
       cursor = page[1]
@@ -43,13 +54,19 @@ local function forget_earlier_days()
         end
       end
     until cursor == '0'
+    redis.call('HDEL', VISITS, 'prev_day', 'prev_ops')
+    redis.call('HSET', VISITS, 'ops_day', ARGV[6], 'day_ops', today)
   end
-  redis.call('HSET', VISITS, 'ops_day', ARGV[6], 'day_ops', today)
 end
 local done = redis.call('HGET', OPS, key)
 if done then
   local rec = cjson.decode(done)
   return {'already', get_int('balance'), rec.pts, rec.total, rec.month}
+end
+local oldest = kept_from()
+if oldest and ARGV[6] < oldest then
+  return {'already', get_int('balance'), 0, tonumber(redis.call('HGET', VISITS, 'total') or '0'),
+    0}
 end
 if not maintain() then return {'no_member', 0, 0, 0, 0} end
 local total = tonumber(redis.call('HGET', VISITS, 'total') or '0')
