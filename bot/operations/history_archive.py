@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,8 +35,14 @@ from bot.store.redis_store import StoreError
 HEAD = 200
 #: Archive lines whose members are looked up per pipeline.
 BATCH = 500
-#: Seconds the archive lock lasts (and a trim waits for it): longer than a day's trim or purge.
-ARCHIVE_LOCK_SECONDS = 1800
+#: Seconds the archive lock lasts unless its holder renews it (every ``RENEW_EVERY`` seconds
+#: while it trims or purges): a process killed while holding it holds up the others this long,
+#: less than the lease of a clock's part of the sweep (bot/jobs/clock.py PART_LEASE), which a
+#: clock waiting for it keeps.
+ARCHIVE_LOCK_SECONDS = 10
+RENEW_EVERY = 2.0
+#: Seconds a trim waits for the lock (a purge, or another clock's trim, holding it).
+ARCHIVE_WAIT_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -98,17 +105,22 @@ def trim_histories(services: Services, member_ids: Iterable[str], now: int) -> T
     ledger, program = services.ledger, services.settings.program
     retention = program.points.history_retention
     before = cutoff(retention, now)
-    writer = _Writer(services.settings.history_archive, now)
     members = entries = 0
     pending = list(member_ids)
+    if not pending:
+        return Trimmed()
+    writer = _Writer(services.settings.history_archive, now)
     lock = _archive_lock(services)
     if not lock.acquire():  # waits for a purge (or another sweep's trim) to finish
+        writer.close()
         raise StoreError("the history archive stayed locked; the next sweep archives")
+    held = _Held(lock)
     try:
         while pending:
             drops: list[tuple[str, int, int]] = []
             again: list[str] = []
             for member_id in pending:
+                held.renew()
                 base, head = ledger.history_head(member_id, HEAD)
                 times = [json.loads(raw)["t"] for raw in head]
                 old = next((i for i, at in enumerate(times) if at >= before), len(times))
@@ -133,10 +145,29 @@ def trim_histories(services: Services, member_ids: Iterable[str], now: int) -> T
     return Trimmed(members, entries)
 
 
-def _archive_lock(services: Services, wait: float | None = ARCHIVE_LOCK_SECONDS) -> Lock:
+def _archive_lock(services: Services, wait: float | None = ARCHIVE_WAIT_SECONDS) -> Lock:
     return services.store.redis.lock(
         keys.archive_lock(), timeout=ARCHIVE_LOCK_SECONDS, blocking_timeout=wait
     )
+
+
+class _Held:
+    """The archive lock while its holder works: renewed to its full time every
+    ``RENEW_EVERY`` seconds; lost (another process took it after it ran out), the work stops
+    with StoreError and is done again by the next sweep."""
+
+    def __init__(self, lock: Lock) -> None:
+        self.lock = lock
+        self.renewed = time.monotonic()
+
+    def renew(self) -> None:
+        if time.monotonic() - self.renewed < RENEW_EVERY:
+            return
+        try:
+            self.lock.reacquire()
+        except LockError:
+            raise StoreError("the history archive lock ran out; the next sweep goes on") from None
+        self.renewed = time.monotonic()
 
 
 def purge_deleted(services: Services) -> int:
@@ -153,10 +184,11 @@ def purge_deleted(services: Services) -> int:
     lock = _archive_lock(services, wait=0)
     if not lock.acquire():
         return 0  # a trim is appending: the next sweep purges
+    held = _Held(lock)
     try:
         removed = 0
         for path in sorted(services.settings.history_archive.glob("history-*.jsonl")):
-            removed += _rewrite_without(path, deleted)
+            removed += _rewrite_without(path, deleted, held.renew)
         redis.srem(keys.archive_forget(), *deleted)
     finally:
         _release(lock)
@@ -169,11 +201,13 @@ def _release(lock: Lock) -> None:
         lock.release()
 
 
-def _rewrite_without(path: Path, deleted: set[str]) -> int:
+def _rewrite_without(path: Path, deleted: set[str], renew: Callable[[], None]) -> int:
     kept = path.with_name(path.name + ".purge")
     removed = 0
     with path.open(encoding="utf-8") as lines, kept.open("w", encoding="utf-8") as out:
-        for line in lines:
+        for number, line in enumerate(lines):
+            if number % 10_000 == 0:
+                renew()
             try:
                 member_id = json.loads(line)["m"]
             except (ValueError, KeyError, TypeError):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 
 import pytest
 
 from bot.domain.durations import Duration
+from bot.jobs import clock as clock_job
 from bot.jobs.sweep import sweep
 from bot.operations import history_archive
 from bot.store import keys
@@ -240,3 +242,38 @@ def test_a_two_year_retention_cuts_by_calendar_months():
     march = 1_772_323_200  # 2026-03-01 00:00 UTC
     assert history_archive.cutoff(Duration(months=24), march) == 1_709_251_200  # 2024-03-01
     assert history_archive.cutoff(Duration(seconds=60), march) == march - 60
+
+
+def test_the_archive_lock_of_a_killed_holder_runs_out_soon_and_a_trim_then_goes_on(
+    services, shop, clock
+):
+    """A clock killed while appending to the archive leaves its lock: the next trim waits only
+    until it runs out (a holder renews it while it works), not for a day's worth of time."""
+    member = _bought_long_ago(services, shop, clock)
+    dead = history_archive._archive_lock(services, wait=0)
+    assert dead.acquire()  # and never released: its process was SIGKILLed
+    ttl = services.store.redis.pttl(keys.archive_lock())
+    assert 0 < ttl <= history_archive.ARCHIVE_LOCK_SECONDS * 1000
+    assert history_archive.ARCHIVE_LOCK_SECONDS < clock_job.PART_LEASE  # a waiting clock keeps
+    services.store.redis.pexpire(keys.archive_lock(), 1500)  # as it stands 8.5 s later
+    clock(T0 + 61 * DAY)
+    began = time.monotonic()
+    assert sweep(services, T0 + 61 * DAY).history_archived == 3
+    assert 1.0 < time.monotonic() - began < history_archive.ARCHIVE_WAIT_SECONDS
+    assert {line["m"] for line in _archive_lines(services)} == {member.member_id}
+
+
+def test_a_long_trim_keeps_the_archive_lock_renewed(services, shop, clock, monkeypatch):
+    _bought_long_ago(services, shop, clock)
+    monkeypatch.setattr(history_archive, "RENEW_EVERY", 0.0)
+    renewed = []
+    reacquire = history_archive.Lock.reacquire
+
+    def counted(lock):
+        renewed.append(lock.name)
+        return reacquire(lock)
+
+    monkeypatch.setattr(history_archive.Lock, "reacquire", counted)
+    clock(T0 + 61 * DAY)
+    assert sweep(services, T0 + 61 * DAY).history_archived == 3
+    assert keys.archive_lock() in renewed
