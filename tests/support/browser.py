@@ -137,12 +137,16 @@ def browser(chrome) -> Iterator[object]:
 
 
 def wait_for(driver: object, condition: Callable[[object], T], timeout: float = WAIT_SECONDS) -> T:
-    """Wait until ``condition(driver)`` is truthy and return it; fail saying what it was."""
-    from selenium.common.exceptions import TimeoutException
+    """Wait until ``condition(driver)`` is truthy and return it; fail saying what it was. An
+    element the page replaced while the condition read it (a re-rendered panel) is read again
+    at the next poll."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+        wait = WebDriverWait(driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException,))  # fmt: skip
+        return wait.until(condition)
     except TimeoutException:
         name = getattr(condition, "__name__", repr(condition))
         raise AssertionError(f"not true within {timeout} s: {name}") from None
