@@ -545,9 +545,9 @@ def cluster_placement(name: str, kind: str) -> Placement | None:
     if rest in _SAME_NAMES or rest.startswith(_SAME_PREFIXES) or _SAME_PATTERN.fullmatch(rest):
         return Placement("copy", name)
     if found := re.fullmatch(r"idx:lang:(\w+)", rest):
-        return Placement("by_member", per_shard=functools.partial(_language_in, found[1]))
+        return Placement("by_member", per_shard=functools.partial(language_index, found[1]))
     if found := re.fullmatch(r"idx:store:\{([^}]*)\}:active", rest):
-        return Placement("by_member", per_shard=functools.partial(_active_in, found[1]))
+        return Placement("by_member", per_shard=functools.partial(store_active_index, found[1]))
     if found := re.fullmatch(r"sweep:remind:(.+)", rest):
         return Placement("every_shard", per_shard=functools.partial(reminder_watermark, found[1]))
     # A day's figures are summed over the shards by their readers: the first shard holds them.
@@ -568,11 +568,3 @@ def cluster_placement(name: str, kind: str) -> Placement | None:
             return Placement("copy", campaign_members(found[1].removesuffix(":members")))
         return Placement("copy", campaign(found[1]))
     return None
-
-
-def _language_in(language: str, shard_tag: str) -> str:
-    return language_index(language, shard_tag)
-
-
-def _active_in(store_id: str, shard_tag: str) -> str:
-    return store_active_index(store_id, shard_tag)
